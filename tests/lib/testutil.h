@@ -1,0 +1,77 @@
+/*
+ * Helpers shared by the libmio suites: a poll on the backend the test
+ * run asks for (MIO_BACKEND), clocks, and a main() that reports in TAP
+ * for automake's driver.
+ */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+
+#include "mio.h"
+
+static inline struct mio_poll *
+tu_poll(void)
+{
+	struct mio_poll *p = NULL;
+	const char *want = getenv("MIO_BACKEND");
+	int rc = mio_poll_new(&p);
+
+	ck_assert_msg(rc == 0, "mio_poll_new: %s", mio_strerror(rc));
+	if (want != NULL && *want != '\0')
+		ck_assert_str_eq(mio_poll_backend(p), want);
+	return p;
+}
+
+static inline int64_t
+tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void
+tu_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* Raises the soft descriptor limit to at least `want`, if allowed. */
+static inline void
+tu_nofile(rlim_t want)
+{
+	struct rlimit rl;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur >= want)
+		return;
+	ck_assert_msg(rl.rlim_max >= want, "hard descriptor limit %lu < %lu",
+	    (unsigned long)rl.rlim_max, (unsigned long)want);
+	rl.rlim_cur = want;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+/* Runs a suite, reporting each case in TAP on standard output. */
+static inline int
+tu_main(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	srunner_free(sr);
+	/* Failures are in the TAP stream; the status says the run finished. */
+	return 0;
+}
+
+#endif /* TESTUTIL_H */
