@@ -19,7 +19,10 @@
 static atomic_long alloc_count;
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+/* From the sanitizer runtime's allocator interface (its header is not
+ * always installed with GCC). */
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*)(const volatile void *, size_t), void (*)(const volatile void *));
 
 static void
 count_malloc(const volatile void *ptr, size_t size)
