@@ -112,6 +112,191 @@ MIO_API ssize_t mio_write(mio_sock s, const void *buf, size_t len);
 MIO_API int mio_close(mio_sock s);
 
 /*
+ * Addresses.  Text forms: "127.0.0.1:80", "[::1]:80", "[fe80::1%eth0]:80"
+ * (or a numeric scope, "%2"), "unix:/path", "unix:@abstract" (Linux) and,
+ * for formatting only, "unix:" for an unnamed Unix address.  Numeric
+ * only: no name lookup, ever.
+ */
+#define MIO_ADDR_STRLEN 120	/* any formatted address, NUL included */
+
+/*
+ * Parses `text` into *out.  Returns 0, -EINVAL for text that is no
+ * address (a port outside 0..65535, an unknown scope interface, "unix:"
+ * alone, ...), or -ENAMETOOLONG for a Unix path or abstract name that
+ * does not fit sun_path.  *out is unspecified after a failure.
+ */
+MIO_API int mio_addr_parse(struct mio_addr *out, const char *text);
+/*
+ * Writes a's text form and a NUL into buf.  Returns the length without
+ * the NUL, -ENOSPC if size cannot hold it (MIO_ADDR_STRLEN always can),
+ * or -EINVAL for an address of another family, a length too short for
+ * its family, or an abstract name holding a NUL byte.
+ */
+MIO_API int mio_addr_format(const struct mio_addr *a, char *buf,
+    size_t size);
+
+/*
+ * TCP.  Sockets are created non-blocking and close-on-exec; IPv6 ones
+ * are IPv6-only.  Functions that create a socket return it (>= 0).
+ */
+
+/* Binds and listens (SO_REUSEADDR set); backlog <= 0 means 128. */
+MIO_API int mio_tcp_listen(const struct mio_addr *addr, int backlog);
+/*
+ * Accepts one connection, non-blocking and close-on-exec; fills *peer
+ * unless it is NULL.  -EAGAIN when no connection is pending (and the
+ * listener is re-armed): accept until -EAGAIN after each event.
+ */
+MIO_API int mio_tcp_accept(mio_sock listener, struct mio_addr *peer);
+/*
+ * Starts a non-blocking connect and returns the socket at once.  Wait
+ * for MIO_WRITABLE (or MIO_ERROR), then mio_take_error() says whether
+ * the connect failed.  Errors found at once (-ENETUNREACH, ...) are
+ * returned and no socket is left open.
+ */
+MIO_API int mio_tcp_connect(const struct mio_addr *addr);
+/* Sets TCP_NODELAY (on != 0) or clears it; mio_tcp_nodelay() reads it. */
+MIO_API int mio_tcp_set_nodelay(mio_sock s, int on);
+MIO_API int mio_tcp_nodelay(mio_sock s);
+/* Sets SO_KEEPALIVE (on != 0) or clears it; mio_tcp_keepalive() reads it. */
+MIO_API int mio_tcp_set_keepalive(mio_sock s, int on);
+MIO_API int mio_tcp_keepalive(mio_sock s);
+/*
+ * SO_LINGER: seconds >= 0 lingers that long on close, and 0 makes the
+ * close send a reset (RST) and drop unsent data; seconds < 0 restores
+ * the orderly close.
+ */
+MIO_API int mio_tcp_set_linger(mio_sock s, int seconds);
+/* shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR, on any socket. */
+MIO_API int mio_tcp_shutdown(mio_sock s, int how);
+
+/*
+ * UDP.  The send, receive and peek calls work on any datagram socket,
+ * Unix ones included.
+ */
+
+/* Creates a datagram socket bound to addr (IPv4 or IPv6). */
+MIO_API int mio_udp_bind(const struct mio_addr *addr);
+/*
+ * Sets the socket's default destination and drops datagrams from
+ * anyone else; addr NULL dissolves the association (AF_UNSPEC).
+ */
+MIO_API int mio_udp_connect(mio_sock s, const struct mio_addr *addr);
+/* One datagram to `to`; returns the bytes sent or -errno. */
+MIO_API ssize_t mio_udp_send_to(mio_sock s, const void *buf, size_t len,
+    const struct mio_addr *to);
+/*
+ * One datagram into buf; returns its length up to len (the rest of a
+ * longer datagram is dropped) and fills *from unless it is NULL.
+ */
+MIO_API ssize_t mio_udp_recv_from(mio_sock s, void *buf, size_t len,
+    struct mio_addr *from);
+/* As mio_udp_recv_from() but the datagram stays queued. */
+MIO_API ssize_t mio_udp_peek_from(mio_sock s, void *buf, size_t len,
+    struct mio_addr *from);
+/* SO_BROADCAST. */
+MIO_API int mio_udp_set_broadcast(mio_sock s, int on);
+MIO_API int mio_udp_broadcast(mio_sock s);
+/*
+ * IPv4 multicast: join or leave `group` on the interface whose address
+ * is *iface (NULL: INADDR_ANY, the kernel picks by route); loopback of
+ * own datagrams (IP_MULTICAST_LOOP) and their TTL (IP_MULTICAST_TTL).
+ */
+MIO_API int mio_udp_join_multicast_v4(mio_sock s, const struct in_addr *group,
+    const struct in_addr *iface);
+MIO_API int mio_udp_leave_multicast_v4(mio_sock s,
+    const struct in_addr *group, const struct in_addr *iface);
+MIO_API int mio_udp_set_multicast_loop_v4(mio_sock s, int on);
+MIO_API int mio_udp_multicast_loop_v4(mio_sock s);
+MIO_API int mio_udp_set_multicast_ttl_v4(mio_sock s, int ttl);
+MIO_API int mio_udp_multicast_ttl_v4(mio_sock s);
+/*
+ * IPv6 multicast: join or leave `group` on interface index ifindex (0:
+ * the kernel picks), loopback (IPV6_MULTICAST_LOOP) and hop limit
+ * (IPV6_MULTICAST_HOPS).
+ */
+MIO_API int mio_udp_join_multicast_v6(mio_sock s,
+    const struct in6_addr *group, unsigned ifindex);
+MIO_API int mio_udp_leave_multicast_v6(mio_sock s,
+    const struct in6_addr *group, unsigned ifindex);
+MIO_API int mio_udp_set_multicast_loop_v6(mio_sock s, int on);
+MIO_API int mio_udp_multicast_loop_v6(mio_sock s);
+MIO_API int mio_udp_set_multicast_hops_v6(mio_sock s, int hops);
+MIO_API int mio_udp_multicast_hops_v6(mio_sock s);
+
+/*
+ * Options of any IP socket.  The TTL is IP_TTL on IPv4 sockets and
+ * IPV6_UNICAST_HOPS on IPv6 ones; getters return the value (>= 0).
+ */
+MIO_API int mio_set_ttl(mio_sock s, int ttl);
+MIO_API int mio_ttl(mio_sock s);
+/* IPV6_V6ONLY: 1 or 0; -ENOPROTOOPT on a socket that is not IPv6. */
+MIO_API int mio_only_v6(mio_sock s);
+
+/*
+ * Unix domain sockets.  addr must be AF_UNIX (mio_addr_parse() of
+ * "unix:/path" or "unix:@name").  A path already bound gives
+ * -EADDRINUSE: the caller removes stale socket files.
+ */
+MIO_API int mio_unix_listen(const struct mio_addr *addr, int backlog);
+MIO_API int mio_unix_accept(mio_sock listener, struct mio_addr *peer);
+/* -EAGAIN means the listener's backlog is full (no socket is left). */
+MIO_API int mio_unix_connect(const struct mio_addr *addr);
+MIO_API int mio_unix_dgram_bind(const struct mio_addr *addr);
+/* A datagram socket bound to nothing: its peers see "unix:". */
+MIO_API int mio_unix_dgram_unbound(void);
+MIO_API int mio_unix_dgram_connect(mio_sock s, const struct mio_addr *addr);
+
+/*
+ * Any connected socket (mio_readv/mio_writev: any descriptor).  Reads
+ * re-arm the readable side on -EAGAIN, writes the writable side; sends
+ * use MSG_NOSIGNAL, so a vanished peer gives -EPIPE, never SIGPIPE.
+ */
+MIO_API ssize_t mio_readv(mio_sock s, const struct iovec *iov, int n);
+MIO_API ssize_t mio_writev(mio_sock s, const struct iovec *iov, int n);
+MIO_API ssize_t mio_send(mio_sock s, const void *buf, size_t len);
+MIO_API ssize_t mio_recv(mio_sock s, void *buf, size_t len);
+/* As mio_recv() but the data stays queued. */
+MIO_API ssize_t mio_peek(mio_sock s, void *buf, size_t len);
+/* The pending SO_ERROR as -errno, or 0; reading it clears it. */
+MIO_API int mio_take_error(mio_sock s);
+/* getsockname(2) / getpeername(2) into *out (out->len set). */
+MIO_API int mio_local_addr(mio_sock s, struct mio_addr *out);
+MIO_API int mio_peer_addr(mio_sock s, struct mio_addr *out);
+/*
+ * Sets or clears O_NONBLOCK on a descriptor made outside libmio (libmio
+ * never changes such descriptors by itself).
+ */
+MIO_API int mio_set_nonblocking(mio_sock s, int on);
+
+/*
+ * Platform extensions (Linux; -ENOTSUP elsewhere).  Same rules: -errno,
+ * EINTR retried, re-arm on -EAGAIN, MSG_NOSIGNAL on every send.
+ */
+struct mmsghdr;		/* <sys/socket.h> with _GNU_SOURCE defines it */
+
+/* sendmsg(2)/recvmsg(2) with control data; flags are MSG_* bits. */
+MIO_API ssize_t mio_sendmsg(mio_sock s, const struct msghdr *msg, int flags);
+MIO_API ssize_t mio_recvmsg(mio_sock s, struct msghdr *msg, int flags);
+/*
+ * sendmmsg(2)/recvmmsg(2): returns how many messages went (each one's
+ * msg_len is set); -EAGAIN only when none did.
+ */
+MIO_API int mio_sendmmsg(mio_sock s, struct mmsghdr *vec, unsigned n,
+    int flags);
+MIO_API int mio_recvmmsg(mio_sock s, struct mmsghdr *vec, unsigned n,
+    int flags);
+/*
+ * splice(2) of up to len bytes from in to out, one of which is a pipe;
+ * returns the bytes moved, 0 at end of input.  -EAGAIN cannot say which
+ * end was not ready, so it re-arms the readable side of `in` and the
+ * writable side of `out`.  flags are SPLICE_F_* bits; SPLICE_F_NONBLOCK
+ * is always added.
+ */
+MIO_API ssize_t mio_splice(mio_sock in, mio_sock out, size_t len,
+    unsigned flags);
+
+/*
  * Library information.
  */
 MIO_API const char *mio_version(void);

@@ -3,14 +3,20 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "mio.h"
 
+#define ERROR_STR(x)	#x
+#define ERROR_XSTR(x)	ERROR_STR(x)
+
+/* From the header's numbers, so that the library and header agree. */
 const char *
 mio_version(void)
 {
-	return MIO_VERSION_STRING;
+	return ERROR_XSTR(MIO_VERSION_MAJOR) "." ERROR_XSTR(MIO_VERSION_MINOR)
+	    "." ERROR_XSTR(MIO_VERSION_PATCH);
 }
 
 /*
@@ -24,6 +30,8 @@ mio_strerror(int err)
 
 	if (err == 0)
 		return "Success";
+	if (err == INT_MIN)
+		return "Unknown error";
 	if (err < 0)
 		err = -err;
 #ifdef HAVE_STRERRORDESC_NP

@@ -44,9 +44,10 @@ mio_read(mio_sock s, void *buf, size_t len)
 	while ((n = read(s, buf, len)) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN)
-			mio__would_block(s, MIO_READABLE);
-		return -errno;
+		if (errno != EAGAIN)
+			return -errno;
+		mio__would_block(s, MIO_READABLE);
+		return -EAGAIN;
 	}
 	return n;
 }
@@ -70,9 +71,10 @@ mio_write(mio_sock s, const void *buf, size_t len)
 			return n;
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN)
-			mio__would_block(s, MIO_WRITABLE);
-		return -errno;
+		if (errno != EAGAIN)
+			return -errno;
+		mio__would_block(s, MIO_WRITABLE);
+		return -EAGAIN;
 	}
 }
 

@@ -282,6 +282,9 @@ pfd_add(struct pfd_poll *pp, struct pfd_entry *e, int fd, mio_token token,
 	nfds_t slot;
 	int rc;
 
+	/* Refused before anything grows; the CAS below settles races. */
+	if (atomic_load(&e->owner) != NULL)
+		return -EEXIST;
 	if ((rc = pfd_reserve(pp)) != 0)
 		return rc;
 	if (!atomic_compare_exchange_strong(&e->owner, &none, pp))
@@ -326,6 +329,8 @@ pfd_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
 		if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
 			return -EPERM;
 	}
+	if ((unsigned)s >> PFD_CHUNK_SHIFT >= PFD_NCHUNKS)
+		return op == MIO__CTL_ADD ? -EMFILE : -ENOENT;
 	if ((e = pfd_entry(s, op == MIO__CTL_ADD)) == NULL)
 		return op == MIO__CTL_ADD ? -ENOMEM : -ENOENT;
 	pthread_mutex_lock(&pp->lock);
@@ -367,7 +372,9 @@ mio__pollfd_rearm(mio_sock s, unsigned dir)
 		if (dir & MIO_READABLE)
 			bits |= pfd_bits(pp->meta[e->slot].interest &
 			    MIO_PRIORITY);
-		if (pfd->fd < 0 || (pfd->events & bits) != bits) {
+		/* A direction the caller does not watch re-arms nothing. */
+		if (bits != 0 &&
+		    (pfd->fd < 0 || (pfd->events & bits) != bits)) {
 			pfd->fd = s;
 			pfd->events |= bits;
 			pfd_kick(pp);
@@ -467,12 +474,12 @@ pfd_collect(struct pfd_poll *pp, nfds_t polled, struct mio_event *events,
 }
 
 static int64_t
-pfd_now_ms(void)
+pfd_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int
@@ -485,7 +492,7 @@ pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
 	int rc, count = 0, left = timeout_ms < 0 ? -1 : timeout_ms;
 
 	if (timeout_ms > 0)
-		deadline = pfd_now_ms() + timeout_ms;
+		deadline = pfd_now_ns() + (int64_t)timeout_ms * 1000000;
 	pthread_mutex_lock(&pp->lock);
 	for (;;) {
 		while (pp->growers > 0)
@@ -514,12 +521,16 @@ pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
 			count = pfd_collect(pp, polled, events, capacity);
 		if (count > 0 || left == 0)
 			break;
-		/* Only internal wake-ups: poll again for what is left. */
+		/*
+		 * Only internal wake-ups: poll again for what is left, rounded
+		 * up to whole milliseconds so that the wait never ends early.
+		 */
 		if (left > 0) {
-			int64_t rest = deadline - pfd_now_ms();
+			int64_t rest = deadline - pfd_now_ns();
 
 			if (rest <= 0)
 				break;
+			rest = (rest + 999999) / 1000000;
 			left = rest > INT_MAX ? INT_MAX : (int)rest;
 		}
 	}

@@ -1,0 +1,235 @@
+/*
+ * Load-balancing algorithms; balance.h says what each promises.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "balance.h"
+
+void
+lb_init(struct lb_pool *pool, enum lb_algo algo, struct lb_server *servers,
+    uint32_t n, uint64_t seed)
+{
+	uint32_t i;
+
+	pool->algo = algo;
+	pool->servers = servers;
+	pool->n = n;
+	pool->turn = 0;
+	pool->rng = seed ? seed : 0x9e3779b97f4a7c15ull;
+	for (i = 0; i < n; i++)
+		servers[i].current = 0;
+}
+
+static int
+lb_excluded(uint32_t i, const uint32_t *exclude, unsigned nex)
+{
+	unsigned k;
+
+	for (k = 0; k < nex; k++)
+		if (exclude[k] == i)
+			return 1;
+	return 0;
+}
+
+/* Eligible servers of one tier (primaries, or backups). */
+static int
+lb_eligible(const struct lb_pool *pool, uint32_t i, int backup,
+    const uint32_t *exclude, unsigned nex)
+{
+	const struct lb_server *s = &pool->servers[i];
+
+	if ((s->backup != 0) != backup)
+		return 0;
+	if (s->max_conns != 0 && s->active >= s->max_conns)
+		return 0;
+	return !lb_excluded(i, exclude, nex);
+}
+
+static int
+lb_round_robin(struct lb_pool *pool, int backup, const uint32_t *exclude,
+    unsigned nex)
+{
+	int64_t total = 0;
+	int best = -1;
+	uint32_t i;
+
+	for (i = 0; i < pool->n; i++) {
+		struct lb_server *s = &pool->servers[i];
+
+		if (!lb_eligible(pool, i, backup, exclude, nex))
+			continue;
+		s->current += s->weight;
+		total += s->weight;
+		if (best < 0 || s->current > pool->servers[best].current)
+			best = (int)i;
+	}
+	if (best >= 0)
+		pool->servers[best].current -= total;
+	return best;
+}
+
+/* a has fewer connections per unit of weight than b. */
+static int
+lb_less_loaded(const struct lb_server *a, const struct lb_server *b)
+{
+	return (uint64_t)a->active * b->weight <
+	    (uint64_t)b->active * a->weight;
+}
+
+static int
+lb_least_conn(struct lb_pool *pool, int backup, const uint32_t *exclude,
+    unsigned nex)
+{
+	int best = -1;
+	uint32_t k, i;
+
+	for (k = 0; k < pool->n; k++) {
+		i = (pool->turn + k) % pool->n;
+		if (!lb_eligible(pool, i, backup, exclude, nex))
+			continue;
+		if (best < 0 || lb_less_loaded(&pool->servers[i],
+		    &pool->servers[best]))
+			best = (int)i;
+	}
+	if (best >= 0)
+		pool->turn = (uint32_t)best + 1;
+	return best;
+}
+
+uint64_t
+lb_client_hash(const struct mio_addr *client)
+{
+	const unsigned char *p;
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t len, i;
+
+	if (client == NULL)
+		return h;
+	switch (client->u.sa.sa_family) {
+	case AF_INET:
+		p = (const unsigned char *)&client->u.in4.sin_addr;
+		len = sizeof(client->u.in4.sin_addr);
+		break;
+	case AF_INET6:
+		p = (const unsigned char *)&client->u.in6.sin6_addr;
+		len = sizeof(client->u.in6.sin6_addr);
+		break;
+	default:
+		/* Unix clients are all alike: one bucket. */
+		return h;
+	}
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/*
+ * The hash picks a point on the weighted line of the tier's servers,
+ * whatever their state, so a client keeps its server across sessions.
+ * When that server is excluded or full the client goes to the next
+ * eligible one in order, deterministically.  (Moving only the clients of
+ * a changed server when the list changes is consistent_hash's job, a
+ * later algorithm.)
+ */
+static int
+lb_source_hash(struct lb_pool *pool, const struct mio_addr *client,
+    int backup, const uint32_t *exclude, unsigned nex)
+{
+	uint64_t total = 0, point;
+	uint32_t i, k;
+
+	for (i = 0; i < pool->n; i++)
+		if ((pool->servers[i].backup != 0) == backup)
+			total += pool->servers[i].weight;
+	if (total == 0)
+		return -1;
+	/* The point ignores eligibility, so it is stable for the client. */
+	point = lb_client_hash(client) % total;
+	for (i = 0; i < pool->n; i++) {
+		if ((pool->servers[i].backup != 0) != backup)
+			continue;
+		if (point < pool->servers[i].weight)
+			break;
+		point -= pool->servers[i].weight;
+	}
+	for (k = 0; k < pool->n; k++) {
+		uint32_t j = (i + k) % pool->n;
+
+		if (lb_eligible(pool, j, backup, exclude, nex))
+			return (int)j;
+	}
+	return -1;
+}
+
+static uint64_t
+lb_random(struct lb_pool *pool)
+{
+	uint64_t x = pool->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	pool->rng = x;
+	return x;
+}
+
+static int
+lb_random_two(struct lb_pool *pool, int backup, const uint32_t *exclude,
+    unsigned nex)
+{
+	uint32_t eligible = 0, i, a, b, first = 0, second = 0;
+	int pick_a = -1, pick_b = -1;
+
+	for (i = 0; i < pool->n; i++)
+		eligible += lb_eligible(pool, i, backup, exclude, nex);
+	if (eligible == 0)
+		return -1;
+	a = (uint32_t)(lb_random(pool) % eligible);
+	b = eligible > 1 ? (uint32_t)(lb_random(pool) % (eligible - 1)) : 0;
+	if (eligible > 1 && b >= a)
+		b++;		/* two distinct candidates */
+	for (i = 0; i < pool->n; i++) {
+		if (!lb_eligible(pool, i, backup, exclude, nex))
+			continue;
+		if (first++ == a)
+			pick_a = (int)i;
+		if (second++ == b)
+			pick_b = (int)i;
+	}
+	if (eligible == 1)
+		return pick_a;
+	return lb_less_loaded(&pool->servers[pick_b], &pool->servers[pick_a]) ?
+	    pick_b : pick_a;
+}
+
+static int
+lb_pick_tier(struct lb_pool *pool, const struct mio_addr *client, int backup,
+    const uint32_t *exclude, unsigned nex)
+{
+	switch (pool->algo) {
+	case LB_LEAST_CONN:
+		return lb_least_conn(pool, backup, exclude, nex);
+	case LB_SOURCE_HASH:
+		return lb_source_hash(pool, client, backup, exclude, nex);
+	case LB_RANDOM_TWO:
+		return lb_random_two(pool, backup, exclude, nex);
+	default:
+		return lb_round_robin(pool, backup, exclude, nex);
+	}
+}
+
+int
+lb_pick(struct lb_pool *pool, const struct mio_addr *client,
+    const uint32_t *exclude, unsigned nex)
+{
+	int i = lb_pick_tier(pool, client, 0, exclude, nex);
+
+	if (i < 0)
+		i = lb_pick_tier(pool, client, 1, exclude, nex);
+	return i;
+}

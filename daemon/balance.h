@@ -1,0 +1,78 @@
+/*
+ * Load balancing: which server of an upstream gets the next connection
+ * (or UDP session).  The algorithms of CONFIG.md:
+ *
+ *  round_robin  smooth weighted round robin (nginx's): over any window of
+ *               sum(weights) picks each server gets exactly its weight,
+ *               interleaved rather than in bursts;
+ *  least_conn   fewest active connections per unit of weight, ties
+ *               broken in turn so that equal servers share the load;
+ *  source_hash  the client's address (not its port) picks the server, so
+ *               a client stays on one server while it is available; the
+ *               weights shape the share of clients each server gets;
+ *  random_two   two distinct random candidates, the less loaded wins
+ *               ("the power of two choices").
+ *
+ * A server is eligible when it is not excluded (already tried for this
+ * client) and below its max_connections.  Backup servers are eligible
+ * only when no primary is: every primary failed for this client, or is
+ * full.  Picking allocates nothing.
+ */
+#ifndef MIOPROXY_BALANCE_H
+#define MIOPROXY_BALANCE_H
+
+#include <stdint.h>
+
+#include <mio.h>
+
+enum lb_algo {
+	LB_ROUND_ROBIN,
+	LB_LEAST_CONN,
+	LB_SOURCE_HASH,
+	LB_RANDOM_TWO
+};
+
+struct lb_server {
+	uint32_t	weight;		/* >= 1 */
+	uint32_t	max_conns;	/* 0: no limit */
+	uint32_t	active;		/* connections or sessions now */
+	int		backup;
+	int64_t		current;	/* smooth round robin's running weight */
+};
+
+struct lb_pool {
+	enum lb_algo	  algo;
+	struct lb_server *servers;
+	uint32_t	  n;
+	uint32_t	  turn;		/* least_conn's tie-breaking start */
+	uint64_t	  rng;		/* random_two's xorshift state */
+};
+
+/* Prepares a pool over servers[0..n) (owned by the caller). */
+void	lb_init(struct lb_pool *pool, enum lb_algo algo,
+	    struct lb_server *servers, uint32_t n, uint64_t seed);
+
+/*
+ * Picks a server for a client, skipping the indices in exclude[0..nex).
+ * Returns its index, or -1 when none is eligible.  The caller counts the
+ * connection with lb_acquire() once it uses the server.
+ */
+int	lb_pick(struct lb_pool *pool, const struct mio_addr *client,
+	    const uint32_t *exclude, unsigned nex);
+
+static inline void
+lb_acquire(struct lb_pool *pool, uint32_t i)
+{
+	pool->servers[i].active++;
+}
+
+static inline void
+lb_release(struct lb_pool *pool, uint32_t i)
+{
+	pool->servers[i].active--;
+}
+
+/* The hash of a client's address without its port (FNV-1a, 64 bits). */
+uint64_t lb_client_hash(const struct mio_addr *client);
+
+#endif /* MIOPROXY_BALANCE_H */

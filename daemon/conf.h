@@ -1,0 +1,274 @@
+/*
+ * mioproxy's configuration: the YAML file of CONFIG.md loaded into plain
+ * structures, validated as a whole, with every error located in the file.
+ *
+ * conf_load() keeps no global state: a reload parses a second struct conf
+ * while the first one is still serving, and frees whichever loses.
+ *
+ * Values are resolved at load time, so that the data path never looks
+ * anything up:
+ *  - durations are milliseconds, sizes are bytes;
+ *  - host names are resolved with getaddrinfo(); a name with several
+ *    addresses gives several binds, or several servers that share the
+ *    entry's settings;
+ *  - each listener carries its effective timeouts and limits, and a
+ *    pointer to its upstream and ACL.
+ *
+ * Precedence, most specific first:
+ *  - connect timeout: listener timeouts.connect, then the upstream's
+ *    connect.timeout, then defaults.timeouts.connect, then 3s;
+ *  - UDP session timeout: the listener's udp.session_timeout, then its
+ *    timeouts.udp_session, then defaults.timeouts.udp_session, then 30s;
+ *  - other timeouts and limits: the listener's, then defaults', then
+ *    idle 5m, half_close 30s, max_connections 10000, buffer_size 64k.
+ *
+ * Defaults where CONFIG.md names none: process.shutdown_grace 30s,
+ * process.max_fds 0 (leave RLIMIT_NOFILE alone); logging.level info,
+ * logging.target stderr, logging.access.target off (a service should not
+ * fill its journal with one line per connection unless asked to),
+ * logging.access.format text; balance round_robin; connect.tries 3 (the
+ * number of connection attempts in all, counting the first: a client is
+ * closed after 3 failed attempts, each on the next server, which may come
+ * round again when the upstream has fewer servers); server weight 1,
+ * max_connections 0 (no limit), backup false; udp.max_sessions 10000,
+ * udp.responses 0 (no limit).
+ *
+ * Keys this file adds to CONFIG.md's schema: limits.buffer_size (a size:
+ * the bound on unsent data per direction of one session, 1k..16m).
+ */
+#ifndef MIOPROXY_CONF_H
+#define MIOPROXY_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <mio.h>
+
+/* Built-in values, used when neither a listener nor defaults set one. */
+#define CONF_CONNECT_TIMEOUT_MS		3000
+#define CONF_IDLE_TIMEOUT_MS		(5 * 60 * 1000)
+#define CONF_HALF_CLOSE_TIMEOUT_MS	(30 * 1000)
+#define CONF_UDP_SESSION_TIMEOUT_MS	(30 * 1000)
+#define CONF_MAX_CONNECTIONS		10000
+#define CONF_BUFFER_SIZE		(64 * 1024)
+#define CONF_SHUTDOWN_GRACE_MS		(30 * 1000)
+#define CONF_CONNECT_TRIES		3
+#define CONF_UDP_MAX_SESSIONS		10000
+
+/* Marks an optional number that the file did not set. */
+#define CONF_UNSET	(-1)
+
+/* Room for conf_addr_str(): "unix:" and the longest sun_path. */
+#define CONF_ADDRSTRLEN	128
+
+/* A place in the file, 1-based; 0 when there is none. */
+struct conf_pos {
+	unsigned long	line;
+	unsigned long	column;
+};
+
+enum conf_proto {
+	CONF_PROTO_TCP,
+	CONF_PROTO_UDP,
+};
+
+enum conf_log_level {
+	CONF_LOG_ERROR,
+	CONF_LOG_WARN,
+	CONF_LOG_INFO,
+	CONF_LOG_DEBUG,
+};
+
+enum conf_log_target {
+	CONF_LOG_STDERR,
+	CONF_LOG_SYSLOG,
+};
+
+enum conf_access_target {
+	CONF_ACCESS_OFF,
+	CONF_ACCESS_STDOUT,
+	CONF_ACCESS_STDERR,
+	CONF_ACCESS_SYSLOG,
+	CONF_ACCESS_FILE,	/* conf_logging.access_path */
+};
+
+enum conf_access_format {
+	CONF_ACCESS_TEXT,
+	CONF_ACCESS_JSON,
+};
+
+enum conf_balance {
+	CONF_BALANCE_ROUND_ROBIN,
+	CONF_BALANCE_LEAST_CONN,
+	CONF_BALANCE_SOURCE_HASH,
+	CONF_BALANCE_RANDOM_TWO,
+};
+
+/* One socket address and where the file wrote it. */
+struct conf_addr {
+	struct mio_addr	addr;
+	struct conf_pos	pos;
+};
+
+struct conf_addrs {
+	struct conf_addr *v;
+	size_t		 n;
+};
+
+/* An IPv4 or IPv6 prefix; bits past `prefix` are zero. */
+struct conf_cidr {
+	int		family;		/* AF_INET or AF_INET6 */
+	unsigned	prefix;		/* 0..32 or 0..128 */
+	uint8_t		addr[16];	/* network order; IPv4 uses 4 bytes */
+};
+
+struct conf_cidrs {
+	struct conf_cidr *v;
+	size_t		 n;
+};
+
+/* Durations in milliseconds, CONF_UNSET until resolved. */
+struct conf_timeouts {
+	int64_t		connect_ms;
+	int64_t		idle_ms;
+	int64_t		half_close_ms;
+	int64_t		udp_session_ms;
+};
+
+struct conf_limits {
+	int64_t		max_connections;
+	int64_t		buffer_size;	/* bytes */
+};
+
+struct conf_udp {
+	int64_t		session_timeout_ms;	/* effective after load */
+	int64_t		max_sessions;
+	int64_t		responses;		/* 0: no limit */
+};
+
+struct conf_process {
+	char		*user;		/* NULL: keep the current user */
+	char		*group;
+	char		*pid_file;	/* NULL: none */
+	int64_t		 max_fds;	/* 0: leave RLIMIT_NOFILE alone */
+	int64_t		 shutdown_grace_ms;
+};
+
+struct conf_logging {
+	int		 level;		/* enum conf_log_level */
+	int		 target;	/* enum conf_log_target */
+	int		 access_target;	/* enum conf_access_target */
+	char		*access_path;	/* CONF_ACCESS_FILE only */
+	int		 access_format;	/* enum conf_access_format */
+};
+
+struct conf_acl {
+	char		*name;
+	struct conf_cidrs allow;
+	struct conf_cidrs deny;		/* wins over allow; no match: deny */
+};
+
+struct conf_server {
+	struct mio_addr	addr;
+	struct conf_pos	pos;		/* of the address in the file */
+	int64_t		weight;
+	int64_t		max_connections;	/* 0: no limit */
+	bool		backup;
+};
+
+struct conf_upstream {
+	char		*name;
+	int		 balance;	/* enum conf_balance */
+	struct conf_server *servers;
+	size_t		 nservers;
+	int64_t		 connect_timeout_ms;	/* own, else defaults' */
+	int64_t		 connect_tries;		/* attempts in all */
+};
+
+struct conf_listener {
+	char		*name;
+	struct conf_pos	 pos;		/* of the listener's mapping */
+	int		 protocol;	/* enum conf_proto */
+	struct conf_addrs bind;
+	char		*upstream_name;
+	struct conf_upstream *upstream;	/* into conf.upstreams */
+	char		*acl_name;	/* NULL: no ACL, everyone may connect */
+	struct conf_acl	*acl;		/* into conf.acls, or NULL */
+	struct conf_timeouts timeouts;	/* effective */
+	struct conf_limits limits;	/* effective */
+	struct conf_udp	 udp;		/* effective; UDP listeners only */
+};
+
+struct conf {
+	char		*path;		/* the file it came from */
+	int		 version;
+	struct conf_process process;
+	struct conf_logging logging;
+	struct conf_timeouts defaults_timeouts;	/* resolved to built-ins */
+	struct conf_limits defaults_limits;
+	struct conf_acl	*acls;
+	size_t		 nacls;
+	struct conf_upstream *upstreams;
+	size_t		 nupstreams;
+	struct conf_listener *listeners;
+	size_t		 nlisteners;
+};
+
+/* One message about the file; file is NULL only when out of memory. */
+struct conf_error {
+	char		*file;
+	unsigned long	 line;		/* 1-based; 0: about the whole file */
+	unsigned long	 column;
+	char		*message;
+};
+
+/*
+ * A list of errors.  A zeroed struct is an empty list; conf_errors_free()
+ * empties it again.  `nomem` says that some errors could not be recorded.
+ */
+struct conf_errors {
+	struct conf_error *v;
+	size_t		 n;
+	size_t		 cap;
+	bool		 nomem;
+};
+
+/*
+ * Loads and validates the file at `path`.  On success stores a new
+ * configuration in *out (free it with conf_free()) and returns 0.  On
+ * failure stores NULL, appends every error to `errs` sorted by position
+ * (a YAML syntax error stops the parse, so it comes alone), and returns
+ * -EINVAL for an invalid file, -ENOMEM, or the -errno of opening or
+ * reading the file.  Host names are resolved here, so this may block.
+ */
+int	conf_load(const char *path, struct conf **out,
+	    struct conf_errors *errs);
+
+/* Frees a configuration; NULL is fine. */
+void	conf_free(struct conf *conf);
+
+/* Frees the messages of a list and leaves it empty. */
+void	conf_errors_free(struct conf_errors *errs);
+
+/*
+ * Writes one error per line to `fp`: "FILE:LINE:COLUMN: message", or
+ * "FILE: message" for an error about the whole file.
+ */
+void	conf_errors_print(const struct conf_errors *errs, FILE *fp);
+
+/* Parses a log level word; returns its enum conf_log_level or -1. */
+int	conf_log_level_parse(const char *word);
+
+/* The word of an enum conf_log_level, or "?". */
+const char *conf_log_level_name(int level);
+
+/*
+ * Formats an address as the file would write it: "127.0.0.1:80",
+ * "[::1]:80", "unix:/path".  Returns `buf`; `len` should be at least
+ * CONF_ADDRSTRLEN.
+ */
+char	*conf_addr_str(const struct mio_addr *a, char *buf, size_t len);
+
+#endif /* MIOPROXY_CONF_H */

@@ -1,0 +1,695 @@
+/*
+ * The schema of mioproxy.yaml (CONFIG.md): one table per mapping, one row
+ * per key, so that a new key is one line here and one field in conf.h.
+ * Keys marked (later) in CONFIG.md are rows of type CONF_T_LATER: known,
+ * so that they are refused as "not supported yet" rather than as typos.
+ *
+ * Then the checks that need the whole file: names, references from
+ * listeners to upstreams and ACLs, binds, and the resolution of each
+ * listener's effective values (the precedence rules in conf.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf_priv.h"
+
+#define SEC	1000LL
+#define MIN	(60 * SEC)
+#define HOUR	(60 * MIN)
+#define DAY	(24 * HOUR)
+
+#define KEY(n, t, st, f, fl, lo, hi) \
+	{ .name = (n), .type = (t), .offset = offsetof(st, f), \
+	  .flags = (fl), .min = (lo), .max = (hi) }
+#define KEY_ENUM(n, st, f, fl, w) \
+	{ .name = (n), .type = CONF_T_ENUM, .offset = offsetof(st, f), \
+	  .flags = (fl), .words = (w) }
+#define KEY_MAP(n, st, f, tab) \
+	{ .name = (n), .type = CONF_T_MAP, .offset = offsetof(st, f), \
+	  .sub = (tab) }
+/* A nested mapping whose keys are fields of the enclosing struct. */
+#define KEY_INLINE(n, tab) \
+	{ .name = (n), .type = CONF_T_MAP, .offset = 0, .sub = (tab) }
+#define KEY_FUNC(n, fl, f) \
+	{ .name = (n), .type = CONF_T_FUNC, .flags = (fl), .fn = (f) }
+#define KEY_LATER(n) \
+	{ .name = (n), .type = CONF_T_LATER }
+#define KEY_END	{ .name = NULL }
+
+/* One entry of `servers`, before its address expands into servers. */
+struct schema_server {
+	struct conf_addrs address;
+	int64_t		 weight;
+	int64_t		 max_connections;
+	bool		 backup;
+};
+
+static conf_fn schema_version, schema_access_target, schema_listeners,
+    schema_upstreams, schema_acls, schema_servers;
+
+static const struct conf_word schema_levels[] = {
+	{ "error", CONF_LOG_ERROR, false },
+	{ "warn", CONF_LOG_WARN, false },
+	{ "info", CONF_LOG_INFO, false },
+	{ "debug", CONF_LOG_DEBUG, false },
+	{ NULL, 0, false },
+};
+
+static const struct conf_word schema_log_targets[] = {
+	{ "stderr", CONF_LOG_STDERR, false },
+	{ "syslog", CONF_LOG_SYSLOG, false },
+	{ NULL, 0, false },
+};
+
+static const struct conf_word schema_access_formats[] = {
+	{ "text", CONF_ACCESS_TEXT, false },
+	{ "json", CONF_ACCESS_JSON, false },
+	{ NULL, 0, false },
+};
+
+static const struct conf_word schema_protocols[] = {
+	{ "tcp", CONF_PROTO_TCP, false },
+	{ "udp", CONF_PROTO_UDP, false },
+	{ NULL, 0, false },
+};
+
+static const struct conf_word schema_balances[] = {
+	{ "round_robin", CONF_BALANCE_ROUND_ROBIN, false },
+	{ "least_conn", CONF_BALANCE_LEAST_CONN, false },
+	{ "source_hash", CONF_BALANCE_SOURCE_HASH, false },
+	{ "random_two", CONF_BALANCE_RANDOM_TWO, false },
+	{ "consistent_hash", -1, true },
+	{ NULL, 0, false },
+};
+
+static const struct conf_key schema_process[] = {
+	KEY("user", CONF_T_STRING, struct conf_process, user, 0, 0, 0),
+	KEY("group", CONF_T_STRING, struct conf_process, group, 0, 0, 0),
+	KEY("pid_file", CONF_T_STRING, struct conf_process, pid_file, 0, 0, 0),
+	KEY("max_fds", CONF_T_INT, struct conf_process, max_fds, 0,
+	    16, 16 * 1024 * 1024),
+	KEY("shutdown_grace", CONF_T_DURATION, struct conf_process,
+	    shutdown_grace_ms, 0, 0, HOUR),
+	KEY_END,
+};
+
+static const struct conf_key schema_access[] = {
+	KEY_FUNC("target", 0, schema_access_target),
+	KEY_ENUM("format", struct conf_logging, access_format, 0,
+	    schema_access_formats),
+	KEY_END,
+};
+
+static const struct conf_key schema_logging[] = {
+	KEY_ENUM("level", struct conf_logging, level, 0, schema_levels),
+	KEY_ENUM("target", struct conf_logging, target, 0, schema_log_targets),
+	KEY_INLINE("access", schema_access),
+	KEY_END,
+};
+
+static const struct conf_key schema_acl[] = {
+	KEY("allow", CONF_T_CIDRS, struct conf_acl, allow, 0, 0, 0),
+	KEY("deny", CONF_T_CIDRS, struct conf_acl, deny, 0, 0, 0),
+	KEY_END,
+};
+
+static const struct conf_key schema_timeouts[] = {
+	KEY("connect", CONF_T_DURATION, struct conf_timeouts, connect_ms, 0,
+	    1, HOUR),
+	KEY("idle", CONF_T_DURATION, struct conf_timeouts, idle_ms, 0,
+	    1, 7 * DAY),
+	KEY("half_close", CONF_T_DURATION, struct conf_timeouts,
+	    half_close_ms, 0, 1, 7 * DAY),
+	KEY("udp_session", CONF_T_DURATION, struct conf_timeouts,
+	    udp_session_ms, 0, 1, 7 * DAY),
+	KEY_END,
+};
+
+static const struct conf_key schema_limits[] = {
+	KEY("max_connections", CONF_T_INT, struct conf_limits,
+	    max_connections, 0, 1, 10000000),
+	KEY("buffer_size", CONF_T_SIZE, struct conf_limits, buffer_size, 0,
+	    1024, 16 * 1024 * 1024),
+	KEY_END,
+};
+
+static const struct conf_key schema_defaults[] = {
+	KEY_MAP("timeouts", struct conf, defaults_timeouts, schema_timeouts),
+	KEY_MAP("limits", struct conf, defaults_limits, schema_limits),
+	KEY_END,
+};
+
+static const struct conf_key schema_udp[] = {
+	KEY("session_timeout", CONF_T_DURATION, struct conf_udp,
+	    session_timeout_ms, 0, 1, 7 * DAY),
+	KEY("max_sessions", CONF_T_INT, struct conf_udp, max_sessions, 0,
+	    1, 10000000),
+	KEY("responses", CONF_T_INT, struct conf_udp, responses, 0,
+	    0, 1000000),
+	KEY_END,
+};
+
+static const struct conf_key schema_listener[] = {
+	KEY("name", CONF_T_NAME, struct conf_listener, name,
+	    CONF_K_REQUIRED, 0, 0),
+	KEY_ENUM("protocol", struct conf_listener, protocol, CONF_K_REQUIRED,
+	    schema_protocols),
+	KEY("bind", CONF_T_ADDRS, struct conf_listener, bind,
+	    CONF_K_REQUIRED | CONF_K_NONEMPTY, 0, 0),
+	KEY("upstream", CONF_T_NAME, struct conf_listener, upstream_name,
+	    CONF_K_REQUIRED, 0, 0),
+	KEY("acl", CONF_T_NAME, struct conf_listener, acl_name, 0, 0, 0),
+	KEY_MAP("timeouts", struct conf_listener, timeouts, schema_timeouts),
+	KEY_MAP("limits", struct conf_listener, limits, schema_limits),
+	KEY_MAP("udp", struct conf_listener, udp, schema_udp),
+	KEY_LATER("proxy_protocol"),
+	KEY_END,
+};
+
+static const struct conf_key schema_server[] = {
+	KEY("address", CONF_T_ADDR, struct schema_server, address,
+	    CONF_K_REQUIRED, 0, 0),
+	KEY("weight", CONF_T_INT, struct schema_server, weight, 0, 1, 1000),
+	KEY("max_connections", CONF_T_INT, struct schema_server,
+	    max_connections, 0, 0, 10000000),
+	KEY("backup", CONF_T_BOOL, struct schema_server, backup, 0, 0, 0),
+	KEY_END,
+};
+
+static const struct conf_key schema_connect[] = {
+	KEY("timeout", CONF_T_DURATION, struct conf_upstream,
+	    connect_timeout_ms, 0, 1, HOUR),
+	KEY("tries", CONF_T_INT, struct conf_upstream, connect_tries, 0,
+	    1, 100),
+	KEY_END,
+};
+
+static const struct conf_key schema_upstream[] = {
+	KEY_ENUM("balance", struct conf_upstream, balance, 0, schema_balances),
+	KEY_FUNC("servers", CONF_K_REQUIRED, schema_servers),
+	KEY_INLINE("connect", schema_connect),
+	KEY_LATER("health_check"),
+	KEY_LATER("passive"),
+	KEY_LATER("proxy_protocol"),
+	KEY_END,
+};
+
+const struct conf_key conf_root_keys[] = {
+	KEY_FUNC("version", CONF_K_REQUIRED, schema_version),
+	KEY_MAP("process", struct conf, process, schema_process),
+	KEY_MAP("logging", struct conf, logging, schema_logging),
+	KEY_LATER("stats"),
+	KEY_FUNC("acls", 0, schema_acls),
+	KEY_INLINE("defaults", schema_defaults),
+	KEY_FUNC("listeners", CONF_K_REQUIRED, schema_listeners),
+	KEY_FUNC("upstreams", 0, schema_upstreams),
+	KEY_END,
+};
+
+/*
+ * Initial values: built-ins where nothing overrides them, CONF_UNSET
+ * where conf_resolve() must choose between levels.
+ */
+void
+conf_init(struct conf *conf)
+{
+	conf->process.shutdown_grace_ms = CONF_SHUTDOWN_GRACE_MS;
+	conf->logging.level = CONF_LOG_INFO;
+	conf->logging.target = CONF_LOG_STDERR;
+	conf->logging.access_target = CONF_ACCESS_OFF;
+	conf->logging.access_format = CONF_ACCESS_TEXT;
+	conf->defaults_timeouts.connect_ms = CONF_CONNECT_TIMEOUT_MS;
+	conf->defaults_timeouts.idle_ms = CONF_IDLE_TIMEOUT_MS;
+	conf->defaults_timeouts.half_close_ms = CONF_HALF_CLOSE_TIMEOUT_MS;
+	conf->defaults_timeouts.udp_session_ms = CONF_UDP_SESSION_TIMEOUT_MS;
+	conf->defaults_limits.max_connections = CONF_MAX_CONNECTIONS;
+	conf->defaults_limits.buffer_size = CONF_BUFFER_SIZE;
+}
+
+static void
+schema_listener_init(struct conf_listener *l)
+{
+	l->protocol = CONF_PROTO_TCP;
+	l->timeouts.connect_ms = CONF_UNSET;
+	l->timeouts.idle_ms = CONF_UNSET;
+	l->timeouts.half_close_ms = CONF_UNSET;
+	l->timeouts.udp_session_ms = CONF_UNSET;
+	l->limits.max_connections = CONF_UNSET;
+	l->limits.buffer_size = CONF_UNSET;
+	l->udp.session_timeout_ms = CONF_UNSET;
+	l->udp.max_sessions = CONF_UDP_MAX_SESSIONS;
+	l->udp.responses = 0;
+}
+
+static void
+schema_upstream_init(void *elem)
+{
+	struct conf_upstream *u = elem;
+
+	u->balance = CONF_BALANCE_ROUND_ROBIN;
+	u->connect_timeout_ms = CONF_UNSET;
+	u->connect_tries = CONF_CONNECT_TRIES;
+}
+
+int
+conf_log_level_parse(const char *word)
+{
+	const struct conf_word *w;
+
+	for (w = schema_levels; w->word != NULL; w++)
+		if (strcmp(w->word, word) == 0)
+			return w->value;
+	return -1;
+}
+
+const char *
+conf_log_level_name(int level)
+{
+	const struct conf_word *w;
+
+	for (w = schema_levels; w->word != NULL; w++)
+		if (w->value == level)
+			return w->word;
+	return "?";
+}
+
+/*
+ * Handlers for what a row cannot say.
+ */
+
+static int
+schema_version(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, void *base)
+{
+	struct conf *conf = base;
+	char desc[64];
+	int64_t v;
+	int rc;
+
+	if (node->type != YAML_SCALAR_NODE || conf_is_null(node)) {
+		conf_err(ctx, node, "expected an integer, got %s",
+		    conf_describe(node, desc, sizeof(desc)));
+		return 0;
+	}
+	rc = conf_parse_int((const char *)node->data.scalar.value, &v);
+	if (rc == -EINVAL)
+		conf_err(ctx, node, "expected an integer, got %s",
+		    conf_describe(node, desc, sizeof(desc)));
+	else if (rc != 0 || v != 1)
+		conf_err(ctx, node, "unsupported version %s (only 1 is known)",
+		    (const char *)node->data.scalar.value);
+	else
+		conf->version = 1;
+	return 0;
+}
+
+/* off | stdout | stderr | syslog | an absolute path. */
+static int
+schema_access_target(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, void *base)
+{
+	static const struct conf_word words[] = {
+		{ "off", CONF_ACCESS_OFF, false },
+		{ "stdout", CONF_ACCESS_STDOUT, false },
+		{ "stderr", CONF_ACCESS_STDERR, false },
+		{ "syslog", CONF_ACCESS_SYSLOG, false },
+		{ NULL, 0, false },
+	};
+	struct conf_logging *lg = base;
+	const struct conf_word *w;
+	const char *s;
+	char desc[64];
+
+	if (node->type == YAML_SCALAR_NODE && !conf_is_null(node)) {
+		s = (const char *)node->data.scalar.value;
+		for (w = words; w->word != NULL; w++) {
+			if (strcmp(w->word, s) == 0) {
+				lg->access_target = w->value;
+				return 0;
+			}
+		}
+		if (s[0] == '/') {
+			free(lg->access_path);
+			lg->access_path = strdup(s);
+			lg->access_target = CONF_ACCESS_FILE;
+			return lg->access_path == NULL ? -ENOMEM : 0;
+		}
+	}
+	conf_err(ctx, node, "expected off, stdout, stderr, syslog or an "
+	    "absolute path; got %s", conf_describe(node, desc, sizeof(desc)));
+	return 0;
+}
+
+/* The items of a sequence that must have some, or NULL after an error. */
+static yaml_node_item_t *
+schema_items(struct conf_ctx *ctx, yaml_node_t *node, size_t *n)
+{
+	char desc[64];
+
+	*n = 0;
+	if (node->type == YAML_SEQUENCE_NODE)
+		*n = (size_t)(node->data.sequence.items.top -
+		    node->data.sequence.items.start);
+	else if (!conf_is_null(node)) {
+		conf_err(ctx, node, "expected a sequence, got %s",
+		    conf_describe(node, desc, sizeof(desc)));
+		return NULL;
+	}
+	if (*n == 0) {
+		conf_err(ctx, node, "must not be empty");
+		return NULL;
+	}
+	return node->data.sequence.items.start;
+}
+
+static int
+schema_listeners(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, void *base)
+{
+	struct conf *conf = base;
+	yaml_node_item_t *items;
+	yaml_node_t *item;
+	size_t n, i, saved;
+	int rc = 0;
+
+	if ((items = schema_items(ctx, node, &n)) == NULL)
+		return 0;
+	conf->listeners = calloc(n, sizeof(*conf->listeners));
+	ctx->lnodes = calloc(n, sizeof(*ctx->lnodes));
+	if (conf->listeners == NULL || ctx->lnodes == NULL)
+		return -ENOMEM;
+	conf->nlisteners = ctx->nlnodes = n;
+	for (i = 0; i < n && rc == 0; i++) {
+		item = conf_node(ctx, items[i]);
+		schema_listener_init(&conf->listeners[i]);
+		conf->listeners[i].pos = conf_node_pos(item);
+		ctx->lnodes[i] = item;
+		saved = conf_path_index(ctx, i);
+		rc = conf_map(ctx, item, schema_listener, &conf->listeners[i]);
+		conf_path_pop(ctx, saved);
+	}
+	return rc;
+}
+
+/* Each entry gives one server per address its `address` names. */
+static int
+schema_servers(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, void *base)
+{
+	struct conf_upstream *u = base;
+	struct schema_server e;
+	struct conf_server *s;
+	yaml_node_item_t *items;
+	size_t n, i, j, saved;
+	int rc = 0;
+
+	if ((items = schema_items(ctx, node, &n)) == NULL)
+		return 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		memset(&e, 0, sizeof(e));
+		e.weight = 1;
+		saved = conf_path_index(ctx, i);
+		rc = conf_map(ctx, conf_node(ctx, items[i]), schema_server, &e);
+		conf_path_pop(ctx, saved);
+		if (rc == 0 && e.address.n > 0) {
+			s = realloc(u->servers, (u->nservers + e.address.n) *
+			    sizeof(*s));
+			if (s == NULL)
+				rc = -ENOMEM;
+			else
+				u->servers = s;
+		}
+		for (j = 0; rc == 0 && j < e.address.n; j++) {
+			s = &u->servers[u->nservers++];
+			memset(s, 0, sizeof(*s));
+			s->addr = e.address.v[j].addr;
+			s->pos = e.address.v[j].pos;
+			s->weight = e.weight;
+			s->max_connections = e.max_connections;
+			s->backup = e.backup;
+		}
+		free(e.address.v);
+	}
+	return rc;
+}
+
+/*
+ * A mapping from names to entries (acls, upstreams) into an array of
+ * `size`-byte elements whose first member is `char *name`.
+ */
+_Static_assert(offsetof(struct conf_acl, name) == 0, "name comes first");
+_Static_assert(offsetof(struct conf_upstream, name) == 0,
+    "name comes first");
+
+static int
+schema_named(struct conf_ctx *ctx, yaml_node_t *node, void **arrp,
+    size_t *np, size_t size, const struct conf_key *table,
+    void (*init)(void *))
+{
+	yaml_node_pair_t *pairs, *pair, *prev;
+	yaml_node_t *kn, *pk = NULL;
+	const char *name;
+	char desc[64];
+	size_t n, saved;
+	char *elem;
+	int rc = 0;
+
+	if (node->type != YAML_MAPPING_NODE) {
+		if (!conf_is_null(node))
+			conf_err(ctx, node, "expected a mapping, got %s",
+			    conf_describe(node, desc, sizeof(desc)));
+		return 0;
+	}
+	pairs = node->data.mapping.pairs.start;
+	n = (size_t)(node->data.mapping.pairs.top - pairs);
+	if (n == 0)
+		return 0;
+	*arrp = calloc(n, size);
+	if (*arrp == NULL)
+		return -ENOMEM;
+	for (pair = pairs; pair < pairs + n && rc == 0; pair++) {
+		kn = conf_node(ctx, pair->key);
+		if (kn->type != YAML_SCALAR_NODE) {
+			conf_err(ctx, kn, "expected a name, got %s",
+			    conf_describe(kn, desc, sizeof(desc)));
+			continue;
+		}
+		name = (const char *)kn->data.scalar.value;
+		for (prev = pairs; prev < pair; prev++) {
+			pk = conf_node(ctx, prev->key);
+			if (pk->type == YAML_SCALAR_NODE &&
+			    strcmp((const char *)pk->data.scalar.value,
+			    name) == 0)
+				break;
+		}
+		if (prev < pair) {
+			struct conf_pos first = conf_node_pos(pk);
+
+			conf_err(ctx, kn, "duplicate key \"%s\" (first at "
+			    "%lu:%lu)", name, first.line, first.column);
+			continue;
+		}
+		if (!conf_is_name(name)) {
+			conf_err(ctx, kn, "bad name \"%s\": use 1 to 64 "
+			    "letters, digits, '.', '_' or '-'", name);
+			continue;
+		}
+		elem = (char *)*arrp + *np * size;
+		if (init != NULL)
+			init(elem);
+		if ((*(char **)elem = strdup(name)) == NULL)
+			return -ENOMEM;
+		(*np)++;
+		saved = conf_path_key(ctx, name);
+		rc = conf_map(ctx, conf_node(ctx, pair->value), table, elem);
+		conf_path_pop(ctx, saved);
+	}
+	return rc;
+}
+
+static int
+schema_upstreams(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, void *base)
+{
+	struct conf *conf = base;
+
+	return schema_named(ctx, node, (void **)&conf->upstreams,
+	    &conf->nupstreams, sizeof(struct conf_upstream), schema_upstream,
+	    schema_upstream_init);
+}
+
+static int
+schema_acls(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, void *base)
+{
+	struct conf *conf = base;
+
+	return schema_named(ctx, node, (void **)&conf->acls, &conf->nacls,
+	    sizeof(struct conf_acl), schema_acl, NULL);
+}
+
+/*
+ * Checks across the file, and effective values.
+ */
+
+/* The position of a listener's `key` value, or of the listener. */
+static struct conf_pos
+schema_lpos(struct conf_ctx *ctx, size_t i, const char *key, bool keynode)
+{
+	yaml_node_t *kn = NULL, *vn;
+
+	vn = conf_lookup(ctx, ctx->lnodes[i], key, &kn);
+	if (vn == NULL)
+		return conf_node_pos(ctx->lnodes[i]);
+	return conf_node_pos(keynode ? kn : vn);
+}
+
+static void
+schema_check_names(struct conf_ctx *ctx, struct conf *conf)
+{
+	struct conf_pos first;
+	size_t i, j;
+
+	for (i = 0; i < conf->nlisteners; i++) {
+		if (conf->listeners[i].name == NULL)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (conf->listeners[j].name == NULL ||
+			    strcmp(conf->listeners[i].name,
+			    conf->listeners[j].name) != 0)
+				continue;
+			first = schema_lpos(ctx, j, "name", false);
+			conf_err_pos(ctx, schema_lpos(ctx, i, "name", false),
+			    "listeners[%zu].name: duplicate listener name "
+			    "\"%s\" (first at %lu:%lu)", i,
+			    conf->listeners[i].name, first.line, first.column);
+			break;
+		}
+	}
+}
+
+static void
+schema_check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i)
+{
+	struct conf_listener *l = &conf->listeners[i];
+	size_t j;
+
+	if (l->upstream_name != NULL) {
+		for (j = 0; j < conf->nupstreams; j++)
+			if (strcmp(conf->upstreams[j].name,
+			    l->upstream_name) == 0)
+				l->upstream = &conf->upstreams[j];
+		if (l->upstream == NULL)
+			conf_err_pos(ctx, schema_lpos(ctx, i, "upstream",
+			    false), "listeners[%zu].upstream: no upstream "
+			    "named \"%s\"", i, l->upstream_name);
+	}
+	if (l->acl_name != NULL) {
+		for (j = 0; j < conf->nacls; j++)
+			if (strcmp(conf->acls[j].name, l->acl_name) == 0)
+				l->acl = &conf->acls[j];
+		if (l->acl == NULL)
+			conf_err_pos(ctx, schema_lpos(ctx, i, "acl", false),
+			    "listeners[%zu].acl: no acl named \"%s\"", i,
+			    l->acl_name);
+	}
+	if (l->protocol != CONF_PROTO_UDP &&
+	    conf_lookup(ctx, ctx->lnodes[i], "udp", NULL) != NULL)
+		conf_err_pos(ctx, schema_lpos(ctx, i, "udp", true),
+		    "listeners[%zu].udp: only udp listeners take udp "
+		    "settings", i);
+}
+
+/*
+ * Two sockets on one (protocol, address) cannot both bind; a Unix path
+ * is one file whatever the protocol.  Overlaps such as 0.0.0.0:80 and
+ * 127.0.0.1:80 are left to bind(2) to report, as whether they clash
+ * depends on the socket options the listener code sets.
+ */
+static void
+schema_check_binds(struct conf_ctx *ctx, struct conf *conf)
+{
+	const struct conf_listener *l, *m;
+	const struct conf_addr *a, *b;
+	char text[CONF_ADDRSTRLEN];
+	size_t i, j, ka, kb;
+
+	for (i = 0; i < conf->nlisteners; i++) {
+		l = &conf->listeners[i];
+		for (ka = 0; ka < l->bind.n; ka++) {
+			a = &l->bind.v[ka];
+			b = NULL;
+			m = NULL;
+			/* Every bind before this one, in file order. */
+			for (j = 0; j <= i && b == NULL; j++) {
+				m = &conf->listeners[j];
+				if (m->protocol != l->protocol &&
+				    a->addr.u.sa.sa_family != AF_UNIX)
+					continue;
+				for (kb = 0; kb < m->bind.n; kb++) {
+					if (j == i && kb >= ka)
+						break;
+					if (conf_addr_equal(&a->addr,
+					    &m->bind.v[kb].addr)) {
+						b = &m->bind.v[kb];
+						break;
+					}
+				}
+			}
+			if (b == NULL)
+				continue;
+			conf_err_pos(ctx, a->pos, "listeners[%zu].bind: %s %s "
+			    "is already bound by listener \"%s\" (at %lu:%lu)",
+			    i, l->protocol == CONF_PROTO_UDP ? "udp" : "tcp",
+			    conf_addr_str(&a->addr, text, sizeof(text)),
+			    m->name != NULL ? m->name : "?", b->pos.line,
+			    b->pos.column);
+		}
+	}
+}
+
+static void
+schema_effective(struct conf *conf, struct conf_listener *l)
+{
+	const struct conf_timeouts *dt = &conf->defaults_timeouts;
+	const struct conf_limits *dl = &conf->defaults_limits;
+	struct conf_timeouts *t = &l->timeouts;
+
+	if (t->connect_ms == CONF_UNSET)
+		t->connect_ms = l->upstream != NULL ?
+		    l->upstream->connect_timeout_ms : dt->connect_ms;
+	if (t->idle_ms == CONF_UNSET)
+		t->idle_ms = dt->idle_ms;
+	if (t->half_close_ms == CONF_UNSET)
+		t->half_close_ms = dt->half_close_ms;
+	if (t->udp_session_ms == CONF_UNSET)
+		t->udp_session_ms = dt->udp_session_ms;
+	if (l->udp.session_timeout_ms == CONF_UNSET)
+		l->udp.session_timeout_ms = t->udp_session_ms;
+	t->udp_session_ms = l->udp.session_timeout_ms;
+	if (l->limits.max_connections == CONF_UNSET)
+		l->limits.max_connections = dl->max_connections;
+	if (l->limits.buffer_size == CONF_UNSET)
+		l->limits.buffer_size = dl->buffer_size;
+}
+
+int
+conf_resolve(struct conf_ctx *ctx, struct conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nupstreams; i++)
+		if (conf->upstreams[i].connect_timeout_ms == CONF_UNSET)
+			conf->upstreams[i].connect_timeout_ms =
+			    conf->defaults_timeouts.connect_ms;
+	schema_check_names(ctx, conf);
+	for (i = 0; i < conf->nlisteners; i++) {
+		schema_check_refs(ctx, conf, i);
+		schema_effective(conf, &conf->listeners[i]);
+	}
+	schema_check_binds(ctx, conf);
+	return 0;
+}

@@ -1,0 +1,470 @@
+/*
+ * Scalars of the configuration: each parser takes the text libyaml gives
+ * (libyaml resolves no types) and either stores a value or says why not in
+ * a phrase the walker puts after the key's path and the offending text.
+ *
+ * Numbers are decimal only: no signs but a leading '-' (so that "-1" is
+ * reported as negative rather than as garbage), no 0x, no exponents, so
+ * that "010" is ten and "1e3" is an error rather than a surprise.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "conf_priv.h"
+
+static void value_why(char *why, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+value_why(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Reads the decimal digits at *sp into *out, advancing *sp.  Returns 0,
+ * -EINVAL when there is no digit, -ERANGE past INT64_MAX.
+ */
+static int
+value_digits(const char **sp, int64_t *out)
+{
+	const char *s = *sp;
+	int64_t v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		int d = *s - '0';
+
+		if (v > (INT64_MAX - d) / 10) {
+			while (isdigit((unsigned char)*s))
+				s++;
+			*sp = s;
+			return -ERANGE;
+		}
+		v = v * 10 + d;
+	}
+	*sp = s;
+	*out = v;
+	return 0;
+}
+
+int
+conf_parse_int(const char *s, int64_t *out)
+{
+	bool neg = false;
+	int64_t v;
+	int rc;
+
+	if (*s == '-') {
+		neg = true;
+		s++;
+	}
+	rc = value_digits(&s, &v);
+	if (rc != 0)
+		return rc;
+	if (*s != '\0')
+		return -EINVAL;
+	*out = neg ? -v : v;
+	return 0;
+}
+
+int
+conf_parse_duration(const char *s, int64_t *ms, char *why, size_t len)
+{
+	static const struct {
+		const char	*unit;
+		int64_t		 ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	const char *p = s;
+	int64_t v;
+	size_t i;
+	int rc;
+
+	if (*p == '-' && isdigit((unsigned char)p[1])) {
+		value_why(why, len, "must not be negative");
+		return -1;
+	}
+	rc = value_digits(&p, &v);
+	if (rc == -EINVAL) {
+		value_why(why, len, "expected a number and a unit, e.g. 3s");
+		return -1;
+	}
+	if (*p == '\0') {
+		value_why(why, len, "missing unit (ms, s, m or h)");
+		return -1;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(p, units[i].unit) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0])) {
+		value_why(why, len, "unknown unit \"%.16s\" (ms, s, m or h)",
+		    p);
+		return -1;
+	}
+	if (rc == -ERANGE || v > INT64_MAX / units[i].ms) {
+		value_why(why, len, "too large");
+		return -1;
+	}
+	*ms = v * units[i].ms;
+	return 0;
+}
+
+int
+conf_parse_size(const char *s, int64_t *bytes, char *why, size_t len)
+{
+	const char *p = s;
+	int64_t v, mul = 1;
+	int rc;
+
+	if (*p == '-' && isdigit((unsigned char)p[1])) {
+		value_why(why, len, "must not be negative");
+		return -1;
+	}
+	rc = value_digits(&p, &v);
+	if (rc == -EINVAL) {
+		value_why(why, len,
+		    "expected a number with an optional k or m suffix");
+		return -1;
+	}
+	if (*p != '\0') {
+		if ((*p == 'k' || *p == 'K') && p[1] == '\0')
+			mul = 1024;
+		else if ((*p == 'm' || *p == 'M') && p[1] == '\0')
+			mul = 1024 * 1024;
+		else {
+			value_why(why, len, "unknown suffix \"%.16s\" (k or m)",
+			    p);
+			return -1;
+		}
+	}
+	if (rc == -ERANGE || v > INT64_MAX / mul) {
+		value_why(why, len, "too large");
+		return -1;
+	}
+	*bytes = v * mul;
+	return 0;
+}
+
+int
+conf_parse_cidr(const char *s, struct conf_cidr *out, char *why, size_t len)
+{
+	char host[INET6_ADDRSTRLEN + 1], net[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned bits, i;
+	int64_t prefix;
+
+	memset(out, 0, sizeof(*out));
+	if (hlen >= sizeof(host)) {
+		value_why(why, len, "not an IPv4 or IPv6 address");
+		return -1;
+	}
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	out->family = strchr(host, ':') != NULL ? AF_INET6 : AF_INET;
+	if (inet_pton(out->family, host, out->addr) != 1) {
+		value_why(why, len, "not an IPv4 or IPv6 address");
+		return -1;
+	}
+	bits = out->family == AF_INET ? 32 : 128;
+	if (slash == NULL) {
+		/* A bare address is the network of that one host. */
+		out->prefix = bits;
+		return 0;
+	}
+	if (conf_parse_int(slash + 1, &prefix) != 0 || slash[1] == '-' ||
+	    prefix > bits) {
+		value_why(why, len, "the prefix length must be 0 to %u", bits);
+		return -1;
+	}
+	out->prefix = (unsigned)prefix;
+	/*
+	 * Bits past the prefix are refused rather than masked: 10.1.2.3/8
+	 * is more often a typo for /32 or /24 than a way to write 10/8.
+	 */
+	for (i = out->prefix; i < bits; i++) {
+		if (out->addr[i / 8] & (0x80u >> (i % 8)))
+			break;
+	}
+	if (i < bits) {
+		for (; i < bits; i++)
+			out->addr[i / 8] &= ~(0x80u >> (i % 8));
+		inet_ntop(out->family, out->addr, net, sizeof(net));
+		value_why(why, len,
+		    "bits are set past the prefix (the network is %s/%u)",
+		    net, out->prefix);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends one address; -ENOMEM or 0. */
+static int
+value_push_addr(struct conf_addrs *v, const struct mio_addr *a,
+    struct conf_pos pos)
+{
+	struct conf_addr *nv;
+	size_t i;
+
+	/* getaddrinfo() may name one address twice (hosts file and DNS). */
+	for (i = 0; i < v->n; i++)
+		if (conf_addr_equal(&v->v[i].addr, a) &&
+		    v->v[i].pos.line == pos.line &&
+		    v->v[i].pos.column == pos.column)
+			return 0;
+	nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	v->v = nv;
+	memset(&nv[v->n], 0, sizeof(nv[v->n]));
+	nv[v->n].addr = *a;
+	nv[v->n].pos = pos;
+	v->n++;
+	return 0;
+}
+
+static bool
+value_is_hostname(const char *h)
+{
+	const char *p;
+
+	if (*h == '\0' || strlen(h) > 253)
+		return false;
+	for (p = h; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return false;
+	return true;
+}
+
+static int
+value_resolve(const char *host, uint16_t port, struct conf_pos pos,
+    struct conf_addrs *v, char *why, size_t len)
+{
+	struct addrinfo hints, *res, *ai;
+	struct mio_addr a;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	/* One socket type, or each address comes back once per type. */
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc == EAI_MEMORY)
+		return -ENOMEM;
+	if (rc != 0) {
+		value_why(why, len, "cannot resolve \"%s\": %s", host,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	rc = 0;
+	for (ai = res; ai != NULL && rc == 0; ai = ai->ai_next) {
+		memset(&a, 0, sizeof(a));
+		if (ai->ai_family == AF_INET &&
+		    ai->ai_addrlen == sizeof(a.u.in4)) {
+			memcpy(&a.u.in4, ai->ai_addr, sizeof(a.u.in4));
+			a.u.in4.sin_port = htons(port);
+			a.len = sizeof(a.u.in4);
+		} else if (ai->ai_family == AF_INET6 &&
+		    ai->ai_addrlen == sizeof(a.u.in6)) {
+			memcpy(&a.u.in6, ai->ai_addr, sizeof(a.u.in6));
+			a.u.in6.sin6_port = htons(port);
+			a.len = sizeof(a.u.in6);
+		} else
+			continue;
+		rc = value_push_addr(v, &a, pos);
+	}
+	freeaddrinfo(res);
+	return rc;
+}
+
+int
+conf_parse_addr(const char *s, struct conf_pos pos, struct conf_addrs *v,
+    char *why, size_t len)
+{
+	char host[256];
+	const char *colon, *ports;
+	struct mio_addr a;
+	bool bracketed = *s == '[';
+	size_t hlen;
+	int64_t port;
+
+	memset(&a, 0, sizeof(a));
+	if (strncmp(s, "unix:", 5) == 0) {
+		const char *path = s + 5;
+
+		if (*path != '/') {
+			value_why(why, len, "expected an absolute path after "
+			    "unix:");
+			return -1;
+		}
+		if (strlen(path) >= sizeof(a.u.un.sun_path)) {
+			value_why(why, len, "the path is longer than %zu bytes",
+			    sizeof(a.u.un.sun_path) - 1);
+			return -1;
+		}
+		a.u.un.sun_family = AF_UNIX;
+		strcpy(a.u.un.sun_path, path);
+		a.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+		    strlen(path) + 1);
+		return value_push_addr(v, &a, pos);
+	}
+	if (bracketed) {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL) {
+			value_why(why, len, "missing ] after the IPv6 address");
+			return -1;
+		}
+		if (end[1] != ':') {
+			value_why(why, len, "missing port, e.g. [::1]:8080");
+			return -1;
+		}
+		colon = end + 1;
+		s++;
+		hlen = (size_t)(end - s);
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL) {
+			value_why(why, len, "missing port, e.g. %s:8080", s);
+			return -1;
+		}
+		if (strchr(s, ':') != colon) {
+			value_why(why, len, "an IPv6 address needs brackets, "
+			    "e.g. [::1]:8080");
+			return -1;
+		}
+		hlen = (size_t)(colon - s);
+	}
+	ports = colon + 1;
+	if (conf_parse_int(ports, &port) != 0 || *ports == '-' || port < 1 ||
+	    port > 65535) {
+		value_why(why, len, "the port must be a number from 1 to "
+		    "65535");
+		return -1;
+	}
+	if (hlen == 0) {
+		value_why(why, len, "missing host (0.0.0.0 or [::] mean every "
+		    "address)");
+		return -1;
+	}
+	if (hlen >= sizeof(host)) {
+		value_why(why, len, "the host name is too long");
+		return -1;
+	}
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (bracketed) {
+		if (inet_pton(AF_INET6, host, &a.u.in6.sin6_addr) != 1) {
+			value_why(why, len, "not an IPv6 address");
+			return -1;
+		}
+		a.u.in6.sin6_family = AF_INET6;
+		a.u.in6.sin6_port = htons((uint16_t)port);
+		a.len = sizeof(a.u.in6);
+		return value_push_addr(v, &a, pos);
+	}
+	if (strspn(host, "0123456789.") == hlen) {
+		/* All digits and dots: an IPv4 address or nothing. */
+		if (inet_pton(AF_INET, host, &a.u.in4.sin_addr) != 1) {
+			value_why(why, len, "not an IPv4 address");
+			return -1;
+		}
+		a.u.in4.sin_family = AF_INET;
+		a.u.in4.sin_port = htons((uint16_t)port);
+		a.len = sizeof(a.u.in4);
+		return value_push_addr(v, &a, pos);
+	}
+	if (!value_is_hostname(host)) {
+		value_why(why, len, "not an address or a host name");
+		return -1;
+	}
+	return value_resolve(host, (uint16_t)port, pos, v, why, len);
+}
+
+bool
+conf_addr_equal(const struct mio_addr *a, const struct mio_addr *b)
+{
+	if (a->u.sa.sa_family != b->u.sa.sa_family)
+		return false;
+	switch (a->u.sa.sa_family) {
+	case AF_INET:
+		return a->u.in4.sin_port == b->u.in4.sin_port &&
+		    a->u.in4.sin_addr.s_addr == b->u.in4.sin_addr.s_addr;
+	case AF_INET6:
+		return a->u.in6.sin6_port == b->u.in6.sin6_port &&
+		    a->u.in6.sin6_scope_id == b->u.in6.sin6_scope_id &&
+		    memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr,
+		    sizeof(a->u.in6.sin6_addr)) == 0;
+	case AF_UNIX:
+		return strcmp(a->u.un.sun_path, b->u.un.sun_path) == 0;
+	}
+	return false;
+}
+
+char *
+conf_addr_str(const struct mio_addr *a, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	switch (a->u.sa.sa_family) {
+	case AF_INET:
+		inet_ntop(AF_INET, &a->u.in4.sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(a->u.in4.sin_port));
+		break;
+	case AF_INET6:
+		inet_ntop(AF_INET6, &a->u.in6.sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host,
+		    ntohs(a->u.in6.sin6_port));
+		break;
+	case AF_UNIX:
+		snprintf(buf, len, "unix:%s", a->u.un.sun_path);
+		break;
+	default:
+		snprintf(buf, len, "?");
+		break;
+	}
+	return buf;
+}
+
+/* Writes `ms` in the largest unit that divides it, as a file would. */
+char *
+conf_duration_str(int64_t ms, char *buf, size_t len)
+{
+	if (ms != 0 && ms % 3600000 == 0)
+		snprintf(buf, len, "%" PRId64 "h", ms / 3600000);
+	else if (ms != 0 && ms % 60000 == 0)
+		snprintf(buf, len, "%" PRId64 "m", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%" PRId64 "s", ms / 1000);
+	else
+		snprintf(buf, len, "%" PRId64 "ms", ms);
+	return buf;
+}
+
+char *
+conf_size_str(int64_t bytes, char *buf, size_t len)
+{
+	if (bytes != 0 && bytes % (1024 * 1024) == 0)
+		snprintf(buf, len, "%" PRId64 "m", bytes / (1024 * 1024));
+	else if (bytes != 0 && bytes % 1024 == 0)
+		snprintf(buf, len, "%" PRId64 "k", bytes / 1024);
+	else
+		snprintf(buf, len, "%" PRId64, bytes);
+	return buf;
+}

@@ -1,0 +1,570 @@
+/*
+ * TCP sessions: connecting to a server (with retries on the next one),
+ * then relaying both directions until both are done.
+ *
+ * Each session has two sockets, registered once for reading and writing
+ * (edge-triggered, never re-registered), and two flows: client to server
+ * and server to client.  Readiness is remembered per flow (src_rd: the
+ * source may have data; dst_wr: the destination may take data) and
+ * forgotten only when an I/O call returns -EAGAIN, which is what edge
+ * triggers require.
+ *
+ * Backpressure.  A flow holds at most one buffer: it reads only when its
+ * buffer is empty and writes until the buffer is empty again, so a slow
+ * side stops the reading of the other and memory per session is bounded
+ * by two buffers whatever the peers do.  Buffers come from a pool and go
+ * back the moment they empty, so an idle session holds none.
+ *
+ * Half-close.  A FIN from one side (read returns 0) becomes
+ * shutdown(SHUT_WR) towards the other once the flow's buffer is flushed;
+ * the other direction keeps flowing for up to timeouts.half_close.  Both
+ * directions shut down: the session ends as client_close or server_close,
+ * after whichever side closed first.
+ *
+ * Resets.  An error on one side (ECONNRESET, EPIPE, ...) ends the session
+ * and resets the other side (SO_LINGER 0), so a reset propagates.
+ *
+ * Fairness.  A flow moves at most RELAY_BUDGET buffers per turn; a
+ * session with work left goes on the run queue, served after the current
+ * batch of events with a zero wait timeout, so one fast pair cannot
+ * starve the others.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proxy.h"
+
+#define RELAY_BUDGET		16	/* buffers per flow per turn */
+#define RELAY_POOL_MAX		64	/* idle buffers kept for reuse */
+#define RELAY_EXCLUDE_MAX	16	/* servers remembered as failed */
+
+struct relay_buf {
+	struct relay_buf *next;		/* in the pool */
+	uint32_t	 cap;
+	uint32_t	 off;
+	uint32_t	 len;
+	char		 data[];
+};
+
+/* One direction: from side i to side 1 - i. */
+struct flow {
+	struct relay_buf *buf;
+	uint64_t	 bytes;
+	uint8_t		 src_rd;	/* the source may have data */
+	uint8_t		 dst_wr;	/* the destination may take data */
+	uint8_t		 eof;		/* the source sent its FIN */
+	uint8_t		 shut;		/* ...and it was passed on */
+};
+
+enum sess_state {
+	SESS_CONNECTING,
+	SESS_RELAY,
+	SESS_DEAD
+};
+
+struct tcp_sess {
+	struct tcp_sess	*next;		/* proxy.sessions, then graveyard */
+	struct tcp_sess	*prev;
+	struct tcp_sess	*qnext;		/* proxy.runq */
+	struct lstn	*l;
+	int		 fd[2];		/* [0] client, [1] server; -1: none */
+	struct flow	 flow[2];	/* [0] client->server, [1] back */
+	uint8_t		 state;
+	uint8_t		 queued;
+	uint8_t		 closed_first;	/* 1 + the side whose FIN came first */
+	uint8_t		 nexcluded;
+	int32_t		 server;	/* into l->ups->servers; -1: none */
+	uint32_t	 attempts;
+	uint32_t	 excluded[RELAY_EXCLUDE_MAX];
+	struct timer	 timer;
+	uint64_t	 t_start;
+	uint64_t	 t_connect;	/* this attempt's start */
+	uint64_t	 t_connected;	/* 0: not (yet) connected */
+	uint64_t	 t_last;	/* last bytes read, either side */
+	uint64_t	 deadline;	/* connect, or half-close; 0: none */
+	struct mio_addr	 client;
+};
+
+/* --- buffers ---------------------------------------------------------- */
+
+static struct relay_buf *
+relay_buf_get(uint32_t cap)
+{
+	struct relay_buf *b = proxy.buf_pool;
+
+	if (b != NULL && b->cap == cap) {
+		proxy.buf_pool = b->next;
+		proxy.buf_pool_len--;
+	} else if ((b = malloc(sizeof(*b) + cap)) == NULL) {
+		return NULL;
+	}
+	b->cap = cap;
+	b->off = b->len = 0;
+	return b;
+}
+
+static void
+relay_buf_put(struct relay_buf *b)
+{
+	if (proxy.buf_pool_len < RELAY_POOL_MAX &&
+	    (proxy.buf_pool == NULL || proxy.buf_pool->cap == b->cap)) {
+		b->next = proxy.buf_pool;
+		proxy.buf_pool = b;
+		proxy.buf_pool_len++;
+	} else {
+		free(b);
+	}
+}
+
+void
+relay_pool_trim(unsigned keep)
+{
+	while (proxy.buf_pool_len > keep) {
+		struct relay_buf *b = proxy.buf_pool;
+
+		proxy.buf_pool = b->next;
+		proxy.buf_pool_len--;
+		free(b);
+	}
+}
+
+/* --- ending ----------------------------------------------------------- */
+
+static const struct mio_addr *
+sess_server_addr(const struct tcp_sess *s)
+{
+	if (s->server < 0)
+		return NULL;
+	return &s->l->ups->conf->servers[s->server].addr;
+}
+
+static void
+sess_log(const struct lstn *l, const struct mio_addr *client,
+    const struct mio_addr *server, int64_t connect_ms, int64_t duration_ms,
+    uint64_t in, uint64_t out, const char *end)
+{
+	struct access_rec r;
+
+	if (!access_enabled())
+		return;
+	memset(&r, 0, sizeof(r));
+	r.listener = l->conf->name;
+	r.proto = "tcp";
+	r.client = client;
+	r.server = server;
+	r.connect_ms = connect_ms;
+	r.duration_ms = duration_ms;
+	r.bytes_in = in;
+	r.bytes_out = out;
+	r.end = end;
+	access_write(&r);
+}
+
+static void
+sess_close_fd(struct tcp_sess *s, unsigned side, int reset)
+{
+	int fd = s->fd[side];
+
+	if (fd < 0)
+		return;
+	(void)mio_deregister(proxy.poll, fd);
+	if (reset)
+		(void)mio_tcp_set_linger(fd, 0);
+	mio_close(fd);
+	s->fd[side] = -1;
+}
+
+/*
+ * Ends a session at once.  reset_side is the side to reset (0 or 1), or
+ * -1 for an orderly close of both.  The memory waits for tcp_bury().
+ */
+static void
+sess_end(struct tcp_sess *s, const char *reason, int reset_side)
+{
+	unsigned i;
+
+	if (s->state == SESS_DEAD)
+		return;
+	sess_log(s->l, &s->client, sess_server_addr(s),
+	    s->t_connected ? (int64_t)(s->t_connected - s->t_connect) : -1,
+	    (int64_t)(proxy.now - s->t_start), s->flow[0].bytes,
+	    s->flow[1].bytes, reason);
+	for (i = 0; i < 2; i++) {
+		sess_close_fd(s, i, reset_side == (int)i);
+		if (s->flow[i].buf != NULL) {
+			relay_buf_put(s->flow[i].buf);
+			s->flow[i].buf = NULL;
+		}
+	}
+	if (s->server >= 0)
+		lb_release(&s->l->ups->pool, (uint32_t)s->server);
+	timer_cancel(&proxy.timers, &s->timer);
+	s->l->active--;
+	proxy.nsessions--;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		proxy.sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->state = SESS_DEAD;
+	s->next = proxy.graveyard;
+	proxy.graveyard = s;
+}
+
+void
+tcp_bury(void)
+{
+	while (proxy.graveyard != NULL) {
+		struct tcp_sess *s = proxy.graveyard;
+		struct gen *g = s->l->gen;
+
+		proxy.graveyard = s->next;
+		free(s);
+		gen_unref(g);
+	}
+}
+
+void
+tcp_end_all(const char *reason)
+{
+	while (proxy.sessions != NULL)
+		sess_end(proxy.sessions, reason, -1);
+}
+
+void
+tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
+    const char *reason)
+{
+	mio_close(fd);
+	sess_log(l, client, NULL, -1, 0, 0, 0, reason);
+}
+
+/* --- connecting ------------------------------------------------------- */
+
+static void sess_timer(struct timer *t, uint64_t now);
+static void sess_pump(struct tcp_sess *s);
+
+static int
+sess_is_tcp(const struct mio_addr *a)
+{
+	return a->u.sa.sa_family == AF_INET || a->u.sa.sa_family == AF_INET6;
+}
+
+static void
+sess_connect_failed(struct tcp_sess *s, int err)
+{
+	char text[CONF_ADDRSTRLEN];
+	struct ups *u = s->l->ups;
+
+	log_debug("listener %s: connect %s: %s", s->l->conf->name,
+	    conf_addr_str(sess_server_addr(s), text, sizeof(text)),
+	    mio_strerror(err));
+	u->connect_failures[s->server]++;
+	sess_close_fd(s, 1, 0);
+	lb_release(&u->pool, (uint32_t)s->server);
+	if (s->nexcluded < RELAY_EXCLUDE_MAX)
+		s->excluded[s->nexcluded++] = (uint32_t)s->server;
+	s->server = -1;
+}
+
+/*
+ * Starts a connection to the next server, trying further ones at once
+ * when a connect fails on the spot.  Ends the session when the tries
+ * are spent or no server is left.
+ */
+static void
+sess_connect(struct tcp_sess *s)
+{
+	struct ups *u = s->l->ups;
+	const struct mio_addr *addr;
+	int fd, i;
+
+	while (s->attempts < (uint32_t)u->conf->connect_tries) {
+		i = lb_pick(&u->pool, &s->client, s->excluded, s->nexcluded);
+		if (i < 0 && s->nexcluded > 0) {
+			/* Every server failed once: more tries go round. */
+			s->nexcluded = 0;
+			i = lb_pick(&u->pool, &s->client, NULL, 0);
+		}
+		if (i < 0)
+			break;
+		s->attempts++;
+		s->server = i;
+		lb_acquire(&u->pool, (uint32_t)i);
+		addr = &u->conf->servers[i].addr;
+		s->t_connect = proxy.now;
+		fd = sess_is_tcp(addr) ? mio_tcp_connect(addr) :
+		    mio_unix_connect(addr);
+		if (fd < 0) {
+			sess_connect_failed(s, fd);
+			continue;
+		}
+		s->fd[1] = fd;
+		if ((i = mio_register(proxy.poll, fd, TOKEN(s, TAG_SERVER),
+		    MIO_READABLE | MIO_WRITABLE)) != 0) {
+			sess_connect_failed(s, i);
+			continue;
+		}
+		s->deadline = proxy.now +
+		    (uint64_t)s->l->conf->timeouts.connect_ms;
+		(void)timer_set(&proxy.timers, &s->timer, s->deadline);
+		return;
+	}
+	sess_end(s, "connect_failed", -1);
+}
+
+static void
+sess_connected(struct tcp_sess *s, uint32_t flags)
+{
+	const struct mio_addr *addr = sess_server_addr(s);
+
+	s->state = SESS_RELAY;
+	s->t_connected = proxy.now;
+	s->t_last = proxy.now;
+	s->deadline = 0;
+	if (sess_is_tcp(addr))
+		(void)mio_tcp_set_nodelay(s->fd[1], 1);
+	s->flow[0].dst_wr = 1;
+	if (flags & (MIO_READABLE | MIO_READ_CLOSED | MIO_ERROR))
+		s->flow[1].src_rd = 1;
+	(void)timer_set(&proxy.timers, &s->timer,
+	    proxy.now + (uint64_t)s->l->conf->timeouts.idle_ms);
+	sess_pump(s);
+}
+
+void
+tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
+{
+	struct tcp_sess *s;
+	int rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		tcp_refuse(l, fd, client, "no_memory");
+		return;
+	}
+	s->l = l;
+	s->fd[0] = fd;
+	s->fd[1] = -1;
+	s->server = -1;
+	s->client = *client;
+	s->t_start = proxy.now;
+	timer_init(&s->timer, sess_timer);
+	gen_ref(l->gen);
+	l->active++;
+	proxy.nsessions++;
+	s->next = proxy.sessions;
+	if (proxy.sessions != NULL)
+		proxy.sessions->prev = s;
+	proxy.sessions = s;
+	if (sess_is_tcp(client))
+		(void)mio_tcp_set_nodelay(fd, 1);
+	rc = mio_register(proxy.poll, fd, TOKEN(s, TAG_CLIENT),
+	    MIO_READABLE | MIO_WRITABLE);
+	if (rc != 0) {
+		log_warn("listener %s: register: %s", l->conf->name,
+		    mio_strerror(rc));
+		sess_end(s, "error", -1);
+		return;
+	}
+	sess_connect(s);
+}
+
+/* --- relaying --------------------------------------------------------- */
+
+/* Why a side failed: its error, seen by a read or a write. */
+struct flow_error {
+	int	side;
+	int	err;
+};
+
+/*
+ * Moves data of flow i until it blocks, ends, or spends its budget.
+ * Returns 1 with budget spent and work left, 0 otherwise, or -1 with
+ * *fe set on an error.
+ */
+static int
+flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
+{
+	struct flow *f = &s->flow[i];
+	int src = s->fd[i], dst = s->fd[1 - i];
+	int can_write = s->state == SESS_RELAY, budget = RELAY_BUDGET;
+	ssize_t n;
+
+	while (budget > 0) {
+		if (f->buf != NULL && f->buf->len > 0) {
+			if (!f->dst_wr || !can_write)
+				return 0;
+			n = mio_write(dst, f->buf->data + f->buf->off,
+			    f->buf->len);
+			if (n == -EAGAIN) {
+				f->dst_wr = 0;
+				return 0;
+			}
+			if (n < 0) {
+				fe->side = 1 - (int)i;
+				fe->err = (int)n;
+				return -1;
+			}
+			f->buf->off += (uint32_t)n;
+			f->buf->len -= (uint32_t)n;
+			if (f->buf->len == 0) {
+				relay_buf_put(f->buf);
+				f->buf = NULL;
+				budget--;
+			}
+			continue;
+		}
+		if (f->eof) {
+			if (!f->shut && can_write) {
+				(void)mio_tcp_shutdown(dst, SHUT_WR);
+				f->shut = 1;
+			}
+			return 0;
+		}
+		if (!f->src_rd || src < 0)
+			return 0;
+		if (f->buf == NULL &&
+		    (f->buf = relay_buf_get((uint32_t)
+		    s->l->conf->limits.buffer_size)) == NULL) {
+			fe->side = (int)i;
+			fe->err = -ENOMEM;
+			return -1;
+		}
+		n = mio_read(src, f->buf->data, f->buf->cap);
+		if (n > 0) {
+			f->buf->off = 0;
+			f->buf->len = (uint32_t)n;
+			f->bytes += (uint64_t)n;
+			s->t_last = proxy.now;
+			continue;
+		}
+		relay_buf_put(f->buf);
+		f->buf = NULL;
+		if (n == 0) {
+			f->eof = 1;
+			if (s->closed_first == 0)
+				s->closed_first = (uint8_t)(1 + i);
+			continue;
+		}
+		if (n == -EAGAIN) {
+			f->src_rd = 0;
+			return 0;
+		}
+		fe->side = (int)i;
+		fe->err = (int)n;
+		return -1;
+	}
+	return 1;
+}
+
+static void
+sess_pump(struct tcp_sess *s)
+{
+	struct flow_error fe;
+	int more = 0, rc;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		if ((rc = flow_run(s, i, &fe)) < 0) {
+			if (fe.err == -ENOMEM) {
+				sess_end(s, "no_memory", -1);
+				return;
+			}
+			/* The failed side is gone; the other learns by RST. */
+			log_debug("listener %s: %s: %s", s->l->conf->name,
+			    fe.side == 0 ? "client" : "server",
+			    mio_strerror(fe.err));
+			sess_end(s, "reset", 1 - fe.side);
+			return;
+		}
+		more |= rc;
+	}
+	if (s->flow[0].shut && s->flow[1].shut) {
+		sess_end(s, s->closed_first == 2 ? "server_close" :
+		    "client_close", -1);
+		return;
+	}
+	if ((s->flow[0].shut || s->flow[1].shut) && s->deadline == 0) {
+		s->deadline = proxy.now +
+		    (uint64_t)s->l->conf->timeouts.half_close_ms;
+		if (s->deadline < s->timer.deadline || !timer_armed(&s->timer))
+			(void)timer_set(&proxy.timers, &s->timer, s->deadline);
+	}
+	if (more && !s->queued) {
+		s->queued = 1;
+		s->qnext = proxy.runq;
+		proxy.runq = s;
+	}
+}
+
+void
+tcp_run_queue(void)
+{
+	struct tcp_sess *s = proxy.runq;
+
+	proxy.runq = NULL;
+	while (s != NULL) {
+		struct tcp_sess *next = s->qnext;
+
+		s->queued = 0;
+		if (s->state != SESS_DEAD)
+			sess_pump(s);
+		s = next;
+	}
+}
+
+void
+tcp_event(struct tcp_sess *s, unsigned side, uint32_t flags)
+{
+	int err;
+
+	if (s->state == SESS_DEAD)
+		return;
+	if (side == 1 && s->state == SESS_CONNECTING) {
+		if ((err = mio_take_error(s->fd[1])) != 0 ||
+		    (flags & (MIO_ERROR | MIO_WRITE_CLOSED))) {
+			sess_connect_failed(s, err != 0 ? err : -ECONNREFUSED);
+			sess_connect(s);
+		} else if (flags & MIO_WRITABLE) {
+			sess_connected(s, flags);
+		}
+		return;
+	}
+	if (flags & (MIO_READABLE | MIO_READ_CLOSED | MIO_ERROR))
+		s->flow[side].src_rd = 1;
+	if (flags & (MIO_WRITABLE | MIO_WRITE_CLOSED | MIO_ERROR))
+		s->flow[1 - side].dst_wr = 1;
+	sess_pump(s);
+}
+
+static void
+sess_timer(struct timer *t, uint64_t now)
+{
+	struct tcp_sess *s = (struct tcp_sess *)((char *)t -
+	    offsetof(struct tcp_sess, timer));
+	uint64_t idle_due;
+
+	if (s->state == SESS_CONNECTING) {
+		sess_connect_failed(s, -ETIMEDOUT);
+		sess_connect(s);
+		return;
+	}
+	idle_due = s->t_last + (uint64_t)s->l->conf->timeouts.idle_ms;
+	if (now >= idle_due) {
+		sess_end(s, "idle_timeout", -1);
+		return;
+	}
+	if (s->deadline != 0 && now >= s->deadline) {
+		sess_end(s, "half_close_timeout", -1);
+		return;
+	}
+	(void)timer_set(&proxy.timers, t,
+	    s->deadline != 0 && s->deadline < idle_due ? s->deadline :
+	    idle_due);
+}

@@ -1,0 +1,774 @@
+/*
+ * mioproxy's TCP forwarding, end to end: the real binary on a temporary
+ * YAML file, clients and backends of the test's own, all on loopback.
+ * The suite runs once per libmio backend (MIO_BACKEND is inherited).
+ */
+#include "config.h"
+
+#include "proxytest.h"
+
+/* A configuration with one TCP listener forwarding to `servers`. */
+#define PT_CONF_HEAD							\
+	"version: 1\n"							\
+	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n"
+
+static void
+fill_random(unsigned char *buf, size_t len, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (unsigned char)(seed >> 16);
+	}
+}
+
+/*
+ * Sends `len` bytes and reads the echo back at the same time (poll), so
+ * neither side's buffers can deadlock the exchange.
+ */
+static void
+exchange(int fd, const unsigned char *out, unsigned char *in, size_t len)
+{
+	size_t sent = 0, got = 0;
+
+	while (got < len) {
+		struct pollfd pfd = { fd, POLLIN | (sent < len ? POLLOUT : 0),
+		    0 };
+		ssize_t n;
+
+		ck_assert_int_gt(poll(&pfd, 1, PT_WAIT_MS), 0);
+		if ((pfd.revents & POLLOUT) && sent < len) {
+			n = send(fd, out + sent, len - sent < 65536 ?
+			    len - sent : 65536, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(fd, in + got, len - got, MSG_DONTWAIT);
+			ck_assert_msg(n > 0 || (n < 0 && errno == EAGAIN),
+			    "recv after %zu bytes: %s", got,
+			    n == 0 ? "end of stream" : strerror(errno));
+			if (n > 0)
+				got += (size_t)n;
+		}
+	}
+}
+
+START_TEST(test_bulk_both_directions)
+{
+	enum { LEN = 4 << 20 };
+	struct pt_echo e;
+	struct pt_proxy p;
+	unsigned char *out = malloc(LEN), *in = malloc(LEN);
+	int port = pt_free_port(SOCK_STREAM), fd;
+
+	pt_echo_start(&e, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: bulk, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	fill_random(out, LEN, 42);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	/* 4 MiB each way: client to server, and the echo back. */
+	exchange(fd, out, in, LEN);
+	ck_assert_int_eq(memcmp(out, in, LEN), 0);
+	/* Half-close: the reply to what was sent last still arrives. */
+	pt_send_all(fd, "tail", 4);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	pt_recv_all(fd, in, 4);
+	ck_assert_int_eq(memcmp(in, "tail", 4), 0);
+	ck_assert_int_eq(pt_recv_eof(fd), 0);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&e);
+	free(out);
+	free(in);
+}
+END_TEST
+
+START_TEST(test_thousand_concurrent)
+{
+	enum { N = 1000 };
+	static int fds[N];
+	struct pt_echo e;
+	struct pt_proxy p;
+	struct rlimit rl;
+	int port = pt_free_port(SOCK_STREAM), i;
+	char msg[32], buf[32];
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	ck_assert_uint_ge(rl.rlim_max, 3 * N + 100);
+	rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	pt_echo_start(&e, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "process: { max_fds: 8192 }\n"
+	    "listeners:\n"
+	    "  - { name: many, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	for (i = 0; i < N; i++) {
+		fds[i] = pt_connect(port);
+		ck_assert_msg(fds[i] >= 0, "connection %d: %s", i,
+		    strerror(-fds[i]));
+	}
+	/* All open at once; each gets its own answer. */
+	for (i = 0; i < N; i++) {
+		int len = snprintf(msg, sizeof(msg), "conn-%d", i);
+
+		pt_send_all(fds[i], msg, (size_t)len);
+	}
+	for (i = 0; i < N; i++) {
+		int len = snprintf(msg, sizeof(msg), "conn-%d", i);
+
+		pt_recv_all(fds[i], buf, (size_t)len);
+		ck_assert_int_eq(memcmp(buf, msg, (size_t)len), 0);
+	}
+	for (i = 0; i < N; i++)
+		close(fds[i]);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_int_eq(e.accepted, N);
+	pt_echo_stop(&e);
+}
+END_TEST
+
+START_TEST(test_refused_server_retried)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), dead = pt_free_port(SOCK_STREAM);
+	int fd, i;
+	char buf[4];
+
+	pt_echo_start(&e, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: retry, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u:\n"
+	    "    balance: round_robin\n"
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n"
+	    "    connect: { tries: 2 }\n",
+	    port, dead, e.port);
+	/* Whichever server comes first, every client is served. */
+	for (i = 0; i < 6; i++) {
+		fd = pt_connect(port);
+		ck_assert_int_ge(fd, 0);
+		pt_send_all(fd, "ping", 4);
+		pt_recv_all(fd, buf, 4);
+		ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
+		close(fd);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&e);
+}
+END_TEST
+
+START_TEST(test_all_servers_down_prompt_close)
+{
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), d1 = pt_free_port(SOCK_STREAM);
+	int d2 = pt_free_port(SOCK_STREAM), fd, rc;
+	int64_t t0;
+
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: down, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ] }\n",
+	    port, d1, d2);
+	t0 = pt_now_ms();
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	rc = pt_recv_eof(fd);
+	ck_assert(rc == 0 || rc == -ECONNRESET);
+	ck_assert_int_lt(pt_now_ms() - t0, 2000);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "end=connect_failed"));
+}
+END_TEST
+
+START_TEST(test_connect_timeout)
+{
+	struct pt_blackhole b;
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd;
+	int64_t t0, took;
+	char buf[2];
+
+	pt_blackhole_start(&b);
+	pt_echo_start(&e, 'E');
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: slow, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u:\n"
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n"
+	    "    connect: { timeout: 300ms, tries: 2 }\n",
+	    port, b.port, e.port);
+	/* The first server never answers: after 300 ms, the second. */
+	t0 = pt_now_ms();
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	pt_recv_all(fd, buf, 1);
+	took = pt_now_ms() - t0;
+	ck_assert_int_eq(buf[0], 'E');
+	ck_assert_int_ge(took, 250);
+	ck_assert_int_lt(took, 3000);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&e);
+	pt_blackhole_stop(&b);
+}
+END_TEST
+
+START_TEST(test_idle_timeout)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd;
+	int64_t t0;
+	char buf[4];
+
+	pt_echo_start(&e, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - name: idle\n"
+	    "    protocol: tcp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    timeouts: { idle: 400ms }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	/* Traffic keeps it open past the timeout... */
+	t0 = pt_now_ms();
+	while (pt_now_ms() - t0 < 800) {
+		pt_send_all(fd, "beat", 4);
+		pt_recv_all(fd, buf, 4);
+		pt_sleep_ms(100);
+	}
+	/* ...silence closes it, 400 ms after the last beat (100 ms ago). */
+	t0 = pt_now_ms();
+	ck_assert_int_eq(pt_recv_eof(fd), 0);
+	ck_assert_int_ge(pt_now_ms() - t0, 200);
+	ck_assert_int_lt(pt_now_ms() - t0, 3000);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "end=idle_timeout"));
+	pt_echo_stop(&e);
+}
+END_TEST
+
+/* Connects n clients one after the other and counts each server's id. */
+static void
+count_ids(int port, int n, int *count, int keep_open)
+{
+	static int open_fds[1024];
+	int i, fd;
+	char id;
+
+	for (i = 0; i < n; i++) {
+		fd = pt_connect(port);
+		ck_assert_int_ge(fd, 0);
+		pt_recv_all(fd, &id, 1);
+		ck_assert(id >= 0 && id < 8);
+		count[(int)id]++;
+		if (keep_open)
+			open_fds[i] = fd;
+		else
+			close(fd);
+	}
+	if (keep_open)
+		for (i = 0; i < n; i++)
+			close(open_fds[i]);
+}
+
+START_TEST(test_balance_round_robin_weights)
+{
+	struct pt_echo e[3];
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), count[8] = { 0 }, i;
+
+	for (i = 0; i < 3; i++)
+		pt_echo_start(&e[i], i);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: rr, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u:\n"
+	    "    balance: round_robin\n"
+	    "    servers:\n"
+	    "      - { address: 127.0.0.1:%d, weight: 3 }\n"
+	    "      - { address: 127.0.0.1:%d, weight: 1 }\n"
+	    "      - { address: 127.0.0.1:%d, weight: 2 }\n",
+	    port, e[0].port, e[1].port, e[2].port);
+	count_ids(port, 60, count, 0);
+	ck_assert_int_eq(count[0], 30);
+	ck_assert_int_eq(count[1], 10);
+	ck_assert_int_eq(count[2], 20);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	for (i = 0; i < 3; i++)
+		pt_echo_stop(&e[i]);
+}
+END_TEST
+
+START_TEST(test_balance_least_conn)
+{
+	struct pt_echo e[2];
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), count[8] = { 0 }, i;
+
+	for (i = 0; i < 2; i++)
+		pt_echo_start(&e[i], i);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: lc, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u:\n"
+	    "    balance: least_conn\n"
+	    "    servers:\n"
+	    "      - { address: 127.0.0.1:%d, weight: 1 }\n"
+	    "      - { address: 127.0.0.1:%d, weight: 3 }\n",
+	    port, e[0].port, e[1].port);
+	/* Connections held open: spread by weight, 1:3. */
+	count_ids(port, 40, count, 1);
+	ck_assert_int_eq(count[0], 10);
+	ck_assert_int_eq(count[1], 30);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	for (i = 0; i < 2; i++)
+		pt_echo_stop(&e[i]);
+}
+END_TEST
+
+START_TEST(test_balance_source_hash_and_random_two)
+{
+	struct pt_echo e[3];
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), port2 = pt_free_port(SOCK_STREAM);
+	int count[8] = { 0 }, i, used = 0;
+
+	for (i = 0; i < 3; i++)
+		pt_echo_start(&e[i], i);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: sh, protocol: tcp, bind: 127.0.0.1:%d, upstream: sh }\n"
+	    "  - { name: r2, protocol: tcp, bind: 127.0.0.1:%d, upstream: r2 }\n"
+	    "upstreams:\n"
+	    "  sh:\n"
+	    "    balance: source_hash\n"
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n"
+	    "  r2:\n"
+	    "    balance: random_two\n"
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n",
+	    port, port2, e[0].port, e[1].port, e[2].port, e[0].port,
+	    e[1].port, e[2].port);
+	/* One client address: always the same server. */
+	count_ids(port, 20, count, 0);
+	for (i = 0; i < 3; i++)
+		used += count[i] != 0;
+	ck_assert_int_eq(used, 1);
+	ck_assert_int_eq(count[0] + count[1] + count[2], 20);
+	/* random_two with connections held: every server takes a share. */
+	memset(count, 0, sizeof(count));
+	count_ids(port2, 60, count, 1);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_ge(count[i], 15);
+		ck_assert_int_le(count[i], 25);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	for (i = 0; i < 3; i++)
+		pt_echo_stop(&e[i]);
+}
+END_TEST
+
+START_TEST(test_acl_deny)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), port2 = pt_free_port(SOCK_STREAM);
+	int fd, rc;
+	char buf[4];
+
+	pt_echo_start(&e, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "acls:\n"
+	    "  nobody: { allow: [ 10.0.0.0/8 ] }\n"
+	    "  local: { allow: [ 127.0.0.0/8 ], deny: [ 127.0.0.2/32 ] }\n"
+	    "listeners:\n"
+	    "  - { name: closed, protocol: tcp, bind: 127.0.0.1:%d, upstream: u, acl: nobody }\n"
+	    "  - { name: open, protocol: tcp, bind: 127.0.0.1:%d, upstream: u, acl: local }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, port2, e.port);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	rc = pt_recv_eof(fd);
+	ck_assert(rc == 0 || rc == -ECONNRESET);
+	close(fd);
+	fd = pt_connect(port2);
+	ck_assert_int_ge(fd, 0);
+	pt_send_all(fd, "okay", 4);
+	pt_recv_all(fd, buf, 4);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "listener=closed proto=tcp client=127.0.0.1:"));
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "end=acl_denied"));
+	ck_assert_int_eq(e.accepted, 1);
+	pt_echo_stop(&e);
+}
+END_TEST
+
+START_TEST(test_max_connections)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fds[3], fd, rc, i;
+	char buf[4];
+
+	pt_echo_start(&e, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - name: small\n"
+	    "    protocol: tcp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    limits: { max_connections: 3 }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	for (i = 0; i < 3; i++) {
+		fds[i] = pt_connect(port);
+		pt_send_all(fds[i], "full", 4);
+		pt_recv_all(fds[i], buf, 4);
+	}
+	/* The fourth is accepted and closed at once. */
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	rc = pt_recv_eof(fd);
+	ck_assert(rc == 0 || rc == -ECONNRESET);
+	close(fd);
+	/* Room again once one leaves. */
+	close(fds[0]);
+	pt_sleep_ms(100);
+	fd = pt_connect(port);
+	pt_send_all(fd, "room", 4);
+	pt_recv_all(fd, buf, 4);
+	close(fd);
+	close(fds[1]);
+	close(fds[2]);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text, "end=limit"));
+	pt_echo_stop(&e);
+}
+END_TEST
+
+#define reload_yaml						\
+    PT_CONF_HEAD							\
+    "listeners:\n"							\
+    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n" \
+    "upstreams:\n"							\
+    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+
+/* Rewrites the proxy's file and sends SIGHUP. */
+static void
+reload_with(struct pt_proxy *p, const char *text)
+{
+	char tmp[256];
+
+	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p->dir);
+	pt_write_file(tmp, text);
+	ck_assert_int_eq(rename(tmp, p->conf), 0);
+	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(p, "RELOADING=1", PT_WAIT_MS));
+	ck_assert(pt_wait_notify(p, "READY=1", PT_WAIT_MS));
+}
+
+START_TEST(test_reload_keeps_sessions)
+{
+	struct pt_echo a, b;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), old, fresh, i;
+	char text[2048], buf[8], id;
+
+	pt_echo_start(&a, 'A');
+	pt_echo_start(&b, 'B');
+	pt_start(&p, reload_yaml, port, a.port);
+	old = pt_connect(port);
+	pt_recv_all(old, &id, 1);
+	ck_assert_int_eq(id, 'A');
+	snprintf(text, sizeof(text), reload_yaml, port, b.port);
+	{
+		/* ACCESS_LOG in the new text too. */
+		char *at = strstr(text, "ACCESS_LOG");
+		char rest[2048];
+
+		snprintf(rest, sizeof(rest), "%s", at + 10);
+		snprintf(at, sizeof(text) - (size_t)(at - text), "%s%s",
+		    p.access, rest);
+	}
+	for (i = 0; i < 3; i++) {
+		/* Data keeps flowing on the old session during reloads. */
+		pt_send_all(old, "data", 4);
+		reload_with(&p, text);
+		pt_recv_all(old, buf, 4);
+		ck_assert_int_eq(memcmp(buf, "data", 4), 0);
+	}
+	/* New sessions follow the new file, on the same listening socket. */
+	fresh = pt_connect(port);
+	ck_assert_int_ge(fresh, 0);
+	pt_recv_all(fresh, &id, 1);
+	ck_assert_int_eq(id, 'B');
+	close(fresh);
+	pt_send_all(old, "more", 4);
+	pt_recv_all(old, buf, 4);
+	close(old);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+	pt_echo_stop(&b);
+}
+END_TEST
+
+START_TEST(test_reload_invalid_keeps_running)
+{
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd;
+	char id;
+
+	pt_echo_start(&a, 'A');
+	pt_start(&p, reload_yaml, port, a.port);
+	reload_with(&p, "version: 1\nlisteners: [ { name: x, bogus: 1 } ]\n");
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	pt_recv_all(fd, &id, 1);
+	ck_assert_int_eq(id, 'A');
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.log_text,
+	    "reload failed: keeping the running configuration"));
+	pt_echo_stop(&a);
+}
+END_TEST
+
+START_TEST(test_sigterm_drains)
+{
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd, late;
+	char buf[4];
+
+	pt_echo_start(&a, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "process: { shutdown_grace: 3s }\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port);
+	fd = pt_connect(port);
+	pt_send_all(fd, "one", 3);
+	pt_recv_all(fd, buf, 3);
+	ck_assert_int_eq(kill(p.pid, SIGTERM), 0);
+	ck_assert(pt_wait_notify(&p, "STOPPING=1", PT_WAIT_MS));
+	/* The listener is gone, the session goes on. */
+	late = pt_connect(port);
+	ck_assert_int_lt(late, 0);
+	pt_send_all(fd, "two", 3);
+	pt_recv_all(fd, buf, 3);
+	ck_assert_int_eq(memcmp(buf, "two", 3), 0);
+	/* The last session ends: the proxy exits 0 well before the grace. */
+	close(fd);
+	ck_assert_int_eq(pt_wait_exit(&p, 2000), 0);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+}
+END_TEST
+
+START_TEST(test_sigterm_grace_expires)
+{
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd;
+	int64_t t0;
+	char buf[4];
+
+	pt_echo_start(&a, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "process: { shutdown_grace: 300ms }\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port);
+	fd = pt_connect(port);
+	pt_send_all(fd, "one", 3);
+	pt_recv_all(fd, buf, 3);
+	t0 = pt_now_ms();
+	ck_assert_int_eq(kill(p.pid, SIGTERM), 0);
+	ck_assert_int_eq(pt_wait_exit(&p, PT_WAIT_MS), 0);
+	ck_assert_int_ge(pt_now_ms() - t0, 250);
+	ck_assert_int_eq(pt_recv_eof(fd), 0);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text, "end=shutdown"));
+	pt_echo_stop(&a);
+}
+END_TEST
+
+START_TEST(test_descriptor_exhaustion_recovers)
+{
+	enum { HOLD = 40 };
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), held[HOLD], fd, i, served = 0;
+	int refused = 0;
+	char buf[4];
+
+	pt_echo_start(&a, -1);
+	/* 64 descriptors: room for about 25 sessions. */
+	pt_start_limited(&p, 64, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port);
+	for (i = 0; i < HOLD; i++) {
+		held[i] = pt_connect(port);
+		ck_assert_int_ge(held[i], 0);
+		if (send(held[i], "hold", 4, MSG_NOSIGNAL) == 4 &&
+		    recv(held[i], buf, 4, 0) == 4)
+			served++;
+		else
+			refused++;
+	}
+	/* Some were served, the rest shed at once rather than left hanging. */
+	ck_assert_int_gt(served, 10);
+	ck_assert_int_gt(refused, 0);
+	for (i = 0; i < HOLD; i++)
+		close(held[i]);
+	pt_sleep_ms(200);
+	/* Recovered by itself: new clients are served again. */
+	for (i = 0; i < 10; i++) {
+		fd = pt_connect(port);
+		ck_assert_int_ge(fd, 0);
+		pt_send_all(fd, "back", 4);
+		pt_recv_all(fd, buf, 4);
+		ck_assert_int_eq(memcmp(buf, "back", 4), 0);
+		close(fd);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+}
+END_TEST
+
+START_TEST(test_notify_protocol_and_reset)
+{
+	struct pt_echo a;
+	struct pt_proxy p;
+	struct linger lg = { 1, 0 };
+	int port = pt_free_port(SOCK_STREAM), fd;
+	char buf[4];
+
+	pt_echo_start(&a, -1);
+	pt_start(&p, reload_yaml, port, a.port);
+	/* READY came (pt_start); a reload says RELOADING then READY. */
+	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(&p, "MONOTONIC_USEC=", PT_WAIT_MS));
+	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
+	/* A client's reset ends its session as "reset". */
+	fd = pt_connect(port);
+	pt_send_all(fd, "rst!", 4);
+	pt_recv_all(fd, buf, 4);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	pt_sleep_ms(100);
+	ck_assert_int_eq(kill(p.pid, SIGTERM), 0);
+	ck_assert(pt_wait_notify(&p, "STOPPING=1", PT_WAIT_MS));
+	ck_assert_int_eq(pt_wait_exit(&p, PT_WAIT_MS), 0);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text, "end=reset"));
+	pt_echo_stop(&a);
+}
+END_TEST
+
+START_TEST(test_privilege_drop)
+{
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM);
+	char status[64], line[256];
+	FILE *f;
+	unsigned uid = 0;
+
+	if (geteuid() != 0) {
+		/* Not root: dropping is refused, and says so. */
+		return;
+	}
+	pt_echo_start(&a, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "process: { user: nobody, group: nogroup }\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port);
+	snprintf(status, sizeof(status), "/proc/%d/status", (int)p.pid);
+	f = fopen(status, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Uid: %u", &uid) == 1)
+			break;
+	fclose(f);
+	ck_assert_uint_ne(uid, 0);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("proxy");
+	TCase *tc = tcase_create("tcp");
+	SRunner *sr;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_bulk_both_directions);
+	tcase_add_test(tc, test_thousand_concurrent);
+	tcase_add_test(tc, test_refused_server_retried);
+	tcase_add_test(tc, test_all_servers_down_prompt_close);
+	tcase_add_test(tc, test_connect_timeout);
+	tcase_add_test(tc, test_idle_timeout);
+	tcase_add_test(tc, test_balance_round_robin_weights);
+	tcase_add_test(tc, test_balance_least_conn);
+	tcase_add_test(tc, test_balance_source_hash_and_random_two);
+	tcase_add_test(tc, test_acl_deny);
+	tcase_add_test(tc, test_max_connections);
+	tcase_add_test(tc, test_reload_keeps_sessions);
+	tcase_add_test(tc, test_reload_invalid_keeps_running);
+	tcase_add_test(tc, test_sigterm_drains);
+	tcase_add_test(tc, test_sigterm_grace_expires);
+	tcase_add_test(tc, test_descriptor_exhaustion_recovers);
+	tcase_add_test(tc, test_notify_protocol_and_reset);
+	tcase_add_test(tc, test_privilege_drop);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	srunner_free(sr);
+	return 0;
+}

@@ -1,0 +1,538 @@
+/*
+ * Integration-test helpers: start the real mioproxy binary on a
+ * temporary YAML file, know when it is ready through the systemd notify
+ * protocol (a datagram socket of the test's own as NOTIFY_SOCKET), and
+ * run small backends in threads of the test: an echo server that can
+ * announce its identity, and a listener whose handshakes never complete.
+ *
+ * Everything is on 127.0.0.1 with ports the kernel picked, and every
+ * wait is bounded.
+ */
+#ifndef PROXYTEST_H
+#define PROXYTEST_H
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#define PT_WAIT_MS	5000
+
+static inline int64_t
+pt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void
+pt_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* A port that was free a moment ago (the kernel's pick for port 0). */
+static inline int
+pt_free_port(int type)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, type, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* A blocking TCP connection to 127.0.0.1:port with 5 s I/O timeouts. */
+static inline int
+pt_connect(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct timeval tv = { PT_WAIT_MS / 1000, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static inline void
+pt_send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		ck_assert_msg(n > 0, "send: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Reads exactly len bytes, or fails the test. */
+static inline void
+pt_recv_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		ck_assert_msg(n > 0, "recv: %s", n == 0 ? "end of stream" :
+		    strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Reads until end of stream: 0, or -errno (-ECONNRESET, -EAGAIN...). */
+static inline int
+pt_recv_eof(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		;
+	return n == 0 ? 0 : -errno;
+}
+
+/* --- the proxy under test -------------------------------------------- */
+
+struct pt_proxy {
+	pid_t	pid;
+	int	notify_fd;
+	char	dir[64];
+	char	conf[128];
+	char	notify_path[100];	/* fits sun_path */
+	char	log[128];		/* its stderr */
+	char	access[128];		/* access log file, if the YAML uses it */
+	/* What the logs held when pt_stop() removed them. */
+	char	access_text[16384];
+	char	log_text[16384];
+};
+
+static inline const char *
+pt_binary(void)
+{
+	static char path[512];
+	const char *top = getenv("top_builddir");
+
+	snprintf(path, sizeof(path), "%s/daemon/mioproxy", top ? top : ".");
+	return path;
+}
+
+static inline void
+pt_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Reads a whole small file into a static buffer. */
+static inline const char *
+pt_read_file(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return buf;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Waits for a notify datagram containing `want`; returns 1 when seen, 0
+ * on timeout.  Other datagrams are skipped.
+ */
+static inline int
+pt_wait_notify(struct pt_proxy *p, const char *want, int ms)
+{
+	int64_t end = pt_now_ms() + ms;
+	char buf[1024];
+
+	for (;;) {
+		int64_t left = end - pt_now_ms();
+		struct pollfd pfd = { p->notify_fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return 0;
+		n = recv(p->notify_fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (strstr(buf, want) != NULL)
+			return 1;
+	}
+}
+
+/*
+ * Starts mioproxy on `yaml` (a printf format), with extra setup in the
+ * child (e.g. a lower RLIMIT_NOFILE) when nofile > 0.  Waits for
+ * READY=1 and fails the test if it does not come.
+ */
+static inline void
+pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline void
+pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	char text[8192];
+	va_list ap;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->dir, sizeof(p->dir), "/tmp/mioproxy-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(p->dir));
+	snprintf(p->conf, sizeof(p->conf), "%s/proxy.yaml", p->dir);
+	snprintf(p->notify_path, sizeof(p->notify_path), "%s/notify",
+	    p->dir);
+	snprintf(p->log, sizeof(p->log), "%s/stderr.log", p->dir);
+	snprintf(p->access, sizeof(p->access), "%s/access.log", p->dir);
+	va_start(ap, yaml);
+	vsnprintf(text, sizeof(text), yaml, ap);
+	va_end(ap);
+	/* The YAML may name ACCESS_LOG for the access log file. */
+	{
+		char *at = strstr(text, "ACCESS_LOG");
+
+		if (at != NULL) {
+			char rest[8192];
+
+			snprintf(rest, sizeof(rest), "%s", at + 10);
+			snprintf(at, sizeof(text) - (size_t)(at - text), "%s%s",
+			    p->access, rest);
+		}
+	}
+	pt_write_file(p->conf, text);
+	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(p->notify_fd, 0);
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s", p->notify_path);
+	ck_assert_int_eq(bind(p->notify_fd, (struct sockaddr *)&un,
+	    sizeof(un)), 0);
+	p->pid = fork();
+	ck_assert_int_ge(p->pid, 0);
+	if (p->pid == 0) {
+		int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		sigset_t none;
+
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (nofile > 0) {
+			struct rlimit rl = { nofile, nofile };
+
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		setenv("NOTIFY_SOCKET", p->notify_path, 1);
+		execl(pt_binary(), "mioproxy", "-c", p->conf, (char *)NULL);
+		_exit(127);
+	}
+	if (!pt_wait_notify(p, "READY=1", PT_WAIT_MS)) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		ck_abort_msg("mioproxy did not become ready: %s",
+		    pt_read_file(p->log));
+	}
+}
+
+#define pt_start(p, ...)	pt_start_limited((p), 0, __VA_ARGS__)
+
+/* Waits for the proxy to exit; returns its exit status, -1 on timeout. */
+static inline int
+pt_wait_exit(struct pt_proxy *p, int ms)
+{
+	int64_t end = pt_now_ms() + ms;
+	int status;
+
+	while (pt_now_ms() < end) {
+		pid_t r = waitpid(p->pid, &status, WNOHANG);
+
+		if (r == p->pid) {
+			p->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) :
+			    128 + WTERMSIG(status);
+		}
+		pt_sleep_ms(10);
+	}
+	return -1;
+}
+
+/* SIGTERM, then the exit status (0 expected); cleans the directory. */
+static inline int
+pt_stop(struct pt_proxy *p)
+{
+	int status = 0;
+	char path[256];
+
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);
+		status = pt_wait_exit(p, PT_WAIT_MS);
+		if (status < 0) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, NULL, 0);
+		}
+	}
+	close(p->notify_fd);
+	snprintf(p->access_text, sizeof(p->access_text), "%s",
+	    pt_read_file(p->access));
+	snprintf(p->log_text, sizeof(p->log_text), "%s", pt_read_file(p->log));
+	unlink(p->conf);
+	unlink(p->notify_path);
+	unlink(p->log);
+	unlink(p->access);
+	snprintf(path, sizeof(path), "%s/proxy2.yaml", p->dir);
+	unlink(path);
+	rmdir(p->dir);
+	return status;
+}
+
+/* --- backends -------------------------------------------------------- */
+
+/*
+ * An echo server in a thread, on 127.0.0.1:port: it echoes every byte,
+ * and after a client's FIN sends what is left and shuts its own side.
+ * With `id` set, it first sends that byte to each new client.  It counts
+ * the connections it accepted.
+ */
+#define PT_ECHO_MAX	2200
+
+struct pt_echo {
+	int		 port;
+	int		 id;		/* < 0: none */
+	int		 lfd;
+	int		 stop[2];
+	pthread_t	 thread;
+	volatile int	 accepted;
+};
+
+struct pt_conn {
+	int	fd;
+	int	eof;
+	size_t	off, len;
+	char	buf[16384];
+};
+
+static inline int
+pt_conn_flush(struct pt_conn *c)
+{
+	while (c->len > 0) {
+		ssize_t n = send(c->fd, c->buf + c->off, c->len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -1;
+		c->off += (size_t)n;
+		c->len -= (size_t)n;
+	}
+	c->off = 0;
+	return 1;
+}
+
+static inline void *
+pt_echo_main(void *arg)
+{
+	struct pt_echo *e = arg;
+	static __thread struct pollfd pfd[PT_ECHO_MAX + 2];
+	struct pt_conn **conns = calloc(PT_ECHO_MAX, sizeof(*conns));
+	int n = 0, i;
+
+	for (;;) {
+		pfd[0] = (struct pollfd){ e->stop[0], POLLIN, 0 };
+		pfd[1] = (struct pollfd){ e->lfd, POLLIN, 0 };
+		for (i = 0; i < n; i++)
+			pfd[2 + i] = (struct pollfd){ conns[i]->fd,
+			    conns[i]->len > 0 ? POLLOUT : POLLIN, 0 };
+		if (poll(pfd, (nfds_t)n + 2, 1000) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			break;
+		if (pfd[1].revents) {
+			int fd;
+
+			while (n < PT_ECHO_MAX && (fd = accept4(e->lfd, NULL,
+			    NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+				struct pt_conn *c = calloc(1, sizeof(*c));
+
+				c->fd = fd;
+				if (e->id >= 0) {
+					c->buf[0] = (char)e->id;
+					c->len = 1;
+					pt_conn_flush(c);
+				}
+				conns[n++] = c;
+				e->accepted++;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			struct pt_conn *c = conns[i];
+			int done = 0;
+
+			if (pfd[2 + i].revents == 0 || pfd[2 + i].fd != c->fd)
+				continue;
+			if (c->len > 0) {
+				if (pt_conn_flush(c) < 0)
+					done = 1;
+			} else {
+				ssize_t r = recv(c->fd, c->buf,
+				    sizeof(c->buf), MSG_DONTWAIT);
+
+				if (r > 0) {
+					c->len = (size_t)r;
+					c->off = 0;
+					if (pt_conn_flush(c) < 0)
+						done = 1;
+				} else if (r == 0) {
+					c->eof = 1;
+				} else if (errno != EAGAIN) {
+					done = 1;
+				}
+			}
+			if (c->eof && c->len == 0) {
+				shutdown(c->fd, SHUT_WR);
+				done = 1;
+			}
+			if (done) {
+				close(c->fd);
+				free(c);
+				conns[i] = conns[--n];
+				pfd[2 + i].fd = -1;
+				/* Slot i now holds another: its revents are
+				 * stale, so skip it until the next poll. */
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		close(conns[i]->fd);
+		free(conns[i]);
+	}
+	free(conns);
+	return NULL;
+}
+
+static inline int
+pt_listen(int port, int backlog)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0), on = 1;
+
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "bind %d: %s", port, strerror(errno));
+	ck_assert_int_eq(listen(fd, backlog), 0);
+	return fd;
+}
+
+static inline void
+pt_echo_start(struct pt_echo *e, int id)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	e->port = pt_free_port(SOCK_STREAM);
+	e->lfd = pt_listen(e->port, 1024);
+	ck_assert_int_eq(pipe2(e->stop, O_CLOEXEC), 0);
+	ck_assert_int_eq(pthread_create(&e->thread, NULL, pt_echo_main, e),
+	    0);
+}
+
+static inline void
+pt_echo_stop(struct pt_echo *e)
+{
+	ck_assert_int_eq(write(e->stop[1], "x", 1), 1);
+	pthread_join(e->thread, NULL);
+	close(e->stop[0]);
+	close(e->stop[1]);
+	close(e->lfd);
+}
+
+/*
+ * A listener whose handshakes never complete: backlog 0 filled by two
+ * connections nobody accepts, so the kernel drops further SYNs and a
+ * connect to it hangs until the client gives up.
+ */
+struct pt_blackhole {
+	int	port;
+	int	lfd;
+	int	fill[2];
+};
+
+static inline void
+pt_blackhole_start(struct pt_blackhole *b)
+{
+	int i;
+
+	b->port = pt_free_port(SOCK_STREAM);
+	b->lfd = pt_listen(b->port, 0);
+	for (i = 0; i < 2; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+
+		b->fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)b->port);
+		connect(b->fill[i], (struct sockaddr *)&a, sizeof(a));
+	}
+	pt_sleep_ms(50);
+}
+
+static inline void
+pt_blackhole_stop(struct pt_blackhole *b)
+{
+	close(b->fill[0]);
+	close(b->fill[1]);
+	close(b->lfd);
+}
+
+#endif /* PROXYTEST_H */
