@@ -26,6 +26,7 @@
 
 #define LSTN_BACKLOG		511
 #define LSTN_PAUSE_MS		100
+#define LSTN_UDP_RCVBUF		(4 << 20)
 
 static int
 lstn_same_addr(const struct mio_addr *a, const struct mio_addr *b)
@@ -68,10 +69,41 @@ lstn_find(struct gen *old, int protocol, const struct mio_addr *addr)
 }
 
 static int
+lstn_is_wildcard(const struct mio_addr *a)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (a->u.sa.sa_family == AF_INET)
+		return a->u.in4.sin_addr.s_addr == htonl(INADDR_ANY);
+	if (a->u.sa.sa_family == AF_INET6)
+		return memcmp(&a->u.in6.sin6_addr, &any6, sizeof(any6)) == 0;
+	return 0;
+}
+
+/*
+ * A UDP socket on a wildcard address learns each request's destination
+ * (pktinfo), so that replies leave from the address the client used.
+ */
+static int
 lstn_open(const struct conf_listener *cl, const struct mio_addr *addr)
 {
-	if (cl->protocol == CONF_PROTO_UDP)
-		return mio_udp_bind(addr);
+	int fd, rc;
+
+	if (cl->protocol == CONF_PROTO_UDP) {
+		if (addr->u.sa.sa_family == AF_UNIX)
+			return -EAFNOSUPPORT;
+		if ((fd = mio_udp_bind(addr)) < 0)
+			return fd;
+		/* Room for bursts of many clients (the kernel caps it). */
+		(void)mio_set_recv_buffer_size(fd, LSTN_UDP_RCVBUF);
+		if (!lstn_is_wildcard(addr))
+			return fd;
+		if ((rc = mio_udp_set_pktinfo(fd, 1)) != 0) {
+			mio_close(fd);
+			return rc;
+		}
+		return fd;
+	}
 	if (addr->u.sa.sa_family == AF_UNIX)
 		return mio_unix_listen(addr, LSTN_BACKLOG);
 	return mio_tcp_listen(addr, LSTN_BACKLOG);
@@ -101,6 +133,8 @@ lstn_bind_all(struct gen *g, struct gen *old)
 			struct lsock *ls = &l->socks[j];
 
 			ls->retry.fn = lstn_retry;
+			ls->wildcard = l->conf->protocol == CONF_PROTO_UDP &&
+			    lstn_is_wildcard(&ls->bind->addr);
 			if (lstn_find(old, l->conf->protocol,
 			    &ls->bind->addr) != NULL)
 				continue;
@@ -130,6 +164,7 @@ lstn_bind_all(struct gen *g, struct gen *old)
 				    &ls->bind->addr);
 				ls->fd = prev->fd;
 				prev->fd = -1;
+				prev->successor = ls;
 				timer_cancel(&proxy.timers, &prev->retry);
 				rc = mio_reregister(proxy.poll, ls->fd,
 				    TOKEN(ls, TAG_LISTENER), MIO_READABLE);
@@ -160,6 +195,11 @@ lstn_close_all(struct gen *g)
 			timer_cancel(&proxy.timers, &ls->retry);
 			if (ls->fd < 0)
 				continue;
+			/* UDP sessions still reply through it: drain. */
+			if (ls->udp_sessions > 0) {
+				ls->draining = 1;
+				continue;
+			}
 			(void)mio_deregister(proxy.poll, ls->fd);
 			mio_close(ls->fd);
 			ls->fd = -1;
@@ -254,7 +294,11 @@ lstn_event(struct lsock *ls, uint32_t flags)
 	int fd, unix_sock = ls->bind->addr.u.sa.sa_family == AF_UNIX;
 
 	(void)flags;
-	if (l->conf->protocol != CONF_PROTO_TCP || timer_armed(&ls->retry))
+	if (l->conf->protocol == CONF_PROTO_UDP) {
+		udp_listener_event(ls);
+		return;
+	}
+	if (timer_armed(&ls->retry))
 		return;
 	for (;;) {
 		memset(&client, 0, sizeof(client));

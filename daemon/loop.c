@@ -28,6 +28,10 @@
 
 struct proxy proxy;
 
+/* Tokens carry a 3-bit tag in the low bits of these objects' addresses. */
+_Static_assert(_Alignof(struct lsock) >= 8, "struct lsock alignment");
+_Static_assert(_Alignof(struct proxy) >= 8, "struct proxy alignment");
+
 static int
 loop_signals_open(void)
 {
@@ -132,6 +136,7 @@ loop_stop_timer(struct timer *t, uint64_t now)
 	log_info("shutdown grace over: closing %llu sessions",
 	    (unsigned long long)proxy.nsessions);
 	tcp_end_all("shutdown");
+	udp_end_all("shutdown");
 }
 
 static void
@@ -140,10 +145,12 @@ loop_stop(void)
 	if (proxy.stopping)
 		return;
 	proxy.stopping = 1;
+	/* Listeners first: once STOPPING=1 is out, nobody gets in. */
+	lstn_close_all(proxy.gen);
+	udp_stop();
 	notify_send("STOPPING=1");
 	log_info("stopping: %llu sessions to finish",
 	    (unsigned long long)proxy.nsessions);
-	lstn_close_all(proxy.gen);
 	timer_init(&proxy.stop_timer, loop_stop_timer);
 	(void)timer_set(&proxy.timers, &proxy.stop_timer, proxy.now +
 	    (uint64_t)proxy.gen->conf->process.shutdown_grace_ms);
@@ -185,6 +192,9 @@ loop_dispatch(const struct mio_event *ev)
 		break;
 	case TAG_LISTENER:
 		lstn_event(ptr, ev->flags);
+		break;
+	case TAG_UDP_SERVER:
+		udp_event(ptr, ev->flags);
 		break;
 	default:
 		loop_signal_event();
@@ -252,11 +262,14 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 		timer_run(&proxy.timers, proxy.now);
 		tcp_run_queue();
 		tcp_bury();
+		udp_bury();
 	}
 	log_info("stopped");
 out:
 	tcp_end_all("shutdown");
+	udp_end_all("shutdown");
 	tcp_bury();
+	udp_bury();
 	if (proxy.gen != NULL) {
 		lstn_close_all(proxy.gen);
 		gen_unref(proxy.gen);
@@ -266,6 +279,7 @@ out:
 	if (proxy.reserve_fd >= 0)
 		close(proxy.reserve_fd);
 	relay_pool_trim(0);
+	udp_fini();
 	timer_heap_fini(&proxy.timers);
 	mio_poll_free(proxy.poll);
 	service_stop();

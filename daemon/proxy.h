@@ -35,12 +35,18 @@ enum proxy_tag {
 	TAG_CLIENT = 0,		/* struct tcp_sess, client side */
 	TAG_SERVER = 1,		/* struct tcp_sess, server side */
 	TAG_LISTENER = 2,	/* struct lsock */
-	TAG_LOOP = 3		/* the loop's own: signals */
+	TAG_LOOP = 3,		/* the loop's own: signals */
+	TAG_UDP_SERVER = 4	/* struct udp_sess, its upstream socket */
 };
 
+/* Every tagged object is at least 8-aligned (malloc'd, or in an array
+ * of structs holding pointers), which leaves three bits for the tag. */
+#define TOKEN_TAGS	7u
 #define TOKEN(ptr, tag)	((mio_token)(uintptr_t)(ptr) | (tag))
-#define TOKEN_TAG(tok)	((unsigned)((tok) & 3u))
-#define TOKEN_PTR(tok)	((void *)(uintptr_t)((tok) & ~(mio_token)3u))
+#define TOKEN_TAG(tok)	((unsigned)((tok) & TOKEN_TAGS))
+#define TOKEN_PTR(tok)	((void *)(uintptr_t)((tok) & ~(mio_token)TOKEN_TAGS))
+
+struct udp_sess;
 
 struct gen;
 struct lstn;
@@ -59,6 +65,12 @@ struct lsock {
 	const struct conf_addr *bind;
 	int		 fd;
 	struct timer	 retry;		/* accepting paused (out of memory) */
+	/* UDP: the sessions replying through this socket; a socket that a
+	 * reload removed stays open, draining, until they end. */
+	uint64_t	 udp_sessions;
+	int		 draining;
+	int		 wildcard;	/* bound to 0.0.0.0 or [::]: pktinfo */
+	struct lsock	*successor;	/* took this socket over in a reload */
 };
 
 /* One listener at runtime. */
@@ -73,6 +85,14 @@ struct lstn {
 	uint64_t	 rejected_acl;
 	uint64_t	 rejected_limit;
 	uint64_t	 rejected_fds;	/* shed while out of descriptors */
+	/* UDP: least recently used first, for eviction at max_sessions. */
+	struct udp_sess	*lru_head;	/* most recent */
+	struct udp_sess	*lru_tail;	/* least recent */
+	uint64_t	 udp_created;
+	uint64_t	 udp_evicted;
+	uint64_t	 dgrams_in;
+	uint64_t	 dgrams_out;
+	uint64_t	 dgrams_dropped;	/* too large, or no room */
 };
 
 struct gen {
@@ -100,7 +120,13 @@ struct proxy {
 	struct tcp_sess	*sessions;
 	struct tcp_sess	*graveyard;
 	struct tcp_sess	*runq;
-	uint64_t	 nsessions;
+	uint64_t	 nsessions;	/* TCP and UDP */
+	/* UDP sessions by (listening socket, client address). */
+	struct udp_sess	**udp_table;
+	uint32_t	 udp_buckets;	/* a power of two */
+	uint64_t	 udp_count;
+	struct udp_sess	*udp_graveyard;
+	struct udp_batch *udp_batch;	/* receive buffers, made on first use */
 	/* Relay buffers not in use, kept for the next session. */
 	struct relay_buf *buf_pool;
 	unsigned	 buf_pool_len;
@@ -128,6 +154,14 @@ void	tcp_end_all(const char *reason);
 void	tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
 	    const char *reason);
 void	relay_pool_trim(unsigned keep);
+
+/* udp_relay.c */
+void	udp_listener_event(struct lsock *ls);
+void	udp_event(struct udp_sess *u, uint32_t flags);
+void	udp_bury(void);
+void	udp_end_all(const char *reason);
+void	udp_stop(void);
+void	udp_fini(void);
 
 /* notify.c: the systemd notify protocol; a no-op without NOTIFY_SOCKET. */
 void	notify_init(void);

@@ -194,6 +194,13 @@ MIO_API ssize_t mio_udp_recv_from(mio_sock s, void *buf, size_t len,
 /* As mio_udp_recv_from() but the datagram stays queued. */
 MIO_API ssize_t mio_udp_peek_from(mio_sock s, void *buf, size_t len,
     struct mio_addr *from);
+/*
+ * Asks for each datagram's destination address as control data of
+ * mio_recvmsg()/mio_recvmmsg(): IP_PKTINFO on IPv4 sockets,
+ * IPV6_RECVPKTINFO on IPv6 ones.  Sending IP_PKTINFO / IPV6_PKTINFO back
+ * with mio_sendmsg() picks the source of a reply on a wildcard bind.
+ */
+MIO_API int mio_udp_set_pktinfo(mio_sock s, int on);
 /* SO_BROADCAST. */
 MIO_API int mio_udp_set_broadcast(mio_sock s, int on);
 MIO_API int mio_udp_broadcast(mio_sock s);
@@ -229,6 +236,15 @@ MIO_API int mio_udp_multicast_hops_v6(mio_sock s);
  * IPV6_UNICAST_HOPS on IPv6 ones; getters return the value (>= 0).
  */
 MIO_API int mio_set_ttl(mio_sock s, int ttl);
+/*
+ * SO_RCVBUF / SO_SNDBUF of any socket.  Linux doubles the size asked for
+ * and caps it at net.core.rmem_max / wmem_max; the getters return the
+ * size in effect.
+ */
+MIO_API int mio_set_recv_buffer_size(mio_sock s, int bytes);
+MIO_API int mio_recv_buffer_size(mio_sock s);
+MIO_API int mio_set_send_buffer_size(mio_sock s, int bytes);
+MIO_API int mio_send_buffer_size(mio_sock s);
 MIO_API int mio_ttl(mio_sock s);
 /* IPV6_V6ONLY: 1 or 0; -ENOPROTOOPT on a socket that is not IPv6. */
 MIO_API int mio_only_v6(mio_sock s);
@@ -236,7 +252,8 @@ MIO_API int mio_only_v6(mio_sock s);
 /*
  * Unix domain sockets.  addr must be AF_UNIX (mio_addr_parse() of
  * "unix:/path" or "unix:@name").  A path already bound gives
- * -EADDRINUSE: the caller removes stale socket files.
+ * -EADDRINUSE: the caller removes stale socket files.  A listen backlog
+ * <= 0 means SOMAXCONN, as mio's -1 does.
  */
 MIO_API int mio_unix_listen(const struct mio_addr *addr, int backlog);
 MIO_API int mio_unix_accept(mio_sock listener, struct mio_addr *peer);

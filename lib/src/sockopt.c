@@ -192,3 +192,32 @@ mio_udp_multicast_hops_v6(mio_sock s)
 {
 	return mio__getopt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS);
 }
+
+/*
+ * Socket buffer sizes (SO_RCVBUF, SO_SNDBUF).  Linux doubles the value
+ * asked for (bookkeeping room) and caps it at net.core.rmem_max /
+ * wmem_max; the getters return what the kernel settled on.
+ */
+int
+mio_set_recv_buffer_size(mio_sock s, int bytes)
+{
+	return mio__setopt(s, SOL_SOCKET, SO_RCVBUF, bytes);
+}
+
+int
+mio_recv_buffer_size(mio_sock s)
+{
+	return mio__getopt(s, SOL_SOCKET, SO_RCVBUF);
+}
+
+int
+mio_set_send_buffer_size(mio_sock s, int bytes)
+{
+	return mio__setopt(s, SOL_SOCKET, SO_SNDBUF, bytes);
+}
+
+int
+mio_send_buffer_size(mio_sock s)
+{
+	return mio__getopt(s, SOL_SOCKET, SO_SNDBUF);
+}

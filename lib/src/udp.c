@@ -122,3 +122,18 @@ mio_udp_peek_from(mio_sock s, void *buf, size_t len, struct mio_addr *from)
 {
 	return udp_recv(s, buf, len, from, MSG_PEEK);
 }
+
+int
+mio_udp_set_pktinfo(mio_sock s, int on)
+{
+	struct mio_addr a;
+	int rc;
+
+	if ((rc = mio_local_addr(s, &a)) != 0)
+		return rc;
+	if (a.u.sa.sa_family == AF_INET6)
+		return mio__setopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, on != 0);
+	if (a.u.sa.sa_family == AF_INET)
+		return mio__setopt(s, IPPROTO_IP, IP_PKTINFO, on != 0);
+	return -EAFNOSUPPORT;
+}

@@ -535,4 +535,178 @@ pt_blackhole_stop(struct pt_blackhole *b)
 	close(b->lfd);
 }
 
+/* --- UDP ------------------------------------------------------------ */
+
+/*
+ * A UDP echo server in a thread on 127.0.0.1 or [::1]: each datagram
+ * goes back to its sender, with the id byte in front when id >= 0.  It
+ * counts datagrams and remembers how many distinct senders it saw.
+ */
+struct pt_uecho {
+	int		 port;
+	int		 family;
+	int		 id;
+	int		 fd;
+	int		 stop[2];
+	pthread_t	 thread;
+	volatile int	 datagrams;
+};
+
+static inline void *
+pt_uecho_main(void *arg)
+{
+	struct pt_uecho *e = arg;
+	static __thread char buf[65536 + 1];
+
+	for (;;) {
+		struct pollfd pfd[2] = { { e->stop[0], POLLIN, 0 },
+		    { e->fd, POLLIN, 0 } };
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n;
+		int off = e->id >= 0;
+
+		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			break;
+		while ((n = recvfrom(e->fd, buf + off, sizeof(buf) - 1,
+		    MSG_DONTWAIT, (struct sockaddr *)&from, &flen)) >= 0) {
+			if (off)
+				buf[0] = (char)e->id;
+			e->datagrams++;
+			sendto(e->fd, buf, (size_t)n + (size_t)off, 0,
+			    (struct sockaddr *)&from, flen);
+			flen = sizeof(from);
+		}
+	}
+	return NULL;
+}
+
+/* A UDP socket bound to the loopback of `family` on `port` (0: any). */
+static inline int
+pt_udp_socket(int family, int port, int *bound_port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { PT_WAIT_MS / 1000, 0 };
+
+	ck_assert_int_ge(fd, 0);
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a->sin_port = htons((uint16_t)port);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		a->sin6_port = htons((uint16_t)port);
+		len = sizeof(*a);
+	}
+	ck_assert_msg(bind(fd, (struct sockaddr *)&ss, len) == 0, "bind: %s",
+	    strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bound_port != NULL) {
+		ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &len),
+		    0);
+		*bound_port = ntohs(family == AF_INET ?
+		    ((struct sockaddr_in *)&ss)->sin_port :
+		    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	return fd;
+}
+
+static inline void
+pt_uecho_start(struct pt_uecho *e, int family, int id)
+{
+	memset(e, 0, sizeof(*e));
+	e->family = family;
+	e->id = id;
+	e->fd = pt_udp_socket(family, 0, &e->port);
+	/* Bursts of hundreds of clients: past rmem_max when root may. */
+	{
+		int size = 4 << 20;
+
+		if (setsockopt(e->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+		    sizeof(size)) < 0)
+			setsockopt(e->fd, SOL_SOCKET, SO_RCVBUF, &size,
+			    sizeof(size));
+	}
+	ck_assert_int_eq(pipe2(e->stop, O_CLOEXEC), 0);
+	ck_assert_int_eq(pthread_create(&e->thread, NULL, pt_uecho_main, e),
+	    0);
+}
+
+static inline void
+pt_uecho_stop(struct pt_uecho *e)
+{
+	ck_assert_int_eq(write(e->stop[1], "x", 1), 1);
+	pthread_join(e->thread, NULL);
+	close(e->stop[0]);
+	close(e->stop[1]);
+	close(e->fd);
+}
+
+/* Sends one datagram to host:port (IPv4 text or IPv6 text). */
+static inline void
+pt_udp_send(int fd, const char *host, int port, const void *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(host, ':') == NULL) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		inet_pton(AF_INET, host, &a->sin_addr);
+		a->sin_port = htons((uint16_t)port);
+		slen = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, host, &a->sin6_addr);
+		a->sin6_port = htons((uint16_t)port);
+		slen = sizeof(*a);
+	}
+	ck_assert_int_eq(sendto(fd, buf, len, 0, (struct sockaddr *)&ss, slen),
+	    (ssize_t)len);
+}
+
+/*
+ * Receives one datagram within ms; returns its length (-1 on timeout)
+ * and the sender's address text and port.
+ */
+static inline ssize_t
+pt_udp_recv(int fd, void *buf, size_t len, int ms, char *from, int *port)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct sockaddr_storage ss;
+	socklen_t slen = sizeof(ss);
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return -1;
+	n = recvfrom(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, &slen);
+	if (n >= 0 && from != NULL) {
+		if (ss.ss_family == AF_INET) {
+			inet_ntop(AF_INET,
+			    &((struct sockaddr_in *)&ss)->sin_addr, from, 64);
+			*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		} else {
+			inet_ntop(AF_INET6,
+			    &((struct sockaddr_in6 *)&ss)->sin6_addr, from, 64);
+			*port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		}
+	}
+	return n;
+}
+
 #endif /* PROXYTEST_H */

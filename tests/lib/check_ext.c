@@ -33,8 +33,8 @@ START_TEST(test_pktinfo_reply_source)
 	sa = nt_addr("0.0.0.0:0");
 	srv = mio_udp_bind(&sa);
 	ck_assert_int_ge(srv, 0);
-	ck_assert_int_eq(setsockopt(srv, IPPROTO_IP, IP_PKTINFO, &(int){ 1 },
-	    sizeof(int)), 0);
+	ck_assert_int_eq(mio_udp_set_pktinfo(srv, 1), 0);
+	ck_assert_int_eq(mio_udp_set_pktinfo(0x7fff, 1), -EBADF);
 	ck_assert_int_eq(mio_local_addr(srv, &sa), 0);
 	snprintf(text, sizeof(text), "127.0.0.2:%u",
 	    (unsigned)ntohs(sa.u.in4.sin_port));

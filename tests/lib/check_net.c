@@ -450,6 +450,11 @@ START_TEST(test_options)
 		ck_assert_int_eq(mio_set_ttl(c, 17), 0);
 		ck_assert_int_eq(mio_ttl(c), 17);
 		ck_assert_int_eq(mio_set_ttl(c, 300), -EINVAL);
+		/* Buffer sizes: Linux doubles what it is asked for. */
+		ck_assert_int_eq(mio_set_recv_buffer_size(c, 32768), 0);
+		ck_assert_int_eq(mio_recv_buffer_size(c), 65536);
+		ck_assert_int_eq(mio_set_send_buffer_size(c, 32768), 0);
+		ck_assert_int_eq(mio_send_buffer_size(c), 65536);
 		ck_assert_int_eq(mio_take_error(c), 0);
 		mio_close(c);
 		mio_close(s);

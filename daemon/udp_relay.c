@@ -1,0 +1,670 @@
+/*
+ * UDP sessions: one per (listening socket, client address), each with a
+ * connected socket of its own towards the server the balancer chose, so
+ * that the kernel routes replies to the right session and drops
+ * datagrams from anyone else.
+ *
+ * A datagram from a client finds its session in a hash table (or makes
+ * one) and goes out on the session's socket; a reply read there goes
+ * back through the listening socket, from the very address the client
+ * sent to: on a wildcard bind (0.0.0.0, [::]) the destination of each
+ * request comes with it (IP_PKTINFO, IPV6_RECVPKTINFO) and is given back
+ * as the source of the replies.
+ *
+ * Sessions end after udp.session_timeout without traffic (the idle timer
+ * is pushed lazily, once per timeout, not per datagram), after
+ * udp.responses replies when set, on an ICMP error from the server (a
+ * connected socket reports it as ECONNREFUSED: counted as a failure of
+ * that server), or when a new client needs room at udp.max_sessions
+ * (the least recently used session of the listener is evicted).
+ *
+ * Datagrams are read in batches (recvmmsg) into buffers large enough for
+ * any datagram (65,535 bytes), so none is ever truncated or merged; one
+ * the kernel truncated anyway (MSG_TRUNC) is dropped and counted.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include "log.h"
+#include "proxy.h"
+
+#define UDP_BATCH	16
+#define UDP_DGRAM_MAX	65535
+#define UDP_CMSG_SPACE	64	/* room for one in_pktinfo or in6_pktinfo */
+
+/* The client's address, compactly: IPv4 or IPv6 only. */
+union udp_peer {
+	struct sockaddr		sa;
+	struct sockaddr_in	in4;
+	struct sockaddr_in6	in6;
+};
+
+struct udp_sess {
+	struct udp_sess	*hnext;		/* hash chain */
+	struct udp_sess	*lru_prev;	/* towards the most recent */
+	struct udp_sess	*lru_next;	/* towards the least recent */
+	struct lsock	*ls;		/* where the client came in */
+	int		 lfd;		/* its socket: the hash key, stable */
+	int		 fd;		/* connected to the server */
+	int32_t		 server;
+	int		 dead;
+	union udp_peer	 client;
+	/* The address the client sent to, for replies on wildcard binds. */
+	struct in6_addr	 local;		/* IPv4 in the first 4 bytes */
+	unsigned	 local_ifindex;
+	struct timer	 timer;
+	uint64_t	 t_start;
+	uint64_t	 t_last;
+	uint64_t	 dgrams_in;
+	uint64_t	 dgrams_out;
+	uint64_t	 bytes_in;
+	uint64_t	 bytes_out;
+	uint64_t	 hash;
+};
+
+struct udp_batch {
+	struct mmsghdr	 msg[UDP_BATCH];
+	struct iovec	 iov[UDP_BATCH];
+	union udp_peer	 from[UDP_BATCH];
+	char		 cmsg[UDP_BATCH][UDP_CMSG_SPACE];
+	char		 data[UDP_BATCH][UDP_DGRAM_MAX];
+};
+
+/* --- the session table ------------------------------------------------ */
+
+static socklen_t
+udp_peer_len(const union udp_peer *p)
+{
+	return p->sa.sa_family == AF_INET ? sizeof(p->in4) : sizeof(p->in6);
+}
+
+static int
+udp_peer_eq(const union udp_peer *a, const union udp_peer *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET)
+		return a->in4.sin_port == b->in4.sin_port &&
+		    a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+	return a->in6.sin6_port == b->in6.sin6_port &&
+	    a->in6.sin6_scope_id == b->in6.sin6_scope_id &&
+	    memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+}
+
+/* FNV-1a over the listening socket, the port and the address. */
+static uint64_t
+udp_hash(int lfd, const union udp_peer *p)
+{
+	const unsigned char *b;
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(unsigned)lfd;
+	size_t len, i;
+
+	if (p->sa.sa_family == AF_INET) {
+		h ^= p->in4.sin_port;
+		b = (const unsigned char *)&p->in4.sin_addr;
+		len = 4;
+	} else {
+		h ^= p->in6.sin6_port;
+		b = (const unsigned char *)&p->in6.sin6_addr;
+		len = 16;
+	}
+	h *= 0x100000001b3ull;
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static struct udp_sess *
+udp_find(int lfd, const union udp_peer *p, uint64_t h)
+{
+	struct udp_sess *u;
+
+	if (proxy.udp_buckets == 0)
+		return NULL;
+	for (u = proxy.udp_table[h & (proxy.udp_buckets - 1)]; u != NULL;
+	    u = u->hnext)
+		if (u->hash == h && u->lfd == lfd && udp_peer_eq(&u->client, p))
+			return u;
+	return NULL;
+}
+
+/* Grows the table to keep chains short; a failure keeps the old one. */
+static void
+udp_table_grow(void)
+{
+	uint32_t n = proxy.udp_buckets ? proxy.udp_buckets * 2 : 256, i;
+	struct udp_sess **t = calloc(n, sizeof(*t));
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < proxy.udp_buckets; i++) {
+		struct udp_sess *u = proxy.udp_table[i], *next;
+
+		for (; u != NULL; u = next) {
+			next = u->hnext;
+			u->hnext = t[u->hash & (n - 1)];
+			t[u->hash & (n - 1)] = u;
+		}
+	}
+	free(proxy.udp_table);
+	proxy.udp_table = t;
+	proxy.udp_buckets = n;
+}
+
+static void
+udp_unhash(struct udp_sess *u)
+{
+	struct udp_sess **pp = &proxy.udp_table[u->hash &
+	    (proxy.udp_buckets - 1)];
+
+	while (*pp != u)
+		pp = &(*pp)->hnext;
+	*pp = u->hnext;
+	proxy.udp_count--;
+}
+
+/* --- recency ---------------------------------------------------------- */
+
+static void
+udp_lru_unlink(struct udp_sess *u)
+{
+	struct lstn *l = u->ls->l;
+
+	if (u->lru_prev != NULL)
+		u->lru_prev->lru_next = u->lru_next;
+	else
+		l->lru_head = u->lru_next;
+	if (u->lru_next != NULL)
+		u->lru_next->lru_prev = u->lru_prev;
+	else
+		l->lru_tail = u->lru_prev;
+	u->lru_prev = u->lru_next = NULL;
+}
+
+static void
+udp_lru_front(struct udp_sess *u)
+{
+	struct lstn *l = u->ls->l;
+
+	u->lru_next = l->lru_head;
+	u->lru_prev = NULL;
+	if (l->lru_head != NULL)
+		l->lru_head->lru_prev = u;
+	l->lru_head = u;
+	if (l->lru_tail == NULL)
+		l->lru_tail = u;
+}
+
+static void
+udp_touch(struct udp_sess *u)
+{
+	u->t_last = proxy.now;
+	if (u->ls->l->lru_head != u) {
+		udp_lru_unlink(u);
+		udp_lru_front(u);
+	}
+}
+
+/* --- ending ----------------------------------------------------------- */
+
+static void
+udp_peer_to_addr(const union udp_peer *p, struct mio_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->len = udp_peer_len(p);
+	memcpy(&a->u, p, a->len);
+}
+
+/* The socket that replies for this session now (reloads move it). */
+static struct lsock *
+udp_reply_sock(struct udp_sess *u)
+{
+	struct lsock *ls = u->ls;
+
+	while (ls->successor != NULL)
+		ls = ls->successor;
+	return ls;
+}
+
+static void
+udp_end(struct udp_sess *u, const char *reason)
+{
+	struct lstn *l = u->ls->l;
+	struct lsock *ls;
+
+	if (u->dead)
+		return;
+	if (access_enabled()) {
+		struct access_rec r;
+		struct mio_addr client;
+
+		udp_peer_to_addr(&u->client, &client);
+		memset(&r, 0, sizeof(r));
+		r.listener = l->conf->name;
+		r.proto = "udp";
+		r.client = &client;
+		r.server = u->server >= 0 ?
+		    &l->ups->conf->servers[u->server].addr : NULL;
+		r.connect_ms = u->server >= 0 ? 0 : -1;
+		r.duration_ms = (int64_t)(proxy.now - u->t_start);
+		r.bytes_in = u->bytes_in;
+		r.bytes_out = u->bytes_out;
+		r.datagrams_in = u->dgrams_in;
+		r.datagrams_out = u->dgrams_out;
+		r.end = reason;
+		access_write(&r);
+	}
+	if (u->fd >= 0) {
+		(void)mio_deregister(proxy.poll, u->fd);
+		mio_close(u->fd);
+		u->fd = -1;
+	}
+	if (u->server >= 0)
+		lb_release(&l->ups->pool, (uint32_t)u->server);
+	timer_cancel(&proxy.timers, &u->timer);
+	udp_unhash(u);
+	udp_lru_unlink(u);
+	l->active--;
+	proxy.nsessions--;
+	/*
+	 * A socket that a reload or a stop removed closes with its last
+	 * session (one taken over by a reload has moved on: fd -1 here).
+	 */
+	ls = u->ls;
+	if (--ls->udp_sessions == 0 && ls->draining && ls->fd >= 0) {
+		(void)mio_deregister(proxy.poll, ls->fd);
+		mio_close(ls->fd);
+		ls->fd = -1;
+	}
+	u->dead = 1;
+	u->hnext = proxy.udp_graveyard;
+	proxy.udp_graveyard = u;
+}
+
+void
+udp_bury(void)
+{
+	while (proxy.udp_graveyard != NULL) {
+		struct udp_sess *u = proxy.udp_graveyard;
+		struct gen *g = u->ls->l->gen;
+
+		proxy.udp_graveyard = u->hnext;
+		free(u);
+		gen_unref(g);
+	}
+}
+
+void
+udp_end_all(const char *reason)
+{
+	uint32_t i;
+
+	for (i = 0; i < proxy.udp_buckets; i++)
+		while (proxy.udp_table[i] != NULL)
+			udp_end(proxy.udp_table[i], reason);
+}
+
+/*
+ * A stop leaves UDP nothing to drain but answers still owed: sessions
+ * whose every request was answered end now, the others when their
+ * answer comes (or at the session timeout, or when the grace ends).
+ */
+void
+udp_stop(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < proxy.udp_buckets; i++) {
+		struct udp_sess *u = proxy.udp_table[i], *next;
+
+		for (; u != NULL; u = next) {
+			next = u->hnext;
+			if (u->dgrams_out >= u->dgrams_in)
+				udp_end(u, "shutdown");
+		}
+	}
+}
+
+void
+udp_fini(void)
+{
+	free(proxy.udp_table);
+	proxy.udp_table = NULL;
+	proxy.udp_buckets = 0;
+	free(proxy.udp_batch);
+	proxy.udp_batch = NULL;
+}
+
+static void
+udp_timer(struct timer *t, uint64_t now)
+{
+	struct udp_sess *u = (struct udp_sess *)((char *)t -
+	    offsetof(struct udp_sess, timer));
+	uint64_t due = u->t_last +
+	    (uint64_t)u->ls->l->conf->udp.session_timeout_ms;
+
+	if (now >= due)
+		udp_end(u, "session_timeout");
+	else
+		(void)timer_set(&proxy.timers, t, due);
+}
+
+/* --- starting --------------------------------------------------------- */
+
+static int
+udp_open_upstream(const struct mio_addr *server)
+{
+	struct mio_addr any;
+	int fd, rc;
+
+	memset(&any, 0, sizeof(any));
+	any.u.sa.sa_family = server->u.sa.sa_family;
+	any.len = server->u.sa.sa_family == AF_INET ?
+	    sizeof(any.u.in4) : sizeof(any.u.in6);
+	if ((fd = mio_udp_bind(&any)) < 0)
+		return fd;
+	if ((rc = mio_udp_connect(fd, server)) != 0) {
+		mio_close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/*
+ * Makes a session for a new client, evicting the least recently used
+ * one of the listener when it is full.  NULL when no server can be had.
+ */
+static struct udp_sess *
+udp_start(struct lsock *ls, const union udp_peer *client, uint64_t h)
+{
+	struct lstn *l = ls->l;
+	struct ups *ups = l->ups;
+	struct mio_addr caddr;
+	uint32_t excluded[8];
+	unsigned nex = 0;
+	struct udp_sess *u;
+	int i, fd = -1, rc;
+
+	if (proxy.udp_count >= (uint64_t)proxy.udp_buckets * 2)
+		udp_table_grow();
+	if (proxy.udp_buckets == 0)
+		return NULL;
+	if (l->active >= (uint64_t)l->conf->udp.max_sessions &&
+	    l->lru_tail != NULL) {
+		l->udp_evicted++;
+		udp_end(l->lru_tail, "evicted");
+	}
+	udp_peer_to_addr(client, &caddr);
+	/* Each server once, in the balancer's order, until one opens. */
+	while ((i = lb_pick(&ups->pool, &caddr, excluded, nex)) >= 0) {
+		fd = udp_open_upstream(&ups->conf->servers[i].addr);
+		if (fd >= 0)
+			break;
+		ups->connect_failures[i]++;
+		if (nex == sizeof(excluded) / sizeof(excluded[0]))
+			return NULL;
+		excluded[nex++] = (uint32_t)i;
+	}
+	if (i < 0)
+		return NULL;
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		mio_close(fd);
+		return NULL;
+	}
+	if ((rc = mio_register(proxy.poll, fd, TOKEN(u, TAG_UDP_SERVER),
+	    MIO_READABLE)) != 0) {
+		log_warn("listener %s: register: %s", l->conf->name,
+		    mio_strerror(rc));
+		mio_close(fd);
+		free(u);
+		return NULL;
+	}
+	u->ls = ls;
+	u->lfd = ls->fd;
+	u->fd = fd;
+	u->server = i;
+	u->client = *client;
+	u->hash = h;
+	u->t_start = u->t_last = proxy.now;
+	lb_acquire(&ups->pool, (uint32_t)i);
+	timer_init(&u->timer, udp_timer);
+	(void)timer_set(&proxy.timers, &u->timer,
+	    proxy.now + (uint64_t)l->conf->udp.session_timeout_ms);
+	u->hnext = proxy.udp_table[h & (proxy.udp_buckets - 1)];
+	proxy.udp_table[h & (proxy.udp_buckets - 1)] = u;
+	proxy.udp_count++;
+	udp_lru_front(u);
+	gen_ref(l->gen);
+	ls->udp_sessions++;
+	l->active++;
+	l->udp_created++;
+	proxy.nsessions++;
+	return u;
+}
+
+/* --- datagrams -------------------------------------------------------- */
+
+static struct udp_batch *
+udp_batch_get(void)
+{
+	if (proxy.udp_batch == NULL)
+		proxy.udp_batch = malloc(sizeof(*proxy.udp_batch));
+	return proxy.udp_batch;
+}
+
+/* Prepares the batch for receiving, with or without addresses. */
+static void
+udp_batch_arm(struct udp_batch *b, int with_addr)
+{
+	unsigned i;
+
+	for (i = 0; i < UDP_BATCH; i++) {
+		struct msghdr *h = &b->msg[i].msg_hdr;
+
+		b->iov[i].iov_base = b->data[i];
+		b->iov[i].iov_len = UDP_DGRAM_MAX;
+		memset(h, 0, sizeof(*h));
+		h->msg_iov = &b->iov[i];
+		h->msg_iovlen = 1;
+		if (with_addr) {
+			h->msg_name = &b->from[i];
+			h->msg_namelen = sizeof(b->from[i]);
+			h->msg_control = b->cmsg[i];
+			h->msg_controllen = UDP_CMSG_SPACE;
+		}
+	}
+}
+
+/* The destination of a request, from its IP_PKTINFO/IPV6_PKTINFO. */
+static void
+udp_local_of(struct msghdr *h, struct udp_sess *u)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(&u->local, &pi.ipi_addr, 4);
+			u->local_ifindex = 0;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			u->local = pi.ipi6_addr;
+			u->local_ifindex = pi.ipi6_ifindex;
+		}
+	}
+}
+
+void
+udp_listener_event(struct lsock *ls)
+{
+	struct udp_batch *b = udp_batch_get();
+	struct lstn *l = ls->l;
+	int n, i;
+
+	if (b == NULL)
+		return;
+	for (;;) {
+		udp_batch_arm(b, 1);
+		n = mio_recvmmsg(ls->fd, b->msg, UDP_BATCH, 0);
+		if (n < 0) {
+			if (n != -EAGAIN)
+				log_debug("listener %s: receive: %s",
+				    l->conf->name, mio_strerror(n));
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			struct msghdr *h = &b->msg[i].msg_hdr;
+			union udp_peer *from = &b->from[i];
+			size_t len = b->msg[i].msg_len;
+			struct udp_sess *u;
+			uint64_t hash;
+			ssize_t sent;
+
+			l->dgrams_in++;
+			if ((h->msg_flags & MSG_TRUNC) ||
+			    (from->sa.sa_family != AF_INET &&
+			    from->sa.sa_family != AF_INET6)) {
+				l->dgrams_dropped++;
+				continue;
+			}
+			hash = udp_hash(ls->fd, from);
+			if ((u = udp_find(ls->fd, from, hash)) == NULL) {
+				if (ls->draining || proxy.stopping ||
+				    (u = udp_start(ls, from, hash)) == NULL) {
+					l->dgrams_dropped++;
+					continue;
+				}
+			}
+			if (ls->wildcard)
+				udp_local_of(h, u);
+			udp_touch(u);
+			sent = mio_send(u->fd, b->data[i], len);
+			if (sent < 0) {
+				/* The server's port is closed (ICMP). */
+				if (sent == -ECONNREFUSED) {
+					l->ups->connect_failures[u->server]++;
+					udp_end(u, "server_unreachable");
+				} else {
+					l->dgrams_dropped++;
+				}
+				continue;
+			}
+			u->dgrams_in++;
+			u->bytes_in += len;
+		}
+	}
+}
+
+/* Sends a reply to the client, from the address it sent to. */
+static ssize_t
+udp_reply(struct udp_sess *u, const void *data, size_t len)
+{
+	struct lsock *ls = udp_reply_sock(u);
+	union {
+		char		buf[UDP_CMSG_SPACE];
+		struct cmsghdr	align;
+	} control;
+	struct iovec iov = { (void *)(uintptr_t)data, len };
+	struct msghdr h;
+	struct cmsghdr *c;
+
+	if (ls->fd < 0)
+		return -EBADF;
+	memset(&h, 0, sizeof(h));
+	h.msg_name = &u->client;
+	h.msg_namelen = udp_peer_len(&u->client);
+	h.msg_iov = &iov;
+	h.msg_iovlen = 1;
+	if (ls->wildcard) {
+		memset(&control, 0, sizeof(control));
+		h.msg_control = control.buf;
+		c = (struct cmsghdr *)(void *)control.buf;
+		if (u->client.sa.sa_family == AF_INET) {
+			struct in_pktinfo pi;
+
+			memset(&pi, 0, sizeof(pi));
+			memcpy(&pi.ipi_spec_dst, &u->local, 4);
+			h.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		} else {
+			struct in6_pktinfo pi;
+
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi6_addr = u->local;
+			pi.ipi6_ifindex = u->local_ifindex;
+			h.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		}
+	}
+	return mio_sendmsg(ls->fd, &h, 0);
+}
+
+void
+udp_event(struct udp_sess *u, uint32_t flags)
+{
+	struct udp_batch *b = udp_batch_get();
+	struct lstn *l = u->ls->l;
+	int64_t limit = l->conf->udp.responses;
+	int n, i;
+
+	(void)flags;
+	if (u->dead || b == NULL)
+		return;
+	for (;;) {
+		udp_batch_arm(b, 0);
+		n = mio_recvmmsg(u->fd, b->msg, UDP_BATCH, 0);
+		if (n == -EAGAIN)
+			return;
+		if (n < 0) {
+			if (n == -ECONNREFUSED) {
+				l->ups->connect_failures[u->server]++;
+				udp_end(u, "server_unreachable");
+			} else {
+				udp_end(u, "error");
+			}
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			size_t len = b->msg[i].msg_len;
+
+			if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				l->dgrams_dropped++;
+				continue;
+			}
+			if (udp_reply(u, b->data[i], len) < 0) {
+				l->dgrams_dropped++;
+				continue;
+			}
+			l->dgrams_out++;
+			u->dgrams_out++;
+			u->bytes_out += len;
+			udp_touch(u);
+			if (limit > 0 && u->dgrams_out >= (uint64_t)limit) {
+				udp_end(u, "responses");
+				return;
+			}
+			if (proxy.stopping && u->dgrams_out >= u->dgrams_in) {
+				udp_end(u, "shutdown");
+				return;
+			}
+		}
+	}
+}

@@ -1,0 +1,422 @@
+/*
+ * mioproxy's UDP forwarding, end to end: the real binary, UDP echo
+ * servers and clients of the test's own, all on loopback.  Runs once per
+ * libmio backend.
+ */
+#include "config.h"
+
+#include "proxytest.h"
+
+#define UDP_HEAD							\
+	"version: 1\n"							\
+	"logging: { level: debug, access: { target: ACCESS_LOG, format: json } }\n"
+
+START_TEST(test_request_reply_v4_v6)
+{
+	struct pt_uecho e4, e6;
+	struct pt_proxy p;
+	int port4 = pt_free_port(SOCK_DGRAM), port6 = pt_free_port(SOCK_DGRAM);
+	int c4, c6, from_port;
+	char buf[64], from[64];
+
+	pt_uecho_start(&e4, AF_INET, -1);
+	pt_uecho_start(&e6, AF_INET6, -1);
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: u4, protocol: udp, bind: 127.0.0.1:%d, upstream: v4 }\n"
+	    "  - { name: u6, protocol: udp, bind: \"[::1]:%d\", upstream: v6 }\n"
+	    "upstreams:\n"
+	    "  v4: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+	    "  v6: { servers: [ { address: \"[::1]:%d\" } ] }\n",
+	    port4, port6, e4.port, e6.port);
+	c4 = pt_udp_socket(AF_INET, 0, NULL);
+	c6 = pt_udp_socket(AF_INET6, 0, NULL);
+	pt_udp_send(c4, "127.0.0.1", port4, "four", 4);
+	ck_assert_int_eq(pt_udp_recv(c4, buf, sizeof(buf), PT_WAIT_MS, from,
+	    &from_port), 4);
+	ck_assert_int_eq(memcmp(buf, "four", 4), 0);
+	ck_assert_str_eq(from, "127.0.0.1");
+	ck_assert_int_eq(from_port, port4);
+	pt_udp_send(c6, "::1", port6, "six!", 4);
+	ck_assert_int_eq(pt_udp_recv(c6, buf, sizeof(buf), PT_WAIT_MS, from,
+	    &from_port), 4);
+	ck_assert_int_eq(memcmp(buf, "six!", 4), 0);
+	ck_assert_str_eq(from, "::1");
+	ck_assert_int_eq(from_port, port6);
+	/* The same client again: the same session. */
+	pt_udp_send(c4, "127.0.0.1", port4, "more", 4);
+	ck_assert_int_eq(pt_udp_recv(c4, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 4);
+	close(c4);
+	close(c6);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	/* One session per client, each logged with its datagram counts. */
+	ck_assert_ptr_nonnull(strstr(p.access_text, "\"listener\":\"u4\","
+	    "\"proto\":\"udp\""));
+	ck_assert_ptr_nonnull(strstr(p.access_text, "\"bytes_in\":8,"
+	    "\"bytes_out\":8,\"datagrams_in\":2,\"datagrams_out\":2,"
+	    "\"end\":\"shutdown\""));
+	pt_uecho_stop(&e4);
+	pt_uecho_stop(&e6);
+}
+END_TEST
+
+START_TEST(test_many_clients_own_replies)
+{
+	enum { N = 500 };
+	static int fds[N];
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), i;
+	char msg[32], buf[64];
+
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: many, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	/*
+	 * 500 sessions live at once, opened in waves of 50 so that no
+	 * socket buffer on the way (each is about 200 KiB) has to hold
+	 * them all: UDP would drop, by design, what does not fit.
+	 */
+	for (i = 0; i < N; i++) {
+		int len = snprintf(msg, sizeof(msg), "client-%d", i);
+
+		fds[i] = pt_udp_socket(AF_INET, 0, NULL);
+		pt_udp_send(fds[i], "127.0.0.1", port, msg, (size_t)len);
+		if (i % 50 == 49)
+			pt_sleep_ms(20);
+	}
+	/* Each gets its own answer, and nothing else. */
+	for (i = 0; i < N; i++) {
+		int len = snprintf(msg, sizeof(msg), "client-%d", i);
+		ssize_t n = pt_udp_recv(fds[i], buf, sizeof(buf), PT_WAIT_MS,
+		    NULL, NULL);
+
+		ck_assert_int_eq(n, len);
+		ck_assert_int_eq(memcmp(buf, msg, (size_t)len), 0);
+		ck_assert_int_eq(pt_udp_recv(fds[i], buf, sizeof(buf), 0, NULL,
+		    NULL), -1);
+		close(fds[i]);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&e);
+}
+END_TEST
+
+START_TEST(test_session_expiry_and_responses)
+{
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), port2 = pt_free_port(SOCK_DGRAM);
+	int c;
+	char buf[64];
+
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - name: short\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    udp: { session_timeout: 300ms }\n"
+	    "  - name: dns\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    udp: { responses: 1 }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, port2, e.port);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(c, "127.0.0.1", port, "idle", 4);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 4);
+	pt_udp_send(c, "127.0.0.1", port2, "q", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 1);
+	pt_sleep_ms(800);
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "\"listener\":\"short\""));
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "\"end\":\"session_timeout\""));
+	ck_assert_ptr_nonnull(strstr(p.access_text, "\"end\":\"responses\""));
+	ck_assert_ptr_null(strstr(p.access_text, "\"end\":\"shutdown\""));
+	pt_uecho_stop(&e);
+}
+END_TEST
+
+START_TEST(test_eviction_at_max_sessions)
+{
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), c[3], i;
+	char buf[64];
+	const char *at;
+	int evicted = 0;
+
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - name: two\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    udp: { max_sessions: 2 }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	for (i = 0; i < 3; i++) {
+		c[i] = pt_udp_socket(AF_INET, 0, NULL);
+		pt_udp_send(c[i], "127.0.0.1", port, "hi", 2);
+		ck_assert_int_eq(pt_udp_recv(c[i], buf, sizeof(buf),
+		    PT_WAIT_MS, NULL, NULL), 2);
+		/* Client 1 stays the most recent: client 2 goes, not 1. */
+		if (i == 1) {
+			pt_udp_send(c[0], "127.0.0.1", port, "me", 2);
+			ck_assert_int_eq(pt_udp_recv(c[0], buf, sizeof(buf),
+			    PT_WAIT_MS, NULL, NULL), 2);
+		}
+	}
+	for (i = 0; i < 3; i++)
+		close(c[i]);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	for (at = p.access_text; (at = strstr(at, "\"end\":\"evicted\"")) !=
+	    NULL; at++)
+		evicted++;
+	ck_assert_int_eq(evicted, 1);
+	/* The evicted one is the session of one datagram each way. */
+	ck_assert_ptr_nonnull(strstr(p.access_text, "\"datagrams_in\":1,"
+	    "\"datagrams_out\":1,\"end\":\"evicted\""));
+	pt_uecho_stop(&e);
+}
+END_TEST
+
+START_TEST(test_largest_and_empty_datagrams)
+{
+	enum { BIG = 65507 };
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), c, i, size = 1 << 20;
+	static char out[BIG], in[BIG + 16];
+
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: big, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	for (i = 0; i < BIG; i++)
+		out[i] = (char)(i * 7 + 3);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	pt_udp_send(c, "127.0.0.1", port, out, BIG);
+	ck_assert_int_eq(pt_udp_recv(c, in, sizeof(in), PT_WAIT_MS, NULL,
+	    NULL), BIG);
+	ck_assert_int_eq(memcmp(in, out, BIG), 0);
+	/* An empty datagram is a datagram. */
+	pt_udp_send(c, "127.0.0.1", port, "", 0);
+	ck_assert_int_eq(pt_udp_recv(c, in, sizeof(in), PT_WAIT_MS, NULL,
+	    NULL), 0);
+	/* Never merged: three in a row come back as three. */
+	pt_udp_send(c, "127.0.0.1", port, "a", 1);
+	pt_udp_send(c, "127.0.0.1", port, "bb", 2);
+	pt_udp_send(c, "127.0.0.1", port, "ccc", 3);
+	for (i = 1; i <= 3; i++)
+		ck_assert_int_eq(pt_udp_recv(c, in, sizeof(in), PT_WAIT_MS,
+		    NULL, NULL), i);
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&e);
+}
+END_TEST
+
+START_TEST(test_reply_source_on_wildcard)
+{
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), c, from_port;
+	char buf[16], from[64];
+
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: any, protocol: udp, bind: 0.0.0.0:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	/* Sent to 127.0.0.2: the reply comes from 127.0.0.2. */
+	pt_udp_send(c, "127.0.0.2", port, "src", 3);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, from,
+	    &from_port), 3);
+	ck_assert_str_eq(from, "127.0.0.2");
+	ck_assert_int_eq(from_port, port);
+	close(c);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(c, "127.0.0.3", port, "src", 3);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, from,
+	    &from_port), 3);
+	ck_assert_str_eq(from, "127.0.0.3");
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&e);
+}
+END_TEST
+
+START_TEST(test_server_unreachable)
+{
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), dead = pt_free_port(SOCK_DGRAM);
+	int c, i;
+	char buf[16];
+
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: gone, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, dead);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	/* The ICMP port unreachable ends the session; nothing comes back. */
+	for (i = 0; i < 3; i++) {
+		pt_udp_send(c, "127.0.0.1", port, "anyone", 6);
+		ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), 200, NULL,
+		    NULL), -1);
+	}
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "\"end\":\"server_unreachable\""));
+}
+END_TEST
+
+START_TEST(test_reload_keeps_udp_sessions)
+{
+	struct pt_uecho a, b;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), c, fresh;
+	char text[2048], buf[16], tmp[256];
+
+	pt_uecho_start(&a, AF_INET, 'A');
+	pt_uecho_start(&b, AF_INET, 'B');
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: dns, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(c, "127.0.0.1", port, "x", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	ck_assert_int_eq(buf[0], 'A');
+	/* The new file sends new sessions to B. */
+	snprintf(text, sizeof(text), UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: dns, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, b.port);
+	{
+		char *at = strstr(text, "ACCESS_LOG");
+		char rest[2048];
+
+		snprintf(rest, sizeof(rest), "%s", at + 10);
+		snprintf(at, sizeof(text) - (size_t)(at - text), "%s%s",
+		    p.access, rest);
+	}
+	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p.dir);
+	pt_write_file(tmp, text);
+	ck_assert_int_eq(rename(tmp, p.conf), 0);
+	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(&p, "RELOADING=1", PT_WAIT_MS));
+	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
+	/* The live session keeps its server... */
+	pt_udp_send(c, "127.0.0.1", port, "y", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	ck_assert_int_eq(buf[0], 'A');
+	/* ...while a new client follows the new file. */
+	fresh = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(fresh, "127.0.0.1", port, "z", 1);
+	ck_assert_int_eq(pt_udp_recv(fresh, buf, sizeof(buf), PT_WAIT_MS,
+	    NULL, NULL), 2);
+	ck_assert_int_eq(buf[0], 'B');
+	close(c);
+	close(fresh);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&a);
+	pt_uecho_stop(&b);
+}
+END_TEST
+
+START_TEST(test_source_hash_sticks_across_sessions)
+{
+	struct pt_uecho e[3];
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), i, first = -1;
+	char buf[16];
+
+	for (i = 0; i < 3; i++)
+		pt_uecho_start(&e[i], AF_INET, i);
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - name: sticky\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    udp: { responses: 1 }\n"
+	    "upstreams:\n"
+	    "  u:\n"
+	    "    balance: source_hash\n"
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n",
+	    port, e[0].port, e[1].port, e[2].port);
+	/* A new session (new socket, new port) each time: same server. */
+	for (i = 0; i < 6; i++) {
+		int c = pt_udp_socket(AF_INET, 0, NULL);
+
+		pt_udp_send(c, "127.0.0.1", port, "h", 1);
+		ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS,
+		    NULL, NULL), 2);
+		if (first < 0)
+			first = buf[0];
+		ck_assert_int_eq(buf[0], first);
+		close(c);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	for (i = 0; i < 3; i++)
+		pt_uecho_stop(&e[i]);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("udp");
+	TCase *tc = tcase_create("udp");
+	SRunner *sr;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_request_reply_v4_v6);
+	tcase_add_test(tc, test_many_clients_own_replies);
+	tcase_add_test(tc, test_session_expiry_and_responses);
+	tcase_add_test(tc, test_eviction_at_max_sessions);
+	tcase_add_test(tc, test_largest_and_empty_datagrams);
+	tcase_add_test(tc, test_reply_source_on_wildcard);
+	tcase_add_test(tc, test_server_unreachable);
+	tcase_add_test(tc, test_reload_keeps_udp_sessions);
+	tcase_add_test(tc, test_source_hash_sticks_across_sessions);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	srunner_free(sr);
+	return 0;
+}
