@@ -482,6 +482,45 @@ udp_batch_arm(struct udp_batch *b, int with_addr)
 	}
 }
 
+/*
+ * One batch in: recvmmsg where the system has it, else one recvmsg (a
+ * batch of one), so the relay runs anywhere libmio does.
+ */
+static int
+udp_recv_batch(int fd, struct udp_batch *b)
+{
+	ssize_t n;
+	int r = mio_recvmmsg(fd, b->msg, UDP_BATCH, 0);
+
+	if (r != -ENOTSUP)
+		return r;
+	if ((n = mio_recvmsg(fd, &b->msg[0].msg_hdr, 0)) < 0)
+		return (int)n;
+	b->msg[0].msg_len = (unsigned)n;
+	return 1;
+}
+
+/*
+ * One batch out: sendmmsg where the system has it, else a loop of
+ * sendmsg.  Returns how many went, or -errno when none did.
+ */
+static int
+udp_send_batch(int fd, struct mmsghdr *msg, unsigned n)
+{
+	unsigned i;
+	ssize_t r;
+	int rc = mio_sendmmsg(fd, msg, n, 0);
+
+	if (rc != -ENOTSUP)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((r = mio_sendmsg(fd, &msg[i].msg_hdr, 0)) < 0)
+			return i > 0 ? (int)i : (int)r;
+		msg[i].msg_len = (unsigned)r;
+	}
+	return (int)n;
+}
+
 /* The destination of a request, from its IP_PKTINFO/IPV6_PKTINFO. */
 static void
 udp_local_of(struct msghdr *h, struct udp_sess *u)
@@ -517,7 +556,7 @@ udp_listener_event(struct lsock *ls)
 		return;
 	for (;;) {
 		udp_batch_arm(b, 1);
-		n = mio_recvmmsg(ls->fd, b->msg, UDP_BATCH, 0);
+		n = udp_recv_batch(ls->fd, b);
 		if (n < 0) {
 			if (n != -EAGAIN)
 				log_debug("listener %s: receive: %s",
@@ -567,54 +606,91 @@ udp_listener_event(struct lsock *ls)
 	}
 }
 
-/* Sends a reply to the client, from the address it sent to. */
-static ssize_t
-udp_reply(struct udp_sess *u, const void *data, size_t len)
+/*
+ * The control data that makes a reply leave from the address the client
+ * sent to (wildcard binds only); its length, 0 when none is needed.
+ */
+static size_t
+udp_reply_control(const struct udp_sess *u, const struct lsock *ls,
+    void *buf)
+{
+	struct cmsghdr *c = buf;
+
+	if (!ls->wildcard)
+		return 0;
+	memset(buf, 0, UDP_CMSG_SPACE);
+	if (u->client.sa.sa_family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi_spec_dst, &u->local, 4);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = u->local;
+		pi.ipi6_ifindex = u->local_ifindex;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+}
+
+/*
+ * Sends the replies held in the batch's first n messages (their iovecs
+ * set) to the client, in one sendmmsg where possible.  Returns how many
+ * went; the others are dropped, as UDP may.
+ */
+static unsigned
+udp_reply_batch(struct udp_sess *u, struct udp_batch *b, unsigned n)
 {
 	struct lsock *ls = udp_reply_sock(u);
 	union {
 		char		buf[UDP_CMSG_SPACE];
 		struct cmsghdr	align;
 	} control;
-	struct iovec iov = { (void *)(uintptr_t)data, len };
-	struct msghdr h;
-	struct cmsghdr *c;
+	size_t clen;
+	unsigned i, sent = 0;
+	int r;
 
-	if (ls->fd < 0)
-		return -EBADF;
-	memset(&h, 0, sizeof(h));
-	h.msg_name = &u->client;
-	h.msg_namelen = udp_peer_len(&u->client);
-	h.msg_iov = &iov;
-	h.msg_iovlen = 1;
-	if (ls->wildcard) {
-		memset(&control, 0, sizeof(control));
-		h.msg_control = control.buf;
-		c = (struct cmsghdr *)(void *)control.buf;
-		if (u->client.sa.sa_family == AF_INET) {
-			struct in_pktinfo pi;
+	if (ls->fd < 0 || n == 0)
+		return 0;
+	clen = udp_reply_control(u, ls, control.buf);
+	for (i = 0; i < n; i++) {
+		struct msghdr *h = &b->msg[i].msg_hdr;
 
-			memset(&pi, 0, sizeof(pi));
-			memcpy(&pi.ipi_spec_dst, &u->local, 4);
-			h.msg_controllen = CMSG_SPACE(sizeof(pi));
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		} else {
-			struct in6_pktinfo pi;
-
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi6_addr = u->local;
-			pi.ipi6_ifindex = u->local_ifindex;
-			h.msg_controllen = CMSG_SPACE(sizeof(pi));
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &u->client;
+		h->msg_namelen = udp_peer_len(&u->client);
+		h->msg_iov = &b->iov[i];
+		h->msg_iovlen = 1;
+		if (clen > 0) {
+			h->msg_control = control.buf;
+			h->msg_controllen = clen;
 		}
 	}
-	return mio_sendmsg(ls->fd, &h, 0);
+	while (sent < n) {
+		r = udp_send_batch(ls->fd, &b->msg[sent], n - sent);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0) {
+			/* This one failed (too large for the route...): skip. */
+			if (sent + 1 < n)
+				memmove(&b->iov[sent], &b->iov[sent + 1],
+				    (n - sent - 1) * sizeof(b->iov[0]));
+			n--;
+			continue;
+		}
+		sent += (unsigned)r;
+	}
+	return sent;
 }
 
 void
@@ -622,15 +698,17 @@ udp_event(struct udp_sess *u, uint32_t flags)
 {
 	struct udp_batch *b = udp_batch_get();
 	struct lstn *l = u->ls->l;
-	int64_t limit = l->conf->udp.responses;
-	int n, i;
+	uint64_t limit = (uint64_t)l->conf->udp.responses;
+	unsigned i, k, sent;
+	size_t bytes;
+	int n;
 
 	(void)flags;
 	if (u->dead || b == NULL)
 		return;
 	for (;;) {
 		udp_batch_arm(b, 0);
-		n = mio_recvmmsg(u->fd, b->msg, UDP_BATCH, 0);
+		n = udp_recv_batch(u->fd, b);
 		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
@@ -642,29 +720,33 @@ udp_event(struct udp_sess *u, uint32_t flags)
 			}
 			return;
 		}
-		for (i = 0; i < n; i++) {
-			size_t len = b->msg[i].msg_len;
-
-			if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		/* Keep the whole replies, up to the responses still owed. */
+		for (i = k = 0, bytes = 0; i < (unsigned)n; i++) {
+			if ((b->msg[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+			    (limit > 0 && u->dgrams_out + k >= limit)) {
 				l->dgrams_dropped++;
 				continue;
 			}
-			if (udp_reply(u, b->data[i], len) < 0) {
-				l->dgrams_dropped++;
-				continue;
-			}
-			l->dgrams_out++;
-			u->dgrams_out++;
-			u->bytes_out += len;
+			b->iov[k].iov_base = b->data[i];
+			b->iov[k].iov_len = b->msg[i].msg_len;
+			k++;
+		}
+		sent = udp_reply_batch(u, b, k);
+		for (i = 0; i < sent; i++)
+			bytes += b->iov[i].iov_len;
+		l->dgrams_dropped += k - sent;
+		l->dgrams_out += sent;
+		u->dgrams_out += sent;
+		u->bytes_out += bytes;
+		if (sent > 0)
 			udp_touch(u);
-			if (limit > 0 && u->dgrams_out >= (uint64_t)limit) {
-				udp_end(u, "responses");
-				return;
-			}
-			if (proxy.stopping && u->dgrams_out >= u->dgrams_in) {
-				udp_end(u, "shutdown");
-				return;
-			}
+		if (limit > 0 && u->dgrams_out >= limit) {
+			udp_end(u, "responses");
+			return;
+		}
+		if (proxy.stopping && u->dgrams_out >= u->dgrams_in) {
+			udp_end(u, "shutdown");
+			return;
 		}
 	}
 }

@@ -739,6 +739,210 @@ START_TEST(test_privilege_drop)
 }
 END_TEST
 
+START_TEST(test_pid_file_and_log_reopen)
+{
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd;
+	char pidfile[160], rotated[160], buf[4];
+	long pid = 0;
+
+	pt_echo_start(&a, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "process: { pid_file: ACCESS_LOG.pid }\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port);
+	snprintf(pidfile, sizeof(pidfile), "%s.pid", p.access);
+	ck_assert_int_eq(sscanf(pt_read_file(pidfile), "%ld", &pid), 1);
+	ck_assert_int_eq(pid, (long)p.pid);
+	/* One session logged, then the file is rotated away. */
+	fd = pt_connect(port);
+	pt_send_all(fd, "one", 3);
+	pt_recv_all(fd, buf, 3);
+	close(fd);
+	pt_sleep_ms(100);
+	snprintf(rotated, sizeof(rotated), "%s.1", p.access);
+	ck_assert_int_eq(rename(p.access, rotated), 0);
+	ck_assert_int_eq(kill(p.pid, SIGUSR1), 0);
+	pt_sleep_ms(100);
+	fd = pt_connect(port);
+	pt_send_all(fd, "two", 3);
+	pt_recv_all(fd, buf, 3);
+	close(fd);
+	pt_sleep_ms(100);
+	/* The old session is in the rotated file, the new one in a new file. */
+	ck_assert_ptr_nonnull(strstr(pt_read_file(rotated), "bytes_in=3"));
+	ck_assert_ptr_nonnull(strstr(pt_read_file(p.access),
+	    "end=client_close"));
+	unlink(rotated);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	/* The pid file goes with the process. */
+	ck_assert_int_ne(access(pidfile, F_OK), 0);
+	pt_echo_stop(&a);
+}
+END_TEST
+
+START_TEST(test_half_close_timeout)
+{
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), sink = pt_free_port(SOCK_STREAM);
+	int lfd, fd;
+	int64_t t0;
+
+	/* A server whose kernel completes handshakes nobody accepts: it
+	 * takes data and never answers nor closes. */
+	lfd = pt_listen(sink, 16);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - name: half\n"
+	    "    protocol: tcp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    timeouts: { half_close: 300ms, idle: 1m }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, sink);
+	fd = pt_connect(port);
+	pt_send_all(fd, "bye", 3);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	t0 = pt_now_ms();
+	ck_assert_int_eq(pt_recv_eof(fd), 0);
+	ck_assert_int_ge(pt_now_ms() - t0, 250);
+	ck_assert_int_lt(pt_now_ms() - t0, 3000);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "bytes_in=3 bytes_out=0 end=half_close_timeout"));
+	close(lfd);
+}
+END_TEST
+
+START_TEST(test_server_reset_propagates)
+{
+	struct pt_proxy p;
+	struct linger lg = { 1, 0 };
+	int port = pt_free_port(SOCK_STREAM), srv = pt_free_port(SOCK_STREAM);
+	int lfd, fd, sfd = -1, i, rc;
+	char buf[4];
+
+	lfd = pt_listen(srv, 16);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, srv);
+	fd = pt_connect(port);
+	pt_send_all(fd, "hey", 3);
+	for (i = 0; i < 100 && sfd < 0; i++) {
+		sfd = accept(lfd, NULL, NULL);
+		if (sfd < 0)
+			pt_sleep_ms(20);
+	}
+	ck_assert_int_ge(sfd, 0);
+	/* The server resets: so must the client's side. */
+	setsockopt(sfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	pt_sleep_ms(50);
+	close(sfd);
+	rc = recv(fd, buf, sizeof(buf), 0);
+	ck_assert_msg(rc < 0 && errno == ECONNRESET, "recv gave %d (%s)", rc,
+	    rc < 0 ? strerror(errno) : "data or end of stream");
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text, "end=reset"));
+	close(lfd);
+}
+END_TEST
+
+START_TEST(test_backup_servers)
+{
+	struct pt_echo primary, backup;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), port2 = pt_free_port(SOCK_STREAM);
+	int dead = pt_free_port(SOCK_STREAM), fd, i;
+	char id;
+
+	pt_echo_start(&primary, 'P');
+	pt_echo_start(&backup, 'B');
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: live, protocol: tcp, bind: 127.0.0.1:%d, upstream: live }\n"
+	    "  - { name: down, protocol: tcp, bind: 127.0.0.1:%d, upstream: down }\n"
+	    "upstreams:\n"
+	    "  live:\n"
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d, backup: true } ]\n"
+	    "  down:\n"
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d, backup: true } ]\n"
+	    "    connect: { tries: 2 }\n",
+	    port, port2, primary.port, backup.port, dead, backup.port);
+	/* A primary that works: the backup is never used. */
+	for (i = 0; i < 4; i++) {
+		fd = pt_connect(port);
+		pt_recv_all(fd, &id, 1);
+		ck_assert_int_eq(id, 'P');
+		close(fd);
+	}
+	/* Every primary failed for this client: the backup serves it. */
+	for (i = 0; i < 4; i++) {
+		fd = pt_connect(port2);
+		pt_recv_all(fd, &id, 1);
+		ck_assert_int_eq(id, 'B');
+		close(fd);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&primary);
+	pt_echo_stop(&backup);
+}
+END_TEST
+
+START_TEST(test_ipv6_and_unix_binds)
+{
+	struct pt_echo a;
+	struct pt_proxy p;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int port = pt_free_port(SOCK_STREAM), fd;
+	char buf[4];
+
+	pt_echo_start(&a, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - name: multi\n"
+	    "    protocol: tcp\n"
+	    "    bind: [ 127.0.0.1:%d, \"[::1]:%d\", \"unix:ACCESS_LOG.sock\" ]\n"
+	    "    upstream: u\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, port, a.port);
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a6.sin6_addr = in6addr_loopback;
+	a6.sin6_port = htons((uint16_t)port);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a6, sizeof(a6)), 0);
+	pt_send_all(fd, "six", 3);
+	pt_recv_all(fd, buf, 3);
+	ck_assert_int_eq(memcmp(buf, "six", 3), 0);
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_uint_lt(strlen(p.access) + 5, sizeof(un.sun_path));
+	memcpy(un.sun_path, p.access, strlen(p.access));
+	memcpy(un.sun_path + strlen(p.access), ".sock", 6);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&un, sizeof(un)), 0);
+	pt_send_all(fd, "uds", 3);
+	pt_recv_all(fd, buf, 3);
+	ck_assert_int_eq(memcmp(buf, "uds", 3), 0);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	/* The socket file is removed with the listener. */
+	ck_assert_int_ne(access(un.sun_path, F_OK), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text, "client=[::1]:"));
+	ck_assert_ptr_nonnull(strstr(p.access_text, "client=unix:"));
+	pt_echo_stop(&a);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -765,6 +969,11 @@ main(void)
 	tcase_add_test(tc, test_descriptor_exhaustion_recovers);
 	tcase_add_test(tc, test_notify_protocol_and_reset);
 	tcase_add_test(tc, test_privilege_drop);
+	tcase_add_test(tc, test_pid_file_and_log_reopen);
+	tcase_add_test(tc, test_half_close_timeout);
+	tcase_add_test(tc, test_server_reset_propagates);
+	tcase_add_test(tc, test_backup_servers);
+	tcase_add_test(tc, test_ipv6_and_unix_binds);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_tap(sr, "-");

@@ -396,6 +396,81 @@ START_TEST(test_source_hash_sticks_across_sessions)
 }
 END_TEST
 
+START_TEST(test_reply_source_on_wildcard_v6)
+{
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), c, from_port;
+	char buf[16], from[64];
+
+	pt_uecho_start(&e, AF_INET6, -1);
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: any6, protocol: udp, bind: \"[::]:%d\", upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: \"[::1]:%d\" } ] }\n",
+	    port, e.port);
+	c = pt_udp_socket(AF_INET6, 0, NULL);
+	pt_udp_send(c, "::1", port, "six", 3);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, from,
+	    &from_port), 3);
+	ck_assert_str_eq(from, "::1");
+	ck_assert_int_eq(from_port, port);
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&e);
+}
+END_TEST
+
+START_TEST(test_removed_listener_drains)
+{
+	struct pt_uecho a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), port2 = pt_free_port(SOCK_DGRAM);
+	int c, late;
+	char text[2048], buf[16], tmp[256];
+
+	pt_uecho_start(&a, AF_INET, 'A');
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: old, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "  - { name: keep, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, port2, a.port);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(c, "127.0.0.1", port, "x", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	/* The listener goes away in the new file. */
+	snprintf(text, sizeof(text), "version: 1\n"
+	    "logging: { level: debug, access: { target: %s, format: json } }\n"
+	    "listeners:\n"
+	    "  - { name: keep, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    p.access, port2, a.port);
+	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p.dir);
+	pt_write_file(tmp, text);
+	ck_assert_int_eq(rename(tmp, p.conf), 0);
+	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
+	/* Its live session still works... */
+	pt_udp_send(c, "127.0.0.1", port, "y", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	/* ...but it takes no new client. */
+	late = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(late, "127.0.0.1", port, "z", 1);
+	ck_assert_int_eq(pt_udp_recv(late, buf, sizeof(buf), 300, NULL, NULL),
+	    -1);
+	close(late);
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&a);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -413,6 +488,8 @@ main(void)
 	tcase_add_test(tc, test_server_unreachable);
 	tcase_add_test(tc, test_reload_keeps_udp_sessions);
 	tcase_add_test(tc, test_source_hash_sticks_across_sessions);
+	tcase_add_test(tc, test_reply_source_on_wildcard_v6);
+	tcase_add_test(tc, test_removed_listener_drains);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_tap(sr, "-");

@@ -239,16 +239,18 @@ pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
 	va_start(ap, yaml);
 	vsnprintf(text, sizeof(text), yaml, ap);
 	va_end(ap);
-	/* The YAML may name ACCESS_LOG for the access log file. */
+	/* ACCESS_LOG in the YAML names the access log file (and, with a
+	 * suffix, other files of the test's directory). */
 	{
-		char *at = strstr(text, "ACCESS_LOG");
+		char *at = text;
 
-		if (at != NULL) {
+		while ((at = strstr(at, "ACCESS_LOG")) != NULL) {
 			char rest[8192];
 
 			snprintf(rest, sizeof(rest), "%s", at + 10);
 			snprintf(at, sizeof(text) - (size_t)(at - text), "%s%s",
 			    p->access, rest);
+			at += strlen(p->access);
 		}
 	}
 	pt_write_file(p->conf, text);
