@@ -17,17 +17,13 @@ ssize_t
 mio_sendmsg(mio_sock s, const struct msghdr *msg, int flags)
 {
 	ssize_t n;
-	int e;
 
 	if (msg == NULL)
 		return -EINVAL;
 	while ((n = sendmsg(s, msg, flags | MSG_NOSIGNAL)) < 0) {
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_WRITABLE);
-		return -e;
+		return mio__io_error(s, MIO_WRITABLE);
 	}
 	return n;
 }
@@ -36,17 +32,13 @@ ssize_t
 mio_recvmsg(mio_sock s, struct msghdr *msg, int flags)
 {
 	ssize_t n;
-	int e;
 
 	if (msg == NULL)
 		return -EINVAL;
 	while ((n = recvmsg(s, msg, flags)) < 0) {
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_READABLE);
-		return -e;
+		return mio__io_error(s, MIO_READABLE);
 	}
 	return n;
 }
@@ -61,17 +53,14 @@ mio_recvmsg(mio_sock s, struct msghdr *msg, int flags)
 int
 mio_sendmmsg(mio_sock s, struct mmsghdr *vec, unsigned n, int flags)
 {
-	int r, e;
+	int r;
 
 	if (vec == NULL && n > 0)
 		return -EINVAL;
 	while ((r = sendmmsg(s, vec, n, flags | MSG_NOSIGNAL)) < 0) {
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_WRITABLE);
-		return -e;
+		return mio__io_error(s, MIO_WRITABLE);
 	}
 	return r;
 }
@@ -84,17 +73,14 @@ mio_sendmmsg(mio_sock s, struct mmsghdr *vec, unsigned n, int flags)
 int
 mio_recvmmsg(mio_sock s, struct mmsghdr *vec, unsigned n, int flags)
 {
-	int r, e;
+	int r;
 
 	if (vec == NULL && n > 0)
 		return -EINVAL;
 	while ((r = recvmmsg(s, vec, n, flags, NULL)) < 0) {
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_READABLE);
-		return -e;
+		return mio__io_error(s, MIO_READABLE);
 	}
 	return r;
 }

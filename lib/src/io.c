@@ -44,10 +44,7 @@ mio_read(mio_sock s, void *buf, size_t len)
 	while ((n = read(s, buf, len)) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		mio__would_block(s, MIO_READABLE);
-		return -EAGAIN;
+		return mio__io_error(s, MIO_READABLE);
 	}
 	return n;
 }
@@ -71,10 +68,7 @@ mio_write(mio_sock s, const void *buf, size_t len)
 			return n;
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		mio__would_block(s, MIO_WRITABLE);
-		return -EAGAIN;
+		return mio__io_error(s, MIO_WRITABLE);
 	}
 }
 

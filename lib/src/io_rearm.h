@@ -10,6 +10,7 @@
 #ifndef MIO_IO_REARM_H
 #define MIO_IO_REARM_H
 
+#include <errno.h>
 #include <stdatomic.h>
 
 #include "mio.h"
@@ -26,6 +27,20 @@ mio__would_block(mio_sock s, unsigned dir)
 {
 	if (atomic_load_explicit(&mio__pollfd_users, memory_order_relaxed))
 		mio__pollfd_rearm(s, dir);
+}
+
+/*
+ * The error path of every I/O wrapper: the failed call's errno, negated,
+ * with `dir` re-armed when it is EAGAIN.  Callers retry EINTR first.
+ */
+static inline int
+mio__io_error(mio_sock s, unsigned dir)
+{
+	int e = errno;
+
+	if (e == EAGAIN)
+		mio__would_block(s, dir);
+	return -e;
 }
 
 #endif /* MIO_IO_REARM_H */

@@ -169,17 +169,13 @@ ssize_t
 mio_readv(mio_sock s, const struct iovec *iov, int n)
 {
 	ssize_t r;
-	int e;
 
 	if (n < 0 || (iov == NULL && n > 0))
 		return -EINVAL;
 	while ((r = readv(s, iov, n)) < 0) {
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_READABLE);
-		return -e;
+		return mio__io_error(s, MIO_READABLE);
 	}
 	return r;
 }
@@ -194,7 +190,6 @@ mio_writev(mio_sock s, const struct iovec *iov, int n)
 {
 	struct msghdr msg;
 	ssize_t r;
-	int e;
 
 	if (n < 0 || (iov == NULL && n > 0))
 		return -EINVAL;
@@ -207,12 +202,9 @@ mio_writev(mio_sock s, const struct iovec *iov, int n)
 			r = writev(s, iov, n);
 		if (r >= 0)
 			return r;
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_WRITABLE);
-		return -e;
+		return mio__io_error(s, MIO_WRITABLE);
 	}
 }
 
@@ -220,15 +212,11 @@ ssize_t
 mio_send(mio_sock s, const void *buf, size_t len)
 {
 	ssize_t r;
-	int e;
 
 	while ((r = send(s, buf, len, MSG_NOSIGNAL)) < 0) {
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_WRITABLE);
-		return -e;
+		return mio__io_error(s, MIO_WRITABLE);
 	}
 	return r;
 }
@@ -237,15 +225,11 @@ static ssize_t
 net_recv(mio_sock s, void *buf, size_t len, int flags)
 {
 	ssize_t r;
-	int e;
 
 	while ((r = recv(s, buf, len, flags)) < 0) {
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_READABLE);
-		return -e;
+		return mio__io_error(s, MIO_READABLE);
 	}
 	return r;
 }

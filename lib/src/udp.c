@@ -48,18 +48,14 @@ mio_udp_send_to(mio_sock s, const void *buf, size_t len,
     const struct mio_addr *to)
 {
 	ssize_t n;
-	int e;
 
 	if (to == NULL || to->len > sizeof(to->u))
 		return -EINVAL;
 	while ((n = sendto(s, buf, len, MSG_NOSIGNAL, &to->u.sa,
 	    to->len)) < 0) {
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_WRITABLE);
-		return -e;
+		return mio__io_error(s, MIO_WRITABLE);
 	}
 	return n;
 }
@@ -86,7 +82,6 @@ udp_recv(mio_sock s, void *buf, size_t len, struct mio_addr *from, int flags)
 {
 	struct mio_addr scratch;
 	ssize_t n;
-	int e;
 
 	if (from == NULL)
 		from = &scratch;
@@ -98,12 +93,9 @@ udp_recv(mio_sock s, void *buf, size_t len, struct mio_addr *from, int flags)
 				udp_unnamed(s, from);
 			return n;
 		}
-		e = errno;
-		if (e == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (e == EAGAIN)
-			mio__would_block(s, MIO_READABLE);
-		return -e;
+		return mio__io_error(s, MIO_READABLE);
 	}
 }
 
