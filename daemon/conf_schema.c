@@ -596,6 +596,23 @@ schema_check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i)
 			    "listeners[%zu].acl: no acl named \"%s\"", i,
 			    l->acl_name);
 	}
+	/* UDP is forwarded over IP only: no Unix datagram sockets. */
+	if (l->protocol == CONF_PROTO_UDP) {
+		for (j = 0; j < l->bind.n; j++)
+			if (l->bind.v[j].addr.u.sa.sa_family == AF_UNIX)
+				conf_err_pos(ctx, l->bind.v[j].pos,
+				    "listeners[%zu].bind: a udp listener "
+				    "needs an IP address, not unix:", i);
+		for (j = 0; l->upstream != NULL &&
+		    j < l->upstream->nservers; j++)
+			if (l->upstream->servers[j].addr.u.sa.sa_family ==
+			    AF_UNIX)
+				conf_err_pos(ctx, l->upstream->servers[j].pos,
+				    "upstream \"%s\": udp listener \"%s\" "
+				    "needs IP servers, not unix:",
+				    l->upstream->name, l->name != NULL ?
+				    l->name : "?");
+	}
 	if (l->protocol != CONF_PROTO_UDP &&
 	    conf_lookup(ctx, ctx->lnodes[i], "udp", NULL) != NULL)
 		conf_err_pos(ctx, schema_lpos(ctx, i, "udp", true),

@@ -229,19 +229,21 @@ lstn_cidr_match(const struct conf_cidr *c, int family, const uint8_t *ip)
  * allow match admits, and no match refuses.  Unix clients carry no
  * address and are left to the socket file's permissions.
  */
-static int
-lstn_acl_allows(const struct conf_acl *acl, const struct mio_addr *client)
+int
+lstn_acl_allows(const struct conf_acl *acl, const struct sockaddr *sa)
 {
 	const uint8_t *ip;
-	int family = client->u.sa.sa_family, allowed = 0;
+	int family = sa->sa_family, allowed = 0;
 	size_t i;
 
-	if (acl == NULL || family == AF_UNIX)
+	if (acl == NULL || (family != AF_INET && family != AF_INET6))
 		return 1;
 	if (family == AF_INET)
-		ip = (const uint8_t *)&client->u.in4.sin_addr;
+		ip = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr;
 	else
-		ip = (const uint8_t *)&client->u.in6.sin6_addr;
+		ip = (const uint8_t *)&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
 	for (i = 0; i < acl->deny.n; i++)
 		if (lstn_cidr_match(&acl->deny.v[i], family, ip))
 			return 0;
@@ -329,7 +331,7 @@ lstn_event(struct lsock *ls, uint32_t flags)
 			mio_close(fd);
 			continue;
 		}
-		if (!lstn_acl_allows(l->conf->acl, &client)) {
+		if (!lstn_acl_allows(l->conf->acl, &client.u.sa)) {
 			l->rejected_acl++;
 			tcp_refuse(l, fd, &client, "acl_denied");
 			continue;

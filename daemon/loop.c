@@ -51,8 +51,11 @@ loop_signals_open(void)
 	return fd;
 }
 
-/* Applies the logging settings of a configuration. */
-static void
+/*
+ * Applies the logging settings of a configuration: 0, or the -errno of
+ * an access log file that cannot be opened (the previous one then stays).
+ */
+static int
 loop_logging(const struct conf *conf)
 {
 	int level = proxy.log_level_override >= 0 ?
@@ -63,13 +66,32 @@ loop_logging(const struct conf *conf)
 	if ((rc = access_open(&conf->logging)) != 0)
 		log_error("access log %s: %s", conf->logging.access_path,
 		    mio_strerror(rc));
+	return rc;
 }
 
+#define LOOP_STATUS_MS	5000
+
+/*
+ * STATUS= for systemctl status, refreshed every few seconds while it
+ * changes (only when a notify socket is there to hear it).
+ */
 static void
 loop_status(void)
 {
+	static uint64_t last = UINT64_MAX;
+
+	if (proxy.nsessions == last)
+		return;
+	last = proxy.nsessions;
 	notify_send("STATUS=%llu sessions, configuration %s",
 	    (unsigned long long)proxy.nsessions, proxy.conf_path);
+}
+
+static void
+loop_status_timer(struct timer *t, uint64_t now)
+{
+	loop_status();
+	(void)timer_set(&proxy.timers, t, now + LOOP_STATUS_MS);
 }
 
 /*
@@ -94,10 +116,15 @@ loop_reload(void)
 	memset(&errs, 0, sizeof(errs));
 	rc = conf_load(proxy.conf_path, &conf, &errs);
 	if (rc != 0) {
-		for (i = 0; i < errs.n; i++)
-			log_error("reload: %s:%lu:%lu: %s", errs.v[i].file,
-			    errs.v[i].line, errs.v[i].column,
-			    errs.v[i].message);
+		for (i = 0; i < errs.n; i++) {
+			if (errs.v[i].line == 0)
+				log_error("reload: %s: %s", errs.v[i].file,
+				    errs.v[i].message);
+			else
+				log_error("reload: %s:%lu:%lu: %s",
+				    errs.v[i].file, errs.v[i].line,
+				    errs.v[i].column, errs.v[i].message);
+		}
 		if (errs.n == 0)
 			log_error("reload: %s: %s", proxy.conf_path,
 			    mio_strerror(rc));
@@ -113,8 +140,11 @@ loop_reload(void)
 		notify_send("READY=1");
 		return;
 	}
-	if ((rc = lstn_bind_all(g, old)) != 0) {
+	/* The new logs first: the old ones stay if they cannot open. */
+	if (loop_logging(g->conf) != 0 ||
+	    (rc = lstn_bind_all(g, old)) != 0) {
 		log_error("reload failed: keeping the running configuration");
+		(void)loop_logging(old->conf);
 		gen_unref(g);
 		notify_send("READY=1");
 		return;
@@ -122,7 +152,6 @@ loop_reload(void)
 	lstn_close_all(old);
 	proxy.gen = g;
 	gen_unref(old);
-	loop_logging(g->conf);
 	log_info("configuration reloaded from %s", proxy.conf_path);
 	notify_send("READY=1");
 	loop_status();
@@ -219,9 +248,9 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 	proxy.sigfd = proxy.reserve_fd = -1;
 	timer_heap_init(&proxy.timers);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	loop_logging(conf);
 	notify_init();		/* before privileges go */
-	if ((rc = service_limits(conf)) != 0 ||
+	if ((rc = loop_logging(conf)) != 0 ||
+	    (rc = service_limits(conf)) != 0 ||
 	    (rc = mio_poll_new(&proxy.poll)) != 0) {
 		log_error("starting: %s", mio_strerror(rc));
 		conf_free(conf);
@@ -245,6 +274,11 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 	    path);
 	notify_send("READY=1");
 	loop_status();
+	if (notify_active()) {
+		timer_init(&proxy.status_timer, loop_status_timer);
+		(void)timer_set(&proxy.timers, &proxy.status_timer,
+		    proxy.now + LOOP_STATUS_MS);
+	}
 
 	while (!proxy.stopping || proxy.nsessions > 0) {
 		int timeout = proxy.runq != NULL ? 0 :
@@ -279,6 +313,7 @@ out:
 	if (proxy.reserve_fd >= 0)
 		close(proxy.reserve_fd);
 	relay_pool_trim(0);
+	relay_pipes_free();
 	udp_fini();
 	timer_heap_fini(&proxy.timers);
 	mio_poll_free(proxy.poll);

@@ -1,10 +1,7 @@
 /*
- * mioproxy: the command line of CONFIG.md.
- *
- * This first slice loads and checks the configuration (-t) and reports
- * the versions (-V).  Serving is not written yet: without -t a valid
- * configuration ends with exit status 2, "could not start", rather than
- * with a process that pretends to forward.
+ * mioproxy: the command line of CONFIG.md.  It loads and checks the
+ * configuration, then either says so (-t) or serves it (loop.c) until
+ * stopped; -V reports the versions of mioproxy and libmio.
  */
 #include "config.h"
 

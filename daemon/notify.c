@@ -82,3 +82,9 @@ notify_close(void)
 	notify_fd = -1;
 	notify_ready = -1;
 }
+
+int
+notify_active(void)
+{
+	return notify_ready > 0;
+}

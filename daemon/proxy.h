@@ -115,6 +115,7 @@ struct proxy {
 	int		 reserve_fd;	/* spent to shed a connection on EMFILE */
 	int		 stopping;
 	struct timer	 stop_timer;
+	struct timer	 status_timer;	/* STATUS= refresh, with systemd */
 	/* Sessions: all live ones, the dead awaiting the batch's end, and
 	 * those with work left over after their turn. */
 	struct tcp_sess	*sessions;
@@ -130,6 +131,9 @@ struct proxy {
 	/* Relay buffers not in use, kept for the next session. */
 	struct relay_buf *buf_pool;
 	unsigned	 buf_pool_len;
+	/* Pipes for splice(2) not in use, and how many exist in all. */
+	struct relay_pipe *pipe_pool;
+	unsigned	 pipes;
 	uint32_t	 buf_size;
 };
 
@@ -144,6 +148,8 @@ void	gen_unref(struct gen *g);
 int	lstn_bind_all(struct gen *g, struct gen *old);
 void	lstn_close_all(struct gen *g);
 void	lstn_event(struct lsock *ls, uint32_t flags);
+/* Whether a listener's ACL admits this IP client (others: yes). */
+int	lstn_acl_allows(const struct conf_acl *acl, const struct sockaddr *sa);
 
 /* tcp_relay.c */
 void	tcp_start(struct lstn *l, int fd, const struct mio_addr *client);
@@ -154,6 +160,7 @@ void	tcp_end_all(const char *reason);
 void	tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
 	    const char *reason);
 void	relay_pool_trim(unsigned keep);
+void	relay_pipes_free(void);
 
 /* udp_relay.c */
 void	udp_listener_event(struct lsock *ls);
@@ -167,6 +174,8 @@ void	udp_fini(void);
 void	notify_init(void);
 void	notify_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	notify_close(void);
+/* Whether a notify socket is in use. */
+int	notify_active(void);
 
 /* loop.c: serves conf (owned from then on) until stopped; exit status. */
 int	proxy_run(struct conf *conf, const char *path, int log_level_override);

@@ -32,6 +32,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,10 +56,13 @@ struct relay_buf {
 struct flow {
 	struct relay_buf *buf;
 	uint64_t	 bytes;
+	struct relay_pipe *pipe;	/* splicing: the bytes in flight */
+	uint32_t	 piped;		/* bytes in the pipe */
 	uint8_t		 src_rd;	/* the source may have data */
 	uint8_t		 dst_wr;	/* the destination may take data */
 	uint8_t		 eof;		/* the source sent its FIN */
 	uint8_t		 shut;		/* ...and it was passed on */
+	uint8_t		 splice;	/* bulk seen: move data with splice(2) */
 };
 
 enum sess_state {
@@ -133,6 +137,85 @@ relay_pool_trim(unsigned keep)
 	}
 }
 
+/* --- pipes, for splice(2) ---------------------------------------------
+ *
+ * A flow that has shown bulk data (a read filled a whole buffer) moves
+ * the rest through a pipe with splice(2): socket to pipe, pipe to
+ * socket, the bytes never copied to user space (how haproxy leads at
+ * L4).  Pipes are two descriptors and kernel pages each, so they come
+ * from a bounded pool, are held only while bytes are in flight, and go
+ * back the moment they drain; without one to spare a flow simply keeps
+ * to its buffer.  MIOPROXY_SPLICE=0 in the environment turns splicing
+ * off (the buffer path alone), for comparison and for tests.
+ */
+
+struct relay_pipe {
+	struct relay_pipe *next;	/* in the pool */
+	int		 fd[2];		/* [0] reads, [1] writes */
+};
+
+#define RELAY_PIPES_MAX		256	/* in use and idle together */
+#define RELAY_SPLICE_MAX	(1u << 20)
+
+static int
+relay_splice_enabled(void)
+{
+	static int enabled = -1;
+
+	if (enabled < 0) {
+		const char *e = getenv("MIOPROXY_SPLICE");
+
+		enabled = e == NULL || strcmp(e, "0") != 0;
+	}
+	return enabled;
+}
+
+static struct relay_pipe *
+relay_pipe_get(void)
+{
+	struct relay_pipe *p = proxy.pipe_pool;
+
+	if (p != NULL) {
+		proxy.pipe_pool = p->next;
+		return p;
+	}
+	if (proxy.pipes >= RELAY_PIPES_MAX ||
+	    (p = malloc(sizeof(*p))) == NULL)
+		return NULL;
+	if (mio_pipe(p->fd) != 0) {
+		free(p);
+		return NULL;
+	}
+	proxy.pipes++;
+	return p;
+}
+
+/* Back to the pool when empty; a pipe still holding bytes is closed. */
+static void
+relay_pipe_put(struct relay_pipe *p, int empty)
+{
+	if (empty) {
+		p->next = proxy.pipe_pool;
+		proxy.pipe_pool = p;
+		return;
+	}
+	mio_close(p->fd[0]);
+	mio_close(p->fd[1]);
+	free(p);
+	proxy.pipes--;
+}
+
+void
+relay_pipes_free(void)
+{
+	while (proxy.pipe_pool != NULL) {
+		struct relay_pipe *p = proxy.pipe_pool;
+
+		proxy.pipe_pool = p->next;
+		relay_pipe_put(p, 0);
+	}
+}
+
 /* --- ending ----------------------------------------------------------- */
 
 static const struct mio_addr *
@@ -199,6 +282,10 @@ sess_end(struct tcp_sess *s, const char *reason, int reset_side)
 		if (s->flow[i].buf != NULL) {
 			relay_buf_put(s->flow[i].buf);
 			s->flow[i].buf = NULL;
+		}
+		if (s->flow[i].pipe != NULL) {
+			relay_pipe_put(s->flow[i].pipe, s->flow[i].piped == 0);
+			s->flow[i].pipe = NULL;
 		}
 	}
 	if (s->server >= 0)
@@ -420,6 +507,28 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 			}
 			continue;
 		}
+		if (f->piped > 0) {
+			if (!f->dst_wr || !can_write)
+				return 0;
+			n = mio_splice(f->pipe->fd[0], dst, f->piped,
+			    SPLICE_F_MOVE);
+			if (n == -EAGAIN) {
+				f->dst_wr = 0;
+				return 0;
+			}
+			if (n <= 0) {
+				fe->side = 1 - (int)i;
+				fe->err = n < 0 ? (int)n : -EPIPE;
+				return -1;
+			}
+			f->piped -= (uint32_t)n;
+			if (f->piped == 0) {
+				relay_pipe_put(f->pipe, 1);
+				f->pipe = NULL;
+				budget--;
+			}
+			continue;
+		}
 		if (f->eof) {
 			if (!f->shut && can_write) {
 				(void)mio_tcp_shutdown(dst, SHUT_WR);
@@ -429,6 +538,19 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 		}
 		if (!f->src_rd || src < 0)
 			return 0;
+		if (f->splice && (f->pipe = relay_pipe_get()) != NULL) {
+			n = mio_splice(src, f->pipe->fd[1], RELAY_SPLICE_MAX,
+			    SPLICE_F_MOVE);
+			if (n > 0) {
+				f->piped = (uint32_t)n;
+				f->bytes += (uint64_t)n;
+				s->t_last = proxy.now;
+				continue;
+			}
+			relay_pipe_put(f->pipe, 1);
+			f->pipe = NULL;
+			goto read_result;
+		}
 		if (f->buf == NULL &&
 		    (f->buf = relay_buf_get((uint32_t)
 		    s->l->conf->limits.buffer_size)) == NULL) {
@@ -442,10 +564,14 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 			f->buf->len = (uint32_t)n;
 			f->bytes += (uint64_t)n;
 			s->t_last = proxy.now;
+			/* A full buffer is bulk: the rest goes by splice. */
+			if ((uint32_t)n == f->buf->cap && relay_splice_enabled())
+				f->splice = 1;
 			continue;
 		}
 		relay_buf_put(f->buf);
 		f->buf = NULL;
+read_result:
 		if (n == 0) {
 			f->eof = 1;
 			if (s->closed_first == 0)

@@ -580,6 +580,10 @@ udp_listener_event(struct lsock *ls)
 			}
 			hash = udp_hash(ls->fd, from);
 			if ((u = udp_find(ls->fd, from, hash)) == NULL) {
+				if (!lstn_acl_allows(l->conf->acl, &from->sa)) {
+					l->rejected_acl++;
+					continue;
+				}
 				if (ls->draining || proxy.stopping ||
 				    (u = udp_start(ls, from, hash)) == NULL) {
 					l->dgrams_dropped++;

@@ -830,6 +830,8 @@ START_TEST(test_err_duplicate_bind)
 	    "unix:/tmp/s ]\n"
 	    "    upstream: web\n"
 	    BASE_TAIL,
+	    "F:9:29: listeners[1].bind: a udp listener needs an IP "
+	    "address, not unix:\n"
 	    "F:13:25: listeners[2].bind: tcp 127.0.0.1:8080 is already "
 	    "bound by listener \"web\" (at 5:11)\n"
 	    "F:13:41: listeners[2].bind: tcp [::1]:80 is already bound by "
@@ -910,6 +912,22 @@ START_TEST(test_err_udp_on_tcp)
 	expect_errors(BASE_HEAD "    udp: { responses: 1 }\n" BASE_TAIL,
 	    "F:7:5: listeners[0].udp: only udp listeners take udp "
 	    "settings\n");
+}
+END_TEST
+
+/* UDP is forwarded over IP only. */
+START_TEST(test_err_udp_unix)
+{
+	expect_errors(
+	    "version: 1\n"
+	    "listeners:\n"
+	    "  - { name: d, protocol: udp, bind: \"unix:/tmp/d.sock\", upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: \"unix:/tmp/s.sock\" } ] }\n",
+	    "F:3:37: listeners[0].bind: a udp listener needs an IP address, "
+	    "not unix:\n"
+	    "F:5:30: upstream \"u\": udp listener \"d\" needs IP servers, "
+	    "not unix:\n");
 }
 END_TEST
 
@@ -1091,6 +1109,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_err_version);
 	tcase_add_test(tc, test_err_missing);
 	tcase_add_test(tc, test_err_udp_on_tcp);
+	tcase_add_test(tc, test_err_udp_unix);
 	tcase_add_test(tc, test_err_document);
 	tcase_add_test(tc, test_err_file);
 	tcase_add_test(tc, test_err_many);

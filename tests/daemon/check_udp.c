@@ -471,6 +471,40 @@ START_TEST(test_removed_listener_drains)
 }
 END_TEST
 
+START_TEST(test_udp_acl)
+{
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), port2 = pt_free_port(SOCK_DGRAM);
+	int c;
+	char buf[16];
+
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start(&p, UDP_HEAD
+	    "acls:\n"
+	    "  far: { allow: [ 10.0.0.0/8 ] }\n"
+	    "  near: { allow: [ 127.0.0.0/8 ] }\n"
+	    "listeners:\n"
+	    "  - { name: closed, protocol: udp, bind: 127.0.0.1:%d, upstream: u, acl: far }\n"
+	    "  - { name: open, protocol: udp, bind: 127.0.0.1:%d, upstream: u, acl: near }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, port2, e.port);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(c, "127.0.0.1", port, "no", 2);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), 300, NULL, NULL),
+	    -1);
+	pt_udp_send(c, "127.0.0.1", port2, "ok", 2);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	/* The denied datagram never reached the server. */
+	ck_assert_int_eq(e.datagrams, 1);
+	pt_uecho_stop(&e);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -490,6 +524,7 @@ main(void)
 	tcase_add_test(tc, test_source_hash_sticks_across_sessions);
 	tcase_add_test(tc, test_reply_source_on_wildcard_v6);
 	tcase_add_test(tc, test_removed_listener_drains);
+	tcase_add_test(tc, test_udp_acl);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_tap(sr, "-");
