@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
 #include "balance.h"
 
 void
@@ -100,7 +102,7 @@ lb_least_conn(struct lb_pool *pool, int backup, const uint32_t *exclude,
 }
 
 uint64_t
-lb_client_hash(const struct mio_addr *client)
+lb_client_hash(const struct sockaddr *client)
 {
 	const unsigned char *p;
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -108,14 +110,16 @@ lb_client_hash(const struct mio_addr *client)
 
 	if (client == NULL)
 		return h;
-	switch (client->u.sa.sa_family) {
+	switch (client->sa_family) {
 	case AF_INET:
-		p = (const unsigned char *)&client->u.in4.sin_addr;
-		len = sizeof(client->u.in4.sin_addr);
+		p = (const unsigned char *)&((const struct sockaddr_in *)
+		    (const void *)client)->sin_addr;
+		len = 4;
 		break;
 	case AF_INET6:
-		p = (const unsigned char *)&client->u.in6.sin6_addr;
-		len = sizeof(client->u.in6.sin6_addr);
+		p = (const unsigned char *)&((const struct sockaddr_in6 *)
+		    (const void *)client)->sin6_addr;
+		len = 16;
 		break;
 	default:
 		/* Unix clients are all alike: one bucket. */
@@ -137,7 +141,7 @@ lb_client_hash(const struct mio_addr *client)
  * later algorithm.)
  */
 static int
-lb_source_hash(struct lb_pool *pool, const struct mio_addr *client,
+lb_source_hash(struct lb_pool *pool, const struct sockaddr *client,
     int backup, const uint32_t *exclude, unsigned nex)
 {
 	uint64_t total = 0, point;
@@ -208,7 +212,7 @@ lb_random_two(struct lb_pool *pool, int backup, const uint32_t *exclude,
 }
 
 static int
-lb_pick_tier(struct lb_pool *pool, const struct mio_addr *client, int backup,
+lb_pick_tier(struct lb_pool *pool, const struct sockaddr *client, int backup,
     const uint32_t *exclude, unsigned nex)
 {
 	switch (pool->algo) {
@@ -224,7 +228,7 @@ lb_pick_tier(struct lb_pool *pool, const struct mio_addr *client, int backup,
 }
 
 int
-lb_pick(struct lb_pool *pool, const struct mio_addr *client,
+lb_pick(struct lb_pool *pool, const struct sockaddr *client,
     const uint32_t *exclude, unsigned nex)
 {
 	int i = lb_pick_tier(pool, client, 0, exclude, nex);

@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#include <mio.h>
+#include <sys/socket.h>
 
 enum lb_algo {
 	LB_ROUND_ROBIN,
@@ -57,7 +57,7 @@ void	lb_init(struct lb_pool *pool, enum lb_algo algo,
  * Returns its index, or -1 when none is eligible.  The caller counts the
  * connection with lb_acquire() once it uses the server.
  */
-int	lb_pick(struct lb_pool *pool, const struct mio_addr *client,
+int	lb_pick(struct lb_pool *pool, const struct sockaddr *client,
 	    const uint32_t *exclude, unsigned nex);
 
 static inline void
@@ -73,6 +73,6 @@ lb_release(struct lb_pool *pool, uint32_t i)
 }
 
 /* The hash of a client's address without its port (FNV-1a, 64 bits). */
-uint64_t lb_client_hash(const struct mio_addr *client);
+uint64_t lb_client_hash(const struct sockaddr *client);
 
 #endif /* MIOPROXY_BALANCE_H */

@@ -42,7 +42,7 @@
 
 #define RELAY_BUDGET		16	/* buffers per flow per turn */
 #define RELAY_POOL_MAX		64	/* idle buffers kept for reuse */
-#define RELAY_EXCLUDE_MAX	16	/* servers remembered as failed */
+#define RELAY_EXCLUDE_MAX	8	/* servers remembered as failed */
 
 struct relay_buf {
 	struct relay_buf *next;		/* in the pool */
@@ -65,6 +65,17 @@ struct flow {
 	uint8_t		 splice;	/* bulk seen: move data with splice(2) */
 };
 
+/*
+ * The client's address, compactly (an idle session is mostly this
+ * structure): IP addresses whole; a Unix client only as its family, since
+ * its address is almost always unnamed.
+ */
+union sess_peer {
+	struct sockaddr		sa;
+	struct sockaddr_in	in4;
+	struct sockaddr_in6	in6;
+};
+
 enum sess_state {
 	SESS_CONNECTING,
 	SESS_RELAY,
@@ -84,14 +95,14 @@ struct tcp_sess {
 	uint8_t		 nexcluded;
 	int32_t		 server;	/* into l->ups->servers; -1: none */
 	uint32_t	 attempts;
-	uint32_t	 excluded[RELAY_EXCLUDE_MAX];
+	uint16_t	 excluded[RELAY_EXCLUDE_MAX];
 	struct timer	 timer;
 	uint64_t	 t_start;
 	uint64_t	 t_connect;	/* this attempt's start */
 	uint64_t	 t_connected;	/* 0: not (yet) connected */
 	uint64_t	 t_last;	/* last bytes read, either side */
 	uint64_t	 deadline;	/* connect, or half-close; 0: none */
-	struct mio_addr	 client;
+	union sess_peer	 client;
 };
 
 /* --- buffers ---------------------------------------------------------- */
@@ -227,18 +238,28 @@ sess_server_addr(const struct tcp_sess *s)
 }
 
 static void
-sess_log(const struct lstn *l, const struct mio_addr *client,
+sess_log(const struct lstn *l, const struct sockaddr *client,
     const struct mio_addr *server, int64_t connect_ms, int64_t duration_ms,
     uint64_t in, uint64_t out, const char *end)
 {
 	struct access_rec r;
+	struct mio_addr c;
 
 	if (!access_enabled())
 		return;
+	memset(&c, 0, sizeof(c));
+	c.u.sa.sa_family = client->sa_family;
+	c.len = sizeof(sa_family_t);	/* unix: unnamed */
+	if (client->sa_family == AF_INET)
+		c.len = sizeof(struct sockaddr_in);
+	else if (client->sa_family == AF_INET6)
+		c.len = sizeof(struct sockaddr_in6);
+	if (c.len > sizeof(sa_family_t))
+		memcpy(&c.u, client, c.len);
 	memset(&r, 0, sizeof(r));
 	r.listener = l->conf->name;
 	r.proto = "tcp";
-	r.client = client;
+	r.client = &c;
 	r.server = server;
 	r.connect_ms = connect_ms;
 	r.duration_ms = duration_ms;
@@ -273,7 +294,7 @@ sess_end(struct tcp_sess *s, const char *reason, int reset_side)
 
 	if (s->state == SESS_DEAD)
 		return;
-	sess_log(s->l, &s->client, sess_server_addr(s),
+	sess_log(s->l, &s->client.sa, sess_server_addr(s),
 	    s->t_connected ? (int64_t)(s->t_connected - s->t_connect) : -1,
 	    (int64_t)(proxy.now - s->t_start), s->flow[0].bytes,
 	    s->flow[1].bytes, reason);
@@ -329,7 +350,7 @@ tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
     const char *reason)
 {
 	mio_close(fd);
-	sess_log(l, client, NULL, -1, 0, 0, 0, reason);
+	sess_log(l, &client->u.sa, NULL, -1, 0, 0, 0, reason);
 }
 
 /* --- connecting ------------------------------------------------------- */
@@ -356,7 +377,7 @@ sess_connect_failed(struct tcp_sess *s, int err)
 	sess_close_fd(s, 1, 0);
 	lb_release(&u->pool, (uint32_t)s->server);
 	if (s->nexcluded < RELAY_EXCLUDE_MAX)
-		s->excluded[s->nexcluded++] = (uint32_t)s->server;
+		s->excluded[s->nexcluded++] = (uint16_t)s->server;
 	s->server = -1;
 }
 
@@ -370,14 +391,17 @@ sess_connect(struct tcp_sess *s)
 {
 	struct ups *u = s->l->ups;
 	const struct mio_addr *addr;
-	int fd, i;
+	uint32_t excluded[RELAY_EXCLUDE_MAX];
+	int fd, i, k;
 
 	while (s->attempts < (uint32_t)u->conf->connect_tries) {
-		i = lb_pick(&u->pool, &s->client, s->excluded, s->nexcluded);
+		for (k = 0; k < s->nexcluded; k++)
+			excluded[k] = s->excluded[k];
+		i = lb_pick(&u->pool, &s->client.sa, excluded, s->nexcluded);
 		if (i < 0 && s->nexcluded > 0) {
 			/* Every server failed once: more tries go round. */
 			s->nexcluded = 0;
-			i = lb_pick(&u->pool, &s->client, NULL, 0);
+			i = lb_pick(&u->pool, &s->client.sa, NULL, 0);
 		}
 		if (i < 0)
 			break;
@@ -439,7 +463,12 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 	s->fd[0] = fd;
 	s->fd[1] = -1;
 	s->server = -1;
-	s->client = *client;
+	if (client->u.sa.sa_family == AF_INET ||
+	    client->u.sa.sa_family == AF_INET6)
+		memcpy(&s->client, &client->u, client->len <
+		    sizeof(s->client) ? client->len : sizeof(s->client));
+	else
+		s->client.sa.sa_family = client->u.sa.sa_family;
 	s->t_start = proxy.now;
 	timer_init(&s->timer, sess_timer);
 	gen_ref(l->gen);
@@ -450,7 +479,7 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 		proxy.sessions->prev = s;
 	proxy.sessions = s;
 	if (sess_is_tcp(client))
-		(void)mio_tcp_set_nodelay(fd, 1);
+		(void)mio_tcp_set_nodelay(fd, 1);	/* no delay added */
 	rc = mio_register(proxy.poll, fd, TOKEN(s, TAG_CLIENT),
 	    MIO_READABLE | MIO_WRITABLE);
 	if (rc != 0) {

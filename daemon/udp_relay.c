@@ -386,7 +386,6 @@ udp_start(struct lsock *ls, const union udp_peer *client, uint64_t h)
 {
 	struct lstn *l = ls->l;
 	struct ups *ups = l->ups;
-	struct mio_addr caddr;
 	uint32_t excluded[8];
 	unsigned nex = 0;
 	struct udp_sess *u;
@@ -401,9 +400,8 @@ udp_start(struct lsock *ls, const union udp_peer *client, uint64_t h)
 		l->udp_evicted++;
 		udp_end(l->lru_tail, "evicted");
 	}
-	udp_peer_to_addr(client, &caddr);
 	/* Each server once, in the balancer's order, until one opens. */
-	while ((i = lb_pick(&ups->pool, &caddr, excluded, nex)) >= 0) {
+	while ((i = lb_pick(&ups->pool, &client->sa, excluded, nex)) >= 0) {
 		fd = udp_open_upstream(&ups->conf->servers[i].addr);
 		if (fd >= 0)
 			break;

@@ -8,6 +8,8 @@
 #include <check.h>
 #include <string.h>
 
+#include <mio.h>
+
 #include "balance.h"
 
 static struct mio_addr
@@ -109,12 +111,12 @@ START_TEST(test_source_hash_sticky_and_weighted)
 	for (i = 0; i < 4000; i++) {
 		struct mio_addr c = client4(0x0a000000u + (uint32_t)i * 2654435761u);
 
-		k = lb_pick(&pool, &c, NULL, 0);
+		k = lb_pick(&pool, &c.u.sa, NULL, 0);
 		ck_assert_int_ge(k, 0);
 		count[k]++;
 		/* The same client, any port: the same server. */
 		c.u.in4.sin_port ^= 0xffff;
-		ck_assert_int_eq(lb_pick(&pool, &c, NULL, 0), k);
+		ck_assert_int_eq(lb_pick(&pool, &c.u.sa, NULL, 0), k);
 	}
 	/* About 1:1:2 of the clients. */
 	ck_assert_int_gt(count[0], 700);
@@ -127,11 +129,11 @@ START_TEST(test_source_hash_sticky_and_weighted)
 	{
 		struct mio_addr c = client4(0x7f000001);
 
-		first = lb_pick(&pool, &c, NULL, 0);
+		first = lb_pick(&pool, &c.u.sa, NULL, 0);
 		ex = (uint32_t)first;
-		k = lb_pick(&pool, &c, &ex, 1);
+		k = lb_pick(&pool, &c.u.sa, &ex, 1);
 		ck_assert_int_ne(k, first);
-		ck_assert_int_eq(lb_pick(&pool, &c, &ex, 1), k);
+		ck_assert_int_eq(lb_pick(&pool, &c.u.sa, &ex, 1), k);
 	}
 }
 END_TEST
@@ -198,17 +200,17 @@ START_TEST(test_backups_only_when_primaries_fail)
 	for (a = 0; a < 4; a++) {
 		lb_init(&pool, algos[a], s, 3, 99);
 		for (i = 0; i < 50; i++)
-			ck_assert_int_ne(lb_pick(&pool, &c, NULL, 0), 2);
+			ck_assert_int_ne(lb_pick(&pool, &c.u.sa, NULL, 0), 2);
 		/* Each try excludes the server that failed. */
-		k = lb_pick(&pool, &c, NULL, 0);
+		k = lb_pick(&pool, &c.u.sa, NULL, 0);
 		ex[0] = (uint32_t)k;
-		k = lb_pick(&pool, &c, ex, 1);
+		k = lb_pick(&pool, &c.u.sa, ex, 1);
 		ck_assert_int_ne(k, (int)ex[0]);
 		ck_assert_int_ne(k, 2);
 		ex[1] = (uint32_t)k;
-		ck_assert_int_eq(lb_pick(&pool, &c, ex, 2), 2);
+		ck_assert_int_eq(lb_pick(&pool, &c.u.sa, ex, 2), 2);
 		ex[2] = 2;
-		ck_assert_int_eq(lb_pick(&pool, &c, ex, 3), -1);
+		ck_assert_int_eq(lb_pick(&pool, &c.u.sa, ex, 3), -1);
 	}
 }
 END_TEST
