@@ -36,17 +36,33 @@ mio_unix_pair(int type, mio_sock out[2])
 	return 0;
 }
 
+/*
+ * The two wrappers every event loop runs per message: a system call, a
+ * test and a return when data moved, two more tests and a return for the
+ * -EAGAIN that ends every drain (io_rearm.h's raw calls give -errno
+ * directly).  EINTR, other errors and the write fallback are out of line
+ * and reached by tail jumps, so no path taken per message builds a frame.
+ */
+__attribute__((noinline, cold)) static ssize_t
+io_read_failed(mio_sock s, void *buf, size_t len, ssize_t n)
+{
+	while (n == -EINTR)
+		n = mio__sys_read(s, buf, len);
+	if (n == -EAGAIN)
+		return mio__eagain(s, MIO_READABLE);
+	return n;
+}
+
 ssize_t
 mio_read(mio_sock s, void *buf, size_t len)
 {
-	ssize_t n;
+	ssize_t n = mio__sys_read(s, buf, len);
 
-	while ((n = read(s, buf, len)) < 0) {
-		if (errno == EINTR)
-			continue;
-		return mio__io_error(s, MIO_READABLE);
-	}
-	return n;
+	if (__builtin_expect(n >= 0, 1))
+		return n;
+	if (n == -EAGAIN)
+		return mio__eagain(s, MIO_READABLE);
+	return io_read_failed(s, buf, len, n);
 }
 
 /*
@@ -55,21 +71,31 @@ mio_read(mio_sock s, void *buf, size_t len)
  * pipe, a tty) falls back to write(2), whose SIGPIPE the program
  * decides about (libmio never touches signal dispositions).
  */
+__attribute__((noinline, cold)) static ssize_t
+io_write_failed(mio_sock s, const void *buf, size_t len, ssize_t n)
+{
+	for (;;) {
+		if (n == -ENOTSOCK)
+			n = mio__sys_write(s, buf, len);
+		if (n != -EINTR)
+			break;
+		n = mio__sys_send(s, buf, len, MSG_NOSIGNAL);
+	}
+	if (n == -EAGAIN)
+		return mio__eagain(s, MIO_WRITABLE);
+	return n;
+}
+
 ssize_t
 mio_write(mio_sock s, const void *buf, size_t len)
 {
-	ssize_t n;
+	ssize_t n = mio__sys_send(s, buf, len, MSG_NOSIGNAL);
 
-	for (;;) {
-		n = send(s, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == ENOTSOCK)
-			n = write(s, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		return mio__io_error(s, MIO_WRITABLE);
-	}
+	if (__builtin_expect(n >= 0, 1))
+		return n;
+	if (n == -EAGAIN)
+		return mio__eagain(s, MIO_WRITABLE);
+	return io_write_failed(s, buf, len, n);
 }
 
 /*

@@ -41,7 +41,21 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 
+#include "io_rearm.h"
 #include "sys/backend.h"
+
+/*
+ * A single-threaded process cannot be cancelled (no other thread exists
+ * to call pthread_cancel), so there epoll_wait(2) needs none of libc's
+ * cancellation-point wrapping and is made directly (io_rearm.h); with
+ * threads, libc's wrapper keeps mio_poll_wait() a cancellation point.
+ * glibc >= 2.32 says which case holds in __libc_single_threaded.
+ */
+#if defined(MIO__RAW_SYSCALLS) && defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+#include <sys/single_threaded.h>
+#define EPOLL_RAW_WAIT 1
+#endif
 
 struct epoll_poll {
 	struct mio_poll	hdr;
@@ -108,76 +122,183 @@ epoll_ctl_op(struct mio_poll *p, enum mio__ctl_op op, mio_sock s,
 	return 0;
 }
 
-/* The mapping of MIO-NOTES.md section 1.4, with EPOLLPRI as readable. */
+/*
+ * The mapping of MIO-NOTES.md section 1.4, with EPOLLPRI as readable, as
+ * one constant expression of the event bits.
+ */
+#define EPOLL_FLAGS(e)							\
+	((((e) & (EPOLLIN | EPOLLPRI)) ? MIO_READABLE : 0u) |		\
+	(((e) & EPOLLOUT) ? MIO_WRITABLE : 0u) |			\
+	(((e) & EPOLLPRI) ? MIO_PRIORITY : 0u) |			\
+	(((e) & EPOLLERR) ? MIO_ERROR : 0u) |				\
+	((((e) & EPOLLHUP) || ((e) & (EPOLLIN | EPOLLRDHUP)) ==	\
+	    (EPOLLIN | EPOLLRDHUP)) ? MIO_READ_CLOSED : 0u) |		\
+	((((e) & EPOLLHUP) || ((e) & (EPOLLOUT | EPOLLERR)) ==	\
+	    (EPOLLOUT | EPOLLERR) || (e) == EPOLLERR) ? MIO_WRITE_CLOSED : 0u))
+
+/*
+ * The kernel reports the registered events (ADD and MOD ask for no more
+ * than IN, RDHUP, OUT and PRI) plus ERR and HUP: six bits, five at the
+ * bottom and RDHUP at 0x2000.  So the mapping is a table indexed by the
+ * event bits themselves, masked: one AND and one byte load per event
+ * instead of a dozen branches.  It spans 8 KiB of read-only data, of
+ * which only the two 32-byte runs at 0 and 0x2000 are ever read (the
+ * other entries are zero and never touched: a foreign bit cannot reach
+ * them through the mask).
+ */
+#define EPOLL_KNOWN	(EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOLLHUP | \
+			    EPOLLRDHUP)
+_Static_assert(EPOLLIN == 0x001 && EPOLLPRI == 0x002 && EPOLLOUT == 0x004 &&
+    EPOLLERR == 0x008 && EPOLLHUP == 0x010 && EPOLLRDHUP == 0x2000,
+    "the table below assumes Linux's epoll bit values");
+#define EPOLL_BITS(i)	(((i) & 0x1fu) | (((i) & 0x20u) << 8))
+#define T1(i)	[EPOLL_BITS(i)] = (unsigned char)EPOLL_FLAGS(EPOLL_BITS(i))
+#define T4(i)	T1(i), T1((i) + 1), T1((i) + 2), T1((i) + 3)
+#define T16(i)	T4(i), T4((i) + 4), T4((i) + 8), T4((i) + 12)
+static const unsigned char epoll_flag_table[EPOLL_KNOWN + 1] = {
+	T16(0u), T16(16u), T16(32u), T16(48u)
+};
+#undef T1
+#undef T4
+#undef T16
+
 static inline uint32_t
 epoll_flags(uint32_t e)
 {
-	uint32_t f = 0;
+	return epoll_flag_table[e & EPOLL_KNOWN];
+}
 
-	if (e & (EPOLLIN | EPOLLPRI))
-		f |= MIO_READABLE;
-	if (e & EPOLLOUT)
-		f |= MIO_WRITABLE;
-	if (e & EPOLLPRI)
-		f |= MIO_PRIORITY;
-	if (e & EPOLLERR)
-		f |= MIO_ERROR;
-	if ((e & EPOLLHUP) || (e & (EPOLLIN | EPOLLRDHUP)) ==
-	    (EPOLLIN | EPOLLRDHUP))
-		f |= MIO_READ_CLOSED;
-	if ((e & EPOLLHUP) || (e & (EPOLLOUT | EPOLLERR)) ==
-	    (EPOLLOUT | EPOLLERR) || e == EPOLLERR)
-		f |= MIO_WRITE_CLOSED;
-	return f;
+#if UINTPTR_MAX > UINT32_MAX
+/*
+ * In place: kernel entry i sits at byte 12*i, our entry i at 16*i.
+ * Widening from the top down never overwrites a kernel entry that is
+ * still to be read (12*j + 12 <= 16*i for every j < i).
+ */
+_Static_assert(sizeof(struct mio_event) >= sizeof(struct epoll_event),
+    "in-place widening needs mio_event at least as large");
+_Static_assert(sizeof(struct epoll_event) == 12,
+    "the packed x86-64 layout: events at 0, data at 4");
+
+/* Widens the n >= 1 kernel entries at the start of events; returns n. */
+static inline int
+epoll_widen(struct mio_event *events, int n)
+{
+	const char *k;
+	struct mio_event *out;
+	uint32_t e;
+	uint64_t data;
+
+	if (n == 1) {
+		/* The usual single event: no loop, nothing overlaps. */
+		memcpy(&e, events, sizeof(e));
+		memcpy(&data, (const char *)events + 4, sizeof(data));
+		events[0].token = (mio_token)data;
+		events[0].flags = epoll_flags(e);
+		return 1;
+	}
+	/* Two cursors walking down: no index arithmetic per entry. */
+	k = (const char *)events + (size_t)n * 12;
+	out = events + n;
+	while (out != events) {
+		k -= 12;
+		out--;
+		memcpy(&e, k, sizeof(e));
+		memcpy(&data, k + 4, sizeof(data));
+		out->token = (mio_token)data;
+		out->flags = epoll_flags(e);
+	}
+	return n;
+}
+#endif
+
+/*
+ * The wait through libc (a cancellation point), and the whole wait where
+ * mio_event is the smaller structure (32-bit: a stack buffer bridges in
+ * chunks).  Out of line, so that the direct path below needs no frame.
+ * max is 1..INT_MAX/2; every negative timeout waits forever in
+ * epoll_wait(2), as -1 does.
+ */
+__attribute__((noinline)) static int
+epoll_wait_libc(struct epoll_poll *ep, struct mio_event *events, int max,
+    int timeout_ms)
+{
+	int n;
+
+#if UINTPTR_MAX > UINT32_MAX
+	n = epoll_wait(ep->epfd, (struct epoll_event *)(void *)events, max,
+	    timeout_ms);
+	if (n <= 0)
+		return n < 0 ? -errno : 0;
+	return epoll_widen(events, n);
+#else
+	struct epoll_event kev[64];
+	int i;
+
+	if (max > 64)
+		max = 64;
+	n = epoll_wait(ep->epfd, kev, max, timeout_ms);
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		events[i].token = (mio_token)kev[i].data.u64;
+		events[i].flags = epoll_flags(kev[i].events);
+	}
+	return n;
+#endif
+}
+
+static inline int
+epoll_wait_events(struct epoll_poll *ep, struct mio_event *events, int max,
+    int timeout_ms)
+{
+#ifdef EPOLL_RAW_WAIT
+	if (__builtin_expect(__libc_single_threaded, 1)) {
+		int n = (int)mio__syscall4(SYS_epoll_wait, ep->epfd,
+		    (long)events, max, timeout_ms);
+
+		if (n <= 0)
+			return n;
+		return epoll_widen(events, n);
+	}
+#endif
+	return epoll_wait_libc(ep, events, max, timeout_ms);
+}
+
+/*
+ * The public wait, with the portable core's argument check (the same
+ * -EINVAL on every backend).  It lives here rather than in poll.c so that
+ * the epoll wait above is inlined: a call into libmio per wait, one
+ * compare to pick the backend, no indirect call.  Other backends go
+ * through their table.
+ */
+int
+mio_poll_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
+    int timeout_ms)
+{
+	int max = (int)capacity;
+
+	/* One unsigned compare for both a zero and a huge capacity. */
+	if (__builtin_expect(capacity - 1 >= INT_MAX / 2, 0)) {
+		if (capacity == 0)
+			return -EINVAL;
+		max = INT_MAX / 2;
+	}
+	if (events == NULL)
+		return -EINVAL;
+	if (__builtin_expect(p->ops != &mio__backend_epoll, 0))
+		return p->ops->wait(p, events, capacity, timeout_ms);
+	return epoll_wait_events((struct epoll_poll *)p, events, max,
+	    timeout_ms);
 }
 
 static int
-epoll_wait_events(struct mio_poll *p, struct mio_event *events,
-    size_t capacity, int timeout_ms)
+epoll_wait_op(struct mio_poll *p, struct mio_event *events, size_t capacity,
+    int timeout_ms)
 {
-	struct epoll_poll *ep = (struct epoll_poll *)p;
 	int max = capacity > INT_MAX / 2 ? INT_MAX / 2 : (int)capacity;
-	int n, i;
 
-	if (timeout_ms < -1)
-		timeout_ms = -1;
-#if UINTPTR_MAX > UINT32_MAX
-	/*
-	 * In place: kernel entry i sits at byte 12*i, our entry i at 16*i.
-	 * Widening from the top down never overwrites a kernel entry that
-	 * is still to be read (12*j + 12 <= 16*i for every j < i).
-	 */
-	_Static_assert(sizeof(struct mio_event) >= sizeof(struct epoll_event),
-	    "in-place widening needs mio_event at least as large");
-	n = epoll_wait(ep->epfd, (struct epoll_event *)(void *)events, max,
+	return epoll_wait_events((struct epoll_poll *)p, events, max,
 	    timeout_ms);
-	if (n < 0)
-		return -errno;
-	for (i = n - 1; i >= 0; i--) {
-		struct epoll_event kev;
-
-		memcpy(&kev, (char *)events + (size_t)i * sizeof(kev),
-		    sizeof(kev));
-		events[i].token = (mio_token)kev.data.u64;
-		events[i].flags = epoll_flags(kev.events);
-	}
-	return n;
-#else
-	{
-		struct epoll_event kev[64];
-
-		if (max > 64)
-			max = 64;
-		n = epoll_wait(ep->epfd, kev, max, timeout_ms);
-		if (n < 0)
-			return -errno;
-		for (i = 0; i < n; i++) {
-			events[i].token = (mio_token)kev[i].data.u64;
-			events[i].flags = epoll_flags(kev[i].events);
-		}
-		return n;
-	}
-#endif
 }
 
 const struct mio__backend mio__backend_epoll = {
@@ -186,5 +307,5 @@ const struct mio__backend mio__backend_epoll = {
 	.create = epoll_create_poll,
 	.destroy = epoll_destroy,
 	.ctl = epoll_ctl_op,
-	.wait = epoll_wait_events,
+	.wait = epoll_wait_op,
 };

@@ -93,7 +93,7 @@ static pthread_mutex_t pfd_table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 atomic_int mio__pollfd_users;
 
-static struct pfd_entry *
+static inline struct pfd_entry *
 pfd_entry(int fd, int create)
 {
 	unsigned c = (unsigned)fd >> PFD_CHUNK_SHIFT;
@@ -383,6 +383,13 @@ mio__pollfd_rearm(mio_sock s, unsigned dir)
 	pthread_mutex_unlock(&pp->lock);
 }
 
+ssize_t
+mio__pollfd_rearm_eagain(mio_sock s, unsigned dir)
+{
+	mio__pollfd_rearm(s, dir);
+	return -EAGAIN;
+}
+
 void
 mio__pollfd_forget(mio_sock s)
 {
@@ -432,16 +439,17 @@ pfd_collect(struct pfd_poll *pp, nfds_t polled, struct mio_event *events,
 	nfds_t k, i, n = polled - 1;
 	size_t count = 0;
 
-	for (k = 0; k < n && count < capacity; k++) {
-		struct pollfd *pfd;
+	/* i walks 1..n from 1 + scan, wrapping: no division per slot. */
+	i = 1 + pp->scan % n;
+	for (k = 0; k < n && count < capacity; k++, i = i == n ? 1 : i + 1) {
+		struct pollfd *pfd = &pp->fds[i];
 		struct pfd_meta *m;
-		short re;
+		short re = pfd->revents;
 
-		i = 1 + (pp->scan + k) % n;
-		pfd = &pp->fds[i];
+		if (re == 0)
+			continue;
 		m = &pp->meta[i];
-		re = pfd->revents;
-		if (re == 0 || !m->live)
+		if (!m->live)
 			continue;
 		pfd->revents = 0;
 		if (m->interest & MIO__WAKER) {
