@@ -50,6 +50,7 @@
 
 #include "io_rearm.h"
 #include "sys/backend.h"
+#include "sys/lock.h"
 
 #define PFD_READ_BITS	(POLLIN | POLLRDHUP | POLLPRI)
 #define PFD_DEAD_BITS	(POLLHUP | POLLERR | POLLNVAL)
@@ -63,8 +64,7 @@ struct pfd_meta {
 
 struct pfd_poll {
 	struct mio_poll	 hdr;
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
+	struct mio__lock lock;
 	struct pollfd	*fds;		/* fds[0] is the notify eventfd */
 	struct pfd_meta	*meta;		/* parallel to fds */
 	nfds_t		 nfds;
@@ -200,7 +200,7 @@ pfd_reserve(struct pfd_poll *pp)
 	pp->growers++;
 	while (pp->polling) {
 		pfd_kick(pp);
-		pthread_cond_wait(&pp->cond, &pp->lock);
+		mio__lock_wait(&pp->lock);
 	}
 	if (pp->nfds == pp->cap) {
 		cap = pp->cap * 2;
@@ -216,7 +216,7 @@ pfd_reserve(struct pfd_poll *pp)
 			rc = -ENOMEM;
 	}
 	if (--pp->growers == 0)
-		pthread_cond_broadcast(&pp->cond);
+		mio__lock_broadcast(&pp->lock);
 	return rc;
 }
 
@@ -241,8 +241,7 @@ pfd_create(struct mio_poll **out)
 	pp->fds[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
 	pp->meta[0] = (struct pfd_meta){ .fd = fd, .live = 1 };
 	pp->nfds = 1;
-	pthread_mutex_init(&pp->lock, NULL);
-	pthread_cond_init(&pp->cond, NULL);
+	mio__lock_init(&pp->lock);
 	atomic_fetch_add(&mio__pollfd_users, 1);
 	*out = &pp->hdr;
 	return 0;
@@ -267,8 +266,7 @@ pfd_destroy(struct mio_poll *p)
 	}
 	atomic_fetch_sub(&mio__pollfd_users, 1);
 	close(pp->fds[0].fd);
-	pthread_cond_destroy(&pp->cond);
-	pthread_mutex_destroy(&pp->lock);
+	mio__lock_fini(&pp->lock);
 	free(pp->fds);
 	free(pp->meta);
 	free(pp);
@@ -333,7 +331,7 @@ pfd_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
 		return op == MIO__CTL_ADD ? -EMFILE : -ENOENT;
 	if ((e = pfd_entry(s, op == MIO__CTL_ADD)) == NULL)
 		return op == MIO__CTL_ADD ? -ENOMEM : -ENOENT;
-	pthread_mutex_lock(&pp->lock);
+	mio__lock(&pp->lock);
 	if (op == MIO__CTL_ADD) {
 		rc = pfd_add(pp, e, s, token, interest);
 	} else if (atomic_load(&e->owner) != pp) {
@@ -349,7 +347,7 @@ pfd_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
 		pp->fds[e->slot].events = pfd_bits(interest);
 		pfd_kick(pp);
 	}
-	pthread_mutex_unlock(&pp->lock);
+	mio__unlock(&pp->lock);
 	return rc;
 }
 
@@ -365,7 +363,7 @@ mio__pollfd_rearm(mio_sock s, unsigned dir)
 	    (pp = atomic_load_explicit(&e->owner, memory_order_acquire)) ==
 	    NULL)
 		return;
-	pthread_mutex_lock(&pp->lock);
+	mio__lock(&pp->lock);
 	if (atomic_load(&e->owner) == pp) {
 		pfd = &pp->fds[e->slot];
 		bits = pfd_bits(pp->meta[e->slot].interest & dir);
@@ -380,7 +378,7 @@ mio__pollfd_rearm(mio_sock s, unsigned dir)
 			pfd_kick(pp);
 		}
 	}
-	pthread_mutex_unlock(&pp->lock);
+	mio__unlock(&pp->lock);
 }
 
 ssize_t
@@ -400,10 +398,10 @@ mio__pollfd_forget(mio_sock s)
 	    (pp = atomic_load_explicit(&e->owner, memory_order_acquire)) ==
 	    NULL)
 		return;
-	pthread_mutex_lock(&pp->lock);
+	mio__lock(&pp->lock);
 	if (atomic_load(&e->owner) == pp)
 		pfd_remove(pp, e);
-	pthread_mutex_unlock(&pp->lock);
+	mio__unlock(&pp->lock);
 }
 
 /* Squeezes tombstones out; called with the lock held, nobody in poll(2). */
@@ -501,24 +499,24 @@ pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
 
 	if (timeout_ms > 0)
 		deadline = pfd_now_ns() + (int64_t)timeout_ms * 1000000;
-	pthread_mutex_lock(&pp->lock);
+	mio__lock(&pp->lock);
 	for (;;) {
 		while (pp->growers > 0)
-			pthread_cond_wait(&pp->cond, &pp->lock);
+			mio__lock_wait(&pp->lock);
 		if (pp->ntombs > 0)
 			pfd_compact(pp);
 		polled = pp->nfds;
 		pp->polling = 1;
-		pthread_mutex_unlock(&pp->lock);
+		mio__unlock(&pp->lock);
 
 		rc = poll(pp->fds, polled, left);
 		if (rc < 0)
 			rc = -errno;
 
-		pthread_mutex_lock(&pp->lock);
+		mio__lock(&pp->lock);
 		pp->polling = 0;
 		if (pp->growers > 0)
-			pthread_cond_broadcast(&pp->cond);
+			mio__lock_broadcast(&pp->lock);
 		if (rc < 0)
 			break;
 		if (pp->fds[0].revents != 0) {
@@ -542,7 +540,7 @@ pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
 			left = rest > INT_MAX ? INT_MAX : (int)rest;
 		}
 	}
-	pthread_mutex_unlock(&pp->lock);
+	mio__unlock(&pp->lock);
 	return rc < 0 ? rc : count;
 }
 
