@@ -145,7 +145,7 @@ struct conf_limits {
 struct conf_udp {
 	int64_t		session_timeout_ms;	/* effective after load */
 	int64_t		max_sessions;
-	int64_t		responses;		/* 0: no limit */
+	int64_t		responses;		/* per request; 0: no limit */
 };
 
 struct conf_process {

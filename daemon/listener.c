@@ -24,7 +24,13 @@
 #include "log.h"
 #include "proxy.h"
 
-#define LSTN_BACKLOG		511
+/*
+ * The accept queue: deep enough for a burst of max_connections clients
+ * (the kernel caps it at net.core.somaxconn), so that none is dropped
+ * and left to retransmit its SYN a second later.
+ */
+#define LSTN_BACKLOG_MIN	511
+#define LSTN_BACKLOG_MAX	65535
 #define LSTN_PAUSE_MS		100
 #define LSTN_UDP_RCVBUF		(4 << 20)
 
@@ -87,7 +93,7 @@ lstn_is_wildcard(const struct mio_addr *a)
 static int
 lstn_open(const struct conf_listener *cl, const struct mio_addr *addr)
 {
-	int fd, rc;
+	int fd, rc, backlog;
 
 	if (cl->protocol == CONF_PROTO_UDP) {
 		if (addr->u.sa.sa_family == AF_UNIX)
@@ -104,9 +110,15 @@ lstn_open(const struct conf_listener *cl, const struct mio_addr *addr)
 		}
 		return fd;
 	}
+	backlog = cl->limits.max_connections < LSTN_BACKLOG_MIN ?
+	    LSTN_BACKLOG_MIN : cl->limits.max_connections > LSTN_BACKLOG_MAX ?
+	    LSTN_BACKLOG_MAX : (int)cl->limits.max_connections;
 	if (addr->u.sa.sa_family == AF_UNIX)
-		return mio_unix_listen(addr, LSTN_BACKLOG);
-	return mio_tcp_listen(addr, LSTN_BACKLOG);
+		return mio_unix_listen(addr, backlog);
+	if ((fd = mio_tcp_listen(addr, backlog)) >= 0)
+		/* Accepted sockets inherit it: no call per connection. */
+		(void)mio_tcp_set_nodelay(fd, 1);
+	return fd;
 }
 
 static void lstn_retry(struct timer *t, uint64_t now);

@@ -274,9 +274,13 @@ sess_close_fd(struct tcp_sess *s, unsigned side, int reset)
 {
 	int fd = s->fd[side];
 
+	/*
+	 * No mio_deregister(): closing the only copy of a descriptor drops
+	 * its registration (the kernel does on epoll, mio_close() does on
+	 * poll(2)), and the call would cost a system call per side.
+	 */
 	if (fd < 0)
 		return;
-	(void)mio_deregister(proxy.poll, fd);
 	if (reset)
 		(void)mio_tcp_set_linger(fd, 0);
 	mio_close(fd);
@@ -478,8 +482,6 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 	if (proxy.sessions != NULL)
 		proxy.sessions->prev = s;
 	proxy.sessions = s;
-	if (sess_is_tcp(client))
-		(void)mio_tcp_set_nodelay(fd, 1);	/* no delay added */
 	rc = mio_register(proxy.poll, fd, TOKEN(s, TAG_CLIENT),
 	    MIO_READABLE | MIO_WRITABLE);
 	if (rc != 0) {
@@ -560,7 +562,9 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 		}
 		if (f->eof) {
 			if (!f->shut && can_write) {
-				(void)mio_tcp_shutdown(dst, SHUT_WR);
+				/* The last FIN of the two: close(2) sends it. */
+				if (!s->flow[1 - i].shut)
+					(void)mio_tcp_shutdown(dst, SHUT_WR);
 				f->shut = 1;
 			}
 			return 0;
@@ -682,8 +686,13 @@ tcp_event(struct tcp_sess *s, unsigned side, uint32_t flags)
 	if (s->state == SESS_DEAD)
 		return;
 	if (side == 1 && s->state == SESS_CONNECTING) {
-		if ((err = mio_take_error(s->fd[1])) != 0 ||
-		    (flags & (MIO_ERROR | MIO_WRITE_CLOSED))) {
+		/*
+		 * Linux reports a failed connect with EPOLLERR (MIO_ERROR):
+		 * a clean writable event is a connection, with no
+		 * getsockopt(2) to ask.
+		 */
+		if (flags & (MIO_ERROR | MIO_WRITE_CLOSED | MIO_READ_CLOSED)) {
+			err = mio_take_error(s->fd[1]);
 			sess_connect_failed(s, err != 0 ? err : -ECONNREFUSED);
 			sess_connect(s);
 		} else if (flags & MIO_WRITABLE) {

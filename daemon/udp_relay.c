@@ -12,8 +12,11 @@
  * as the source of the replies.
  *
  * Sessions end after udp.session_timeout without traffic (the idle timer
- * is pushed lazily, once per timeout, not per datagram), after
- * udp.responses replies when set, on an ICMP error from the server (a
+ * is pushed lazily, once per timeout, not per datagram), once every
+ * request has had its udp.responses replies when that is set (DNS style,
+ * counted per request as nginx's proxy_responses is, so that a client
+ * with several queries in flight loses none), on an ICMP error from the
+ * server (a
  * connected socket reports it as ECONNREFUSED: counted as a failure of
  * that server), or when a new client needs room at udp.max_sessions
  * (the least recently used session of the listener is evicted).
@@ -725,7 +728,8 @@ udp_event(struct udp_sess *u, uint32_t flags)
 		/* Keep the whole replies, up to the responses still owed. */
 		for (i = k = 0, bytes = 0; i < (unsigned)n; i++) {
 			if ((b->msg[i].msg_hdr.msg_flags & MSG_TRUNC) ||
-			    (limit > 0 && u->dgrams_out + k >= limit)) {
+			    (limit > 0 &&
+			    u->dgrams_out + k >= limit * u->dgrams_in)) {
 				l->dgrams_dropped++;
 				continue;
 			}
@@ -742,7 +746,8 @@ udp_event(struct udp_sess *u, uint32_t flags)
 		u->bytes_out += bytes;
 		if (sent > 0)
 			udp_touch(u);
-		if (limit > 0 && u->dgrams_out >= limit) {
+		/* Every request has had its replies (nginx's counting). */
+		if (limit > 0 && u->dgrams_out >= limit * u->dgrams_in) {
 			udp_end(u, "responses");
 			return;
 		}

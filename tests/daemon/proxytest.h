@@ -53,21 +53,45 @@ pt_sleep_ms(int ms)
 		;
 }
 
-/* A port that was free a moment ago (the kernel's pick for port 0). */
+/* Whether 127.0.0.1:port can be bound now with this socket type. */
+static inline int
+pt_port_bindable(int type, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), ok;
+
+	ck_assert_int_ge(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * A port that is free now, for a configuration file to name.  It comes
+ * from below the kernel's ephemeral range (32768 and up here), where
+ * nothing else on the machine picks ports by itself: the connections of
+ * parallel tests take theirs from that range, and a port picked there
+ * could be taken again before mioproxy binds it.
+ */
 static inline int
 pt_free_port(int type)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, type, 0), port;
+	static unsigned seed;
+	int i, port;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
+	if (seed == 0)
+		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)pt_now_ms();
+	for (i = 0; i < 1000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		port = 20000 + (int)((seed >> 8) % 12000);
+		if (pt_port_bindable(SOCK_STREAM, port) &&
+		    pt_port_bindable(SOCK_DGRAM, port))
+			return port;
+	}
+	ck_abort_msg("no free port found below 32000 (type %d)", type);
+	return -1;
 }
 
 /* A blocking TCP connection to 127.0.0.1:port with 5 s I/O timeouts. */
