@@ -258,6 +258,8 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 		return 2;
 	}
 	proxy.now = timer_now_ms();
+	proxy.short_io_drains = strcmp(mio_poll_backend(proxy.poll),
+	    "epoll") == 0;
 	if ((rc = gen_create(conf, &proxy.gen)) != 0 ||
 	    (rc = lstn_bind_all(proxy.gen, NULL)) != 0 ||
 	    (rc = proxy.sigfd = loop_signals_open()) < 0 ||

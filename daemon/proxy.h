@@ -114,6 +114,7 @@ struct proxy {
 	int		 sigfd;
 	int		 reserve_fd;	/* spent to shed a connection on EMFILE */
 	int		 stopping;
+	int		 short_io_drains;	/* epoll: a short read drains */
 	struct timer	 stop_timer;
 	struct timer	 status_timer;	/* STATUS= refresh, with systemd */
 	/* Sessions: all live ones, the dead awaiting the batch's end, and

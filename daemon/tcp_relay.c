@@ -24,6 +24,13 @@
  * Resets.  An error on one side (ECONNRESET, EPIPE, ...) ends the session
  * and resets the other side (SO_LINGER 0), so a reset propagates.
  *
+ * Short reads and writes.  On epoll (Linux) a read that returns fewer
+ * bytes than asked has emptied the socket, and a write that takes fewer
+ * has filled it: new data or new room raises a new edge, as nginx relies
+ * on, so the relay does not spend a system call to hear -EAGAIN.  On
+ * backends that emulate edges only -EAGAIN re-arms, and there the relay
+ * drains to -EAGAIN as libmio's contract says (proxy.short_io_drains).
+ *
  * Fairness.  A flow moves at most RELAY_BUDGET buffers per turn; a
  * session with work left goes on the run queue, served after the current
  * batch of events with a zero wait timeout, so one fast pair cannot
@@ -63,6 +70,7 @@ struct flow {
 	uint8_t		 eof;		/* the source sent its FIN */
 	uint8_t		 shut;		/* ...and it was passed on */
 	uint8_t		 splice;	/* bulk seen: move data with splice(2) */
+	uint8_t		 src_hup;	/* the source's FIN or error is known */
 };
 
 /*
@@ -448,6 +456,8 @@ sess_connected(struct tcp_sess *s, uint32_t flags)
 	s->flow[0].dst_wr = 1;
 	if (flags & (MIO_READABLE | MIO_READ_CLOSED | MIO_ERROR))
 		s->flow[1].src_rd = 1;
+	if (flags & (MIO_READ_CLOSED | MIO_ERROR))
+		s->flow[1].src_hup = 1;
 	(void)timer_set(&proxy.timers, &s->timer,
 	    proxy.now + (uint64_t)s->l->conf->timeouts.idle_ms);
 	sess_pump(s);
@@ -535,6 +545,9 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 				relay_buf_put(f->buf);
 				f->buf = NULL;
 				budget--;
+			} else if (proxy.short_io_drains) {
+				f->dst_wr = 0;	/* full: room brings an edge */
+				return 0;
 			}
 			continue;
 		}
@@ -597,9 +610,17 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 			f->buf->len = (uint32_t)n;
 			f->bytes += (uint64_t)n;
 			s->t_last = proxy.now;
-			/* A full buffer is bulk: the rest goes by splice. */
-			if ((uint32_t)n == f->buf->cap && relay_splice_enabled())
-				f->splice = 1;
+			if ((uint32_t)n == f->buf->cap) {
+				/* A full buffer is bulk: the rest by splice. */
+				if (relay_splice_enabled())
+					f->splice = 1;
+			} else if (proxy.short_io_drains && !f->src_hup) {
+				/* A short read emptied the socket: new data
+				 * brings an edge; no read to hear -EAGAIN.
+				 * Not so when the FIN came with the data: no
+				 * edge is left to announce it. */
+				f->src_rd = 0;
+			}
 			continue;
 		}
 		relay_buf_put(f->buf);
@@ -702,6 +723,8 @@ tcp_event(struct tcp_sess *s, unsigned side, uint32_t flags)
 	}
 	if (flags & (MIO_READABLE | MIO_READ_CLOSED | MIO_ERROR))
 		s->flow[side].src_rd = 1;
+	if (flags & (MIO_READ_CLOSED | MIO_ERROR))
+		s->flow[side].src_hup = 1;
 	if (flags & (MIO_WRITABLE | MIO_WRITE_CLOSED | MIO_ERROR))
 		s->flow[1 - side].dst_wr = 1;
 	sess_pump(s);
