@@ -546,6 +546,18 @@ udp_local_of(struct msghdr *h, struct udp_sess *u)
 	}
 }
 
+/*
+ * On epoll (Linux) a batch that came back short has emptied the socket's
+ * queue, and the next datagram raises a new edge: no receive call just to
+ * hear -EAGAIN.  Backends that emulate edges re-arm only on -EAGAIN, so
+ * there the loop goes on until it comes.
+ */
+static int
+udp_drained(int n)
+{
+	return proxy.short_io_drains && n < UDP_BATCH;
+}
+
 void
 udp_listener_event(struct lsock *ls)
 {
@@ -608,6 +620,9 @@ udp_listener_event(struct lsock *ls)
 			u->dgrams_in++;
 			u->bytes_in += len;
 		}
+		/* A short batch emptied the queue (see udp_drained()). */
+		if (udp_drained(n))
+			return;
 	}
 }
 
@@ -755,5 +770,7 @@ udp_event(struct udp_sess *u, uint32_t flags)
 			udp_end(u, "shutdown");
 			return;
 		}
+		if (udp_drained(n))
+			return;
 	}
 }
