@@ -29,7 +29,18 @@ gen_algo(int balance)
 static void
 gen_free(struct gen *g)
 {
-	size_t i;
+	size_t i, j;
+
+	/*
+	 * A socket this generation handed over in a reload holds the next
+	 * generation alive: UDP sessions of this one reply through it.
+	 */
+	if (g->listeners != NULL)
+		for (i = 0; i < g->conf->nlisteners; i++)
+			for (j = 0; j < g->listeners[i].nsocks; j++)
+				if (g->listeners[i].socks[j].successor != NULL)
+					gen_unref(g->listeners[i].socks[j].
+					    successor->l->gen);
 
 	if (g->upstreams != NULL)
 		for (i = 0; i < g->conf->nupstreams; i++) {
@@ -114,4 +125,22 @@ gen_unref(struct gen *g)
 {
 	if (--g->refs == 0)
 		gen_free(g);
+}
+
+void
+gen_retire(struct gen *g)
+{
+	g->retired_next = proxy.retired;
+	proxy.retired = g;
+}
+
+void
+gen_release_retired(void)
+{
+	while (proxy.retired != NULL) {
+		struct gen *g = proxy.retired;
+
+		proxy.retired = g->retired_next;
+		gen_unref(g);
+	}
 }

@@ -176,7 +176,12 @@ lstn_bind_all(struct gen *g, struct gen *old)
 				    &ls->bind->addr);
 				ls->fd = prev->fd;
 				prev->fd = -1;
+				/* Old UDP sessions reply through it now; their
+				 * generation keeps this one alive (gen.c). */
 				prev->successor = ls;
+				gen_ref(g);
+				ls->udp_sessions = prev->udp_sessions;
+				prev->udp_sessions = 0;
 				timer_cancel(&proxy.timers, &prev->retry);
 				rc = mio_reregister(proxy.poll, ls->fd,
 				    TOKEN(ls, TAG_LISTENER), MIO_READABLE);
@@ -271,6 +276,8 @@ lstn_shed(struct lsock *ls)
 	int fd;
 
 	if (proxy.reserve_fd < 0)
+		proxy.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (proxy.reserve_fd < 0)
 		return -EMFILE;
 	close(proxy.reserve_fd);
 	proxy.reserve_fd = -1;
@@ -308,6 +315,9 @@ lstn_event(struct lsock *ls, uint32_t flags)
 	int fd, unix_sock = ls->bind->addr.u.sa.sa_family == AF_UNIX;
 
 	(void)flags;
+	/* Closed, or handed over, earlier in this batch. */
+	if (ls->fd < 0)
+		return;
 	if (l->conf->protocol == CONF_PROTO_UDP) {
 		udp_listener_event(ls);
 		return;
@@ -335,8 +345,17 @@ lstn_event(struct lsock *ls, uint32_t flags)
 				lstn_pause(ls);
 				return;
 			}
-			/* ECONNABORTED and the like: that client only. */
-			continue;
+			/* That client only: the next may be fine. */
+			if (fd == -ECONNABORTED || fd == -EPROTO ||
+			    fd == -EPERM || fd == -ENETDOWN || fd == -ENOPROTOOPT ||
+			    fd == -EHOSTDOWN || fd == -ENONET ||
+			    fd == -EHOSTUNREACH || fd == -EOPNOTSUPP ||
+			    fd == -ENETUNREACH)
+				continue;
+			log_error("listener %s: accept: %s", l->conf->name,
+			    mio_strerror(fd));
+			lstn_pause(ls);
+			return;
 		}
 		l->accepted++;
 		if (proxy.stopping) {

@@ -142,6 +142,7 @@ loop_reload(void)
 	}
 	/* The new logs first: the old ones stay if they cannot open. */
 	if (loop_logging(g->conf) != 0 ||
+	    (rc = udp_prepare(g->conf)) != 0 ||
 	    (rc = lstn_bind_all(g, old)) != 0) {
 		log_error("reload failed: keeping the running configuration");
 		(void)loop_logging(old->conf);
@@ -151,7 +152,7 @@ loop_reload(void)
 	}
 	lstn_close_all(old);
 	proxy.gen = g;
-	gen_unref(old);
+	gen_retire(old);
 	log_info("configuration reloaded from %s", proxy.conf_path);
 	notify_send("READY=1");
 	loop_status();
@@ -261,6 +262,7 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 	proxy.short_io_drains = strcmp(mio_poll_backend(proxy.poll),
 	    "epoll") == 0;
 	if ((rc = gen_create(conf, &proxy.gen)) != 0 ||
+	    (rc = udp_prepare(proxy.gen->conf)) != 0 ||
 	    (rc = lstn_bind_all(proxy.gen, NULL)) != 0 ||
 	    (rc = proxy.sigfd = loop_signals_open()) < 0 ||
 	    (rc = mio_register(proxy.poll, proxy.sigfd, TOKEN(&proxy, TAG_LOOP),
@@ -299,6 +301,7 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 		tcp_run_queue();
 		tcp_bury();
 		udp_bury();
+		gen_release_retired();
 	}
 	log_info("stopped");
 out:
@@ -306,6 +309,7 @@ out:
 	udp_end_all("shutdown");
 	tcp_bury();
 	udp_bury();
+	gen_release_retired();
 	if (proxy.gen != NULL) {
 		lstn_close_all(proxy.gen);
 		gen_unref(proxy.gen);

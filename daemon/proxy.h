@@ -98,6 +98,7 @@ struct lstn {
 struct gen {
 	struct conf	*conf;
 	unsigned	 refs;
+	struct gen	*retired_next;	/* in proxy.retired, until the batch ends */
 	struct lstn	*listeners;	/* parallel to conf->listeners */
 	struct ups	*upstreams;	/* parallel to conf->upstreams */
 };
@@ -122,6 +123,9 @@ struct proxy {
 	struct tcp_sess	*sessions;
 	struct tcp_sess	*graveyard;
 	struct tcp_sess	*runq;
+	/* Generations a reload replaced, released after the batch: a later
+	 * event of the same batch may still name their listeners. */
+	struct gen	*retired;
 	uint64_t	 nsessions;	/* TCP and UDP */
 	/* UDP sessions by (listening socket, client address). */
 	struct udp_sess	**udp_table;
@@ -144,6 +148,9 @@ extern struct proxy proxy;
 int	gen_create(struct conf *conf, struct gen **out);
 void	gen_ref(struct gen *g);
 void	gen_unref(struct gen *g);
+/* Drops the current generation's reference once the batch is over. */
+void	gen_retire(struct gen *g);
+void	gen_release_retired(void);
 
 /* listener.c */
 int	lstn_bind_all(struct gen *g, struct gen *old);
@@ -170,6 +177,7 @@ void	udp_bury(void);
 void	udp_end_all(const char *reason);
 void	udp_stop(void);
 void	udp_fini(void);
+int	udp_prepare(const struct conf *conf);
 
 /* notify.c: the systemd notify protocol; a no-op without NOTIFY_SOCKET. */
 void	notify_init(void);

@@ -714,6 +714,12 @@ tcp_event(struct tcp_sess *s, unsigned side, uint32_t flags)
 		 */
 		if (flags & (MIO_ERROR | MIO_WRITE_CLOSED | MIO_READ_CLOSED)) {
 			err = mio_take_error(s->fd[1]);
+			/* A server that answered and closed at once. */
+			if (err == 0 && (flags & MIO_WRITABLE) &&
+			    !(flags & MIO_ERROR)) {
+				sess_connected(s, flags);
+				return;
+			}
 			sess_connect_failed(s, err != 0 ? err : -ECONNREFUSED);
 			sess_connect(s);
 		} else if (flags & MIO_WRITABLE) {

@@ -280,7 +280,7 @@ udp_end(struct udp_sess *u, const char *reason)
 	 * A socket that a reload or a stop removed closes with its last
 	 * session (one taken over by a reload has moved on: fd -1 here).
 	 */
-	ls = u->ls;
+	ls = udp_reply_sock(u);
 	if (--ls->udp_sessions == 0 && ls->draining && ls->fd >= 0) {
 		(void)mio_deregister(proxy.poll, ls->fd);
 		mio_close(ls->fd);
@@ -455,9 +455,28 @@ udp_start(struct lsock *ls, const union udp_peer *client, uint64_t h)
 static struct udp_batch *
 udp_batch_get(void)
 {
-	if (proxy.udp_batch == NULL)
-		proxy.udp_batch = malloc(sizeof(*proxy.udp_batch));
 	return proxy.udp_batch;
+}
+
+/*
+ * Makes the receive buffers before a configuration with UDP listeners
+ * serves (start or reload), so that no datagram event can find them
+ * missing: one that did would leave the socket unread, and on poll(2)
+ * unarmed.
+ */
+int
+udp_prepare(const struct conf *conf)
+{
+	size_t i;
+
+	if (proxy.udp_batch != NULL)
+		return 0;
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].protocol == CONF_PROTO_UDP) {
+			proxy.udp_batch = malloc(sizeof(*proxy.udp_batch));
+			return proxy.udp_batch != NULL ? 0 : -ENOMEM;
+		}
+	return 0;
 }
 
 /* Prepares the batch for receiving, with or without addresses. */
@@ -563,7 +582,7 @@ udp_listener_event(struct lsock *ls)
 {
 	struct udp_batch *b = udp_batch_get();
 	struct lstn *l = ls->l;
-	int n, i;
+	int n, i, errors = 0;
 
 	if (b == NULL)
 		return;
@@ -571,9 +590,14 @@ udp_listener_event(struct lsock *ls)
 		udp_batch_arm(b, 1);
 		n = udp_recv_batch(ls->fd, b);
 		if (n < 0) {
-			if (n != -EAGAIN)
-				log_debug("listener %s: receive: %s",
-				    l->conf->name, mio_strerror(n));
+			if (n == -EAGAIN)
+				return;
+			/* An error is consumed by the call that reports it:
+			 * read on, to -EAGAIN (which re-arms poll(2)). */
+			log_debug("listener %s: receive: %s", l->conf->name,
+			    mio_strerror(n));
+			if (++errors < 16)
+				continue;
 			return;
 		}
 		for (i = 0; i < n; i++) {

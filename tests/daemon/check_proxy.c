@@ -950,6 +950,110 @@ START_TEST(test_ipv6_and_unix_binds)
 }
 END_TEST
 
+/* A server that greets each client and closes at once. */
+struct banner {
+	int		lfd;
+	int		port;
+	int		stop;
+	pthread_t	thread;
+};
+
+static void *
+banner_main(void *arg)
+{
+	struct banner *b = arg;
+
+	while (!b->stop) {
+		struct pollfd pfd = { b->lfd, POLLIN, 0 };
+		int fd;
+
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		while ((fd = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+			(void)!write(fd, "B", 1);
+			close(fd);
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_server_answers_and_closes_at_once)
+{
+	struct banner b;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd, i;
+	char c;
+
+	memset(&b, 0, sizeof(b));
+	b.port = pt_free_port(SOCK_STREAM);
+	b.lfd = pt_listen(b.port, 64);
+	ck_assert_int_eq(pthread_create(&b.thread, NULL, banner_main, &b), 0);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: greet, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ], connect: { tries: 1 } }\n",
+	    port, b.port);
+	/* The greeting and the close can come with the connect's event. */
+	for (i = 0; i < 30; i++) {
+		fd = pt_connect(port);
+		ck_assert_int_ge(fd, 0);
+		pt_recv_all(fd, &c, 1);
+		ck_assert_int_eq(c, 'B');
+		ck_assert_int_eq(pt_recv_eof(fd), 0);
+		close(fd);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_null(strstr(p.access_text, "end=connect_failed"));
+	b.stop = 1;
+	pthread_join(b.thread, NULL);
+	close(b.lfd);
+}
+END_TEST
+
+/*
+ * A signal and a new connection in one batch of events: the stop or the
+ * reload closes (or hands over) the listening socket before its event is
+ * read.  SIGSTOP holds the proxy while both pile up.
+ */
+START_TEST(test_signal_and_connection_in_one_batch)
+{
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd, late;
+	char buf[4];
+
+	pt_echo_start(&a, -1);
+	pt_start(&p, reload_yaml, port, a.port);
+	/* A reload: the connection that waited is served by the new one. */
+	ck_assert_int_eq(kill(p.pid, SIGSTOP), 0);
+	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
+	fd = pt_connect(port);		/* completes in the kernel's queue */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
+	pt_send_all(fd, "hup", 3);
+	pt_recv_all(fd, buf, 3);
+	close(fd);
+	/*
+	 * A stop: the waiting connection is refused, or served if its event
+	 * comes first in the batch (poll(2) reports in slot order), and the
+	 * proxy exits promptly instead of spinning on a closed socket.
+	 */
+	ck_assert_int_eq(kill(p.pid, SIGSTOP), 0);
+	ck_assert_int_eq(kill(p.pid, SIGTERM), 0);
+	late = pt_connect(port);
+	ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
+	if (late >= 0)
+		close(late);
+	if (pt_wait_exit(&p, PT_WAIT_MS) != 0) {
+		pt_stop(&p);
+		ck_abort_msg("no prompt exit: %s", p.log_text);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -981,6 +1085,8 @@ main(void)
 	tcase_add_test(tc, test_server_reset_propagates);
 	tcase_add_test(tc, test_backup_servers);
 	tcase_add_test(tc, test_ipv6_and_unix_binds);
+	tcase_add_test(tc, test_server_answers_and_closes_at_once);
+	tcase_add_test(tc, test_signal_and_connection_in_one_batch);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_tap(sr, "-");

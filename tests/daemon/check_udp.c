@@ -338,6 +338,14 @@ START_TEST(test_reload_keeps_udp_sessions)
 	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
 	ck_assert(pt_wait_notify(&p, "RELOADING=1", PT_WAIT_MS));
 	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
+	/* Traffic in between, and a second reload: the socket the session
+	 * replies through has been handed over twice. */
+	pt_udp_send(c, "127.0.0.1", port, "w", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(&p, "RELOADING=1", PT_WAIT_MS));
+	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
 	/* The live session keeps its server... */
 	pt_udp_send(c, "127.0.0.1", port, "y", 1);
 	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,

@@ -79,16 +79,23 @@ static inline int
 pt_free_port(int type)
 {
 	static unsigned seed;
-	int i, port;
+	static int given[64], ngiven;	/* not bound yet: never twice */
+	int i, k, port;
 
 	if (seed == 0)
 		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)pt_now_ms();
 	for (i = 0; i < 1000; i++) {
 		seed = seed * 1103515245u + 12345u;
 		port = 20000 + (int)((seed >> 8) % 12000);
+		for (k = 0; k < 64 && given[k] != port; k++)
+			;
+		if (k < 64)
+			continue;
 		if (pt_port_bindable(SOCK_STREAM, port) &&
-		    pt_port_bindable(SOCK_DGRAM, port))
+		    pt_port_bindable(SOCK_DGRAM, port)) {
+			given[ngiven++ % 64] = port;
 			return port;
+		}
 	}
 	ck_abort_msg("no free port found below 32000 (type %d)", type);
 	return -1;
