@@ -271,4 +271,7 @@ const char *conf_log_level_name(int level);
  */
 char	*conf_addr_str(const struct mio_addr *a, char *buf, size_t len);
 
+/* Whether two addresses name the same socket (port and scope included). */
+bool	conf_addr_equal(const struct mio_addr *a, const struct mio_addr *b);
+
 #endif /* MIOPROXY_CONF_H */

@@ -125,7 +125,6 @@ int	conf_parse_cidr(const char *s, struct conf_cidr *out, char *why,
 /* Appends every address `s` names to *v; -ENOMEM is returned as such. */
 int	conf_parse_addr(const char *s, struct conf_pos pos,
 	    struct conf_addrs *v, char *why, size_t len);
-bool	conf_addr_equal(const struct mio_addr *a, const struct mio_addr *b);
 char	*conf_duration_str(int64_t ms, char *buf, size_t len);
 char	*conf_size_str(int64_t bytes, char *buf, size_t len);
 

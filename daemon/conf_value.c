@@ -412,7 +412,10 @@ conf_addr_equal(const struct mio_addr *a, const struct mio_addr *b)
 		    memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr,
 		    sizeof(a->u.in6.sin6_addr)) == 0;
 	case AF_UNIX:
-		return strcmp(a->u.un.sun_path, b->u.un.sun_path) == 0;
+		/* Abstract names start with a NUL: compare by length. */
+		return a->len == b->len && memcmp(a->u.un.sun_path,
+		    b->u.un.sun_path, a->len - offsetof(struct sockaddr_un,
+		    sun_path)) == 0;
 	}
 	return false;
 }

@@ -34,25 +34,6 @@
 #define LSTN_PAUSE_MS		100
 #define LSTN_UDP_RCVBUF		(4 << 20)
 
-static int
-lstn_same_addr(const struct mio_addr *a, const struct mio_addr *b)
-{
-	if (a->u.sa.sa_family != b->u.sa.sa_family)
-		return 0;
-	switch (a->u.sa.sa_family) {
-	case AF_INET:
-		return a->u.in4.sin_port == b->u.in4.sin_port &&
-		    a->u.in4.sin_addr.s_addr == b->u.in4.sin_addr.s_addr;
-	case AF_INET6:
-		return a->u.in6.sin6_port == b->u.in6.sin6_port &&
-		    a->u.in6.sin6_scope_id == b->u.in6.sin6_scope_id &&
-		    memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr,
-		    sizeof(a->u.in6.sin6_addr)) == 0;
-	default:
-		return a->len == b->len && memcmp(&a->u, &b->u, a->len) == 0;
-	}
-}
-
 /* The socket of `old` bound to the same (protocol, address), or NULL. */
 static struct lsock *
 lstn_find(struct gen *old, int protocol, const struct mio_addr *addr)
@@ -68,7 +49,7 @@ lstn_find(struct gen *old, int protocol, const struct mio_addr *addr)
 			continue;
 		for (j = 0; j < l->nsocks; j++)
 			if (l->socks[j].fd >= 0 &&
-			    lstn_same_addr(&l->socks[j].bind->addr, addr))
+			    conf_addr_equal(&l->socks[j].bind->addr, addr))
 				return &l->socks[j];
 	}
 	return NULL;
