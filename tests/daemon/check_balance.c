@@ -10,6 +10,7 @@
 
 #include <mio.h>
 
+#include "../tap.h"
 #include "balance.h"
 
 static struct mio_addr
@@ -220,7 +221,6 @@ main(void)
 {
 	Suite *su = suite_create("balance");
 	TCase *tc = tcase_create("algorithms");
-	SRunner *sr;
 
 	tcase_add_test(tc, test_round_robin_weights_smooth);
 	tcase_add_test(tc, test_least_conn_weighted);
@@ -230,9 +230,5 @@ main(void)
 	tcase_add_test(tc, test_max_connections_and_exclusions);
 	tcase_add_test(tc, test_backups_only_when_primaries_fail);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	srunner_free(sr);
-	return 0;
+	return tap_main(su);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "../tap.h"
 #include "conf.h"
 #include "conf_priv.h"
 
@@ -1123,11 +1124,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(conf_suite());
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	srunner_free(sr);
-	/* Failures are in the TAP stream; the status says the run finished. */
-	return 0;
+	return tap_main(conf_suite());
 }

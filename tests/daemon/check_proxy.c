@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include "../tap.h"
 #include "proxytest.h"
 
 /* A configuration with one TCP listener forwarding to `servers`. */
@@ -1059,7 +1060,6 @@ main(void)
 {
 	Suite *s = suite_create("proxy");
 	TCase *tc = tcase_create("tcp");
-	SRunner *sr;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_bulk_both_directions, 0, 2);
@@ -1088,9 +1088,5 @@ main(void)
 	tcase_add_test(tc, test_server_answers_and_closes_at_once);
 	tcase_add_test(tc, test_signal_and_connection_in_one_batch);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	srunner_free(sr);
-	return 0;
+	return tap_main(s);
 }

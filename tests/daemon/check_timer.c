@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "../tap.h"
 #include "timer.h"
 
 #define N 2000
@@ -145,7 +146,6 @@ main(void)
 {
 	Suite *s = suite_create("timer");
 	TCase *tc = tcase_create("heap");
-	SRunner *sr;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_fires_in_order);
@@ -153,9 +153,5 @@ main(void)
 	tcase_add_test(tc, test_callback_changes_heap);
 	tcase_add_test(tc, test_clock_moves_forward);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	srunner_free(sr);
-	return 0;
+	return tap_main(s);
 }

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include "../tap.h"
 #include "proxytest.h"
 
 #define UDP_HEAD							\
@@ -518,7 +519,6 @@ main(void)
 {
 	Suite *s = suite_create("udp");
 	TCase *tc = tcase_create("udp");
-	SRunner *sr;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_request_reply_v4_v6);
@@ -534,9 +534,5 @@ main(void)
 	tcase_add_test(tc, test_removed_listener_drains);
 	tcase_add_test(tc, test_udp_acl);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	srunner_free(sr);
-	return 0;
+	return tap_main(s);
 }

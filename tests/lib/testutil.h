@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 
 #include "mio.h"
+#include "../tap.h"
 
 static inline struct mio_poll *
 tu_poll(void)
@@ -62,16 +63,6 @@ tu_nofile(rlim_t want)
 }
 
 /* Runs a suite, reporting each case in TAP on standard output. */
-static inline int
-tu_main(Suite *s)
-{
-	SRunner *sr = srunner_create(s);
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	srunner_free(sr);
-	/* Failures are in the TAP stream; the status says the run finished. */
-	return 0;
-}
+#define tu_main(s)	tap_main(s)
 
 #endif /* TESTUTIL_H */
