@@ -34,12 +34,20 @@
 #define LSTN_PAUSE_MS		100
 #define LSTN_UDP_RCVBUF		(4 << 20)
 
-/* The socket of `old` bound to the same (protocol, address), or NULL. */
+/*
+ * The open socket bound to the same (protocol, address): one of `old`'s,
+ * or a UDP socket still draining from an earlier reload.  NULL if none.
+ */
 static struct lsock *
 lstn_find(struct gen *old, int protocol, const struct mio_addr *addr)
 {
+	struct lsock *d;
 	size_t i, j;
 
+	for (d = proxy.draining; d != NULL; d = d->drain_next)
+		if (d->l->conf->protocol == protocol && d->fd >= 0 &&
+		    conf_addr_equal(&d->bind->addr, addr))
+			return d;
 	if (old == NULL)
 		return NULL;
 	for (i = 0; i < old->conf->nlisteners; i++) {
@@ -104,6 +112,29 @@ lstn_open(const struct conf_listener *cl, const struct mio_addr *addr)
 
 static void lstn_retry(struct timer *t, uint64_t now);
 
+/* Takes a socket off the draining list. */
+static void
+lstn_undrain(struct lsock *ls)
+{
+	struct lsock **pp = &proxy.draining;
+
+	while (*pp != NULL && *pp != ls)
+		pp = &(*pp)->drain_next;
+	if (*pp == ls)
+		*pp = ls->drain_next;
+	ls->drain_next = NULL;
+	ls->draining = 0;
+}
+
+void
+lstn_drained(struct lsock *ls)
+{
+	lstn_undrain(ls);
+	(void)mio_deregister(proxy.poll, ls->fd);
+	mio_close(ls->fd);
+	ls->fd = -1;
+}
+
 /*
  * Binds every socket of g, taking over the sockets of `old` whose
  * (protocol, address) did not change.  All or nothing: on a failure the
@@ -155,6 +186,8 @@ lstn_bind_all(struct gen *g, struct gen *old)
 			} else {
 				prev = lstn_find(old, l->conf->protocol,
 				    &ls->bind->addr);
+				if (prev->draining)
+					lstn_undrain(prev);
 				ls->fd = prev->fd;
 				prev->fd = -1;
 				/* Old UDP sessions reply through it now; their
@@ -195,7 +228,11 @@ lstn_close_all(struct gen *g)
 				continue;
 			/* UDP sessions still reply through it: drain. */
 			if (ls->udp_sessions > 0) {
-				ls->draining = 1;
+				if (!ls->draining) {
+					ls->draining = 1;
+					ls->drain_next = proxy.draining;
+					proxy.draining = ls;
+				}
 				continue;
 			}
 			(void)mio_deregister(proxy.poll, ls->fd);

@@ -69,6 +69,7 @@ struct lsock {
 	 * reload removed stays open, draining, until they end. */
 	uint64_t	 udp_sessions;
 	int		 draining;
+	struct lsock	*drain_next;	/* in proxy.draining */
 	int		 wildcard;	/* bound to 0.0.0.0 or [::]: pktinfo */
 	struct lsock	*successor;	/* took this socket over in a reload */
 };
@@ -126,6 +127,9 @@ struct proxy {
 	/* Generations a reload replaced, released after the batch: a later
 	 * event of the same batch may still name their listeners. */
 	struct gen	*retired;
+	/* UDP sockets a reload removed, open while their sessions last: a
+	 * later reload that names the address again takes them back. */
+	struct lsock	*draining;
 	uint64_t	 nsessions;	/* TCP and UDP */
 	/* UDP sessions by (listening socket, client address). */
 	struct udp_sess	**udp_table;
@@ -155,6 +159,8 @@ void	gen_release_retired(void);
 /* listener.c */
 int	lstn_bind_all(struct gen *g, struct gen *old);
 void	lstn_close_all(struct gen *g);
+/* Closes a draining UDP socket whose last session ended. */
+void	lstn_drained(struct lsock *ls);
 void	lstn_event(struct lsock *ls, uint32_t flags);
 /* Whether a listener's ACL admits this IP client (others: yes). */
 int	lstn_acl_allows(const struct conf_acl *acl, const struct sockaddr *sa);

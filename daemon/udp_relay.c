@@ -281,11 +281,8 @@ udp_end(struct udp_sess *u, const char *reason)
 	 * session (one taken over by a reload has moved on: fd -1 here).
 	 */
 	ls = udp_reply_sock(u);
-	if (--ls->udp_sessions == 0 && ls->draining && ls->fd >= 0) {
-		(void)mio_deregister(proxy.poll, ls->fd);
-		mio_close(ls->fd);
-		ls->fd = -1;
-	}
+	if (--ls->udp_sessions == 0 && ls->draining && ls->fd >= 0)
+		lstn_drained(ls);
 	u->dead = 1;
 	u->hnext = proxy.udp_graveyard;
 	proxy.udp_graveyard = u;

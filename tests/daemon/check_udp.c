@@ -473,9 +473,29 @@ START_TEST(test_removed_listener_drains)
 	pt_udp_send(late, "127.0.0.1", port, "z", 1);
 	ck_assert_int_eq(pt_udp_recv(late, buf, sizeof(buf), 300, NULL, NULL),
 	    -1);
+	/* Named again while it drains: the socket is taken back. */
+	snprintf(text, sizeof(text), "version: 1\n"
+	    "logging: { level: debug, access: { target: %s, format: json } }\n"
+	    "listeners:\n"
+	    "  - { name: old, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "  - { name: keep, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    p.access, port, port2, a.port);
+	pt_write_file(tmp, text);
+	ck_assert_int_eq(rename(tmp, p.conf), 0);
+	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
+	pt_udp_send(late, "127.0.0.1", port, "z", 1);
+	ck_assert_int_eq(pt_udp_recv(late, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	pt_udp_send(c, "127.0.0.1", port, "y", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
 	close(late);
 	close(c);
 	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_null(strstr(p.log_text, "reload failed"));
 	pt_uecho_stop(&a);
 }
 END_TEST
