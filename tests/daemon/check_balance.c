@@ -10,7 +10,7 @@
 
 #include <mio.h>
 
-#include "../tap.h"
+#include "../common.h"
 #include "balance.h"
 
 static struct mio_addr

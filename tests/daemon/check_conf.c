@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "../tap.h"
+#include "../common.h"
 #include "conf.h"
 #include "conf_priv.h"
 

@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "../tap.h"
+#include "../common.h"
 #include "proxytest.h"
 
 /* A configuration with one TCP listener forwarding to `servers`. */
@@ -190,12 +190,12 @@ START_TEST(test_all_servers_down_prompt_close)
 	    "upstreams:\n"
 	    "  u: { servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ] }\n",
 	    port, d1, d2);
-	t0 = pt_now_ms();
+	t0 = test_now_ms();
 	fd = pt_connect(port);
 	ck_assert_int_ge(fd, 0);
 	rc = pt_recv_eof(fd);
 	ck_assert(rc == 0 || rc == -ECONNRESET);
-	ck_assert_int_lt(pt_now_ms() - t0, 2000);
+	ck_assert_int_lt(test_now_ms() - t0, 2000);
 	close(fd);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	ck_assert_ptr_nonnull(strstr(p.access_text,
@@ -223,11 +223,11 @@ START_TEST(test_connect_timeout)
 	    "    connect: { timeout: 300ms, tries: 2 }\n",
 	    port, b.port, e.port);
 	/* The first server never answers: after 300 ms, the second. */
-	t0 = pt_now_ms();
+	t0 = test_now_ms();
 	fd = pt_connect(port);
 	ck_assert_int_ge(fd, 0);
 	pt_recv_all(fd, buf, 1);
-	took = pt_now_ms() - t0;
+	took = test_now_ms() - t0;
 	ck_assert_int_eq(buf[0], 'E');
 	ck_assert_int_ge(took, 250);
 	ck_assert_int_lt(took, 3000);
@@ -260,17 +260,17 @@ START_TEST(test_idle_timeout)
 	fd = pt_connect(port);
 	ck_assert_int_ge(fd, 0);
 	/* Traffic keeps it open past the timeout... */
-	t0 = pt_now_ms();
-	while (pt_now_ms() - t0 < 800) {
+	t0 = test_now_ms();
+	while (test_now_ms() - t0 < 800) {
 		pt_send_all(fd, "beat", 4);
 		pt_recv_all(fd, buf, 4);
-		pt_sleep_ms(100);
+		test_sleep_ms(100);
 	}
 	/* ...silence closes it, 400 ms after the last beat (100 ms ago). */
-	t0 = pt_now_ms();
+	t0 = test_now_ms();
 	ck_assert_int_eq(pt_recv_eof(fd), 0);
-	ck_assert_int_ge(pt_now_ms() - t0, 200);
-	ck_assert_int_lt(pt_now_ms() - t0, 3000);
+	ck_assert_int_ge(test_now_ms() - t0, 200);
+	ck_assert_int_lt(test_now_ms() - t0, 3000);
 	close(fd);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	ck_assert_ptr_nonnull(strstr(p.access_text,
@@ -471,7 +471,7 @@ START_TEST(test_max_connections)
 	close(fd);
 	/* Room again once one leaves. */
 	close(fds[0]);
-	pt_sleep_ms(100);
+	test_sleep_ms(100);
 	fd = pt_connect(port);
 	pt_send_all(fd, "room", 4);
 	pt_recv_all(fd, buf, 4);
@@ -491,26 +491,12 @@ END_TEST
     "upstreams:\n"							\
     "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
 
-/* Rewrites the proxy's file and sends SIGHUP. */
-static void
-reload_with(struct pt_proxy *p, const char *text)
-{
-	char tmp[256];
-
-	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p->dir);
-	pt_write_file(tmp, text);
-	ck_assert_int_eq(rename(tmp, p->conf), 0);
-	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
-	ck_assert(pt_wait_notify(p, "RELOADING=1", PT_WAIT_MS));
-	ck_assert(pt_wait_notify(p, "READY=1", PT_WAIT_MS));
-}
-
 START_TEST(test_reload_keeps_sessions)
 {
 	struct pt_echo a, b;
 	struct pt_proxy p;
 	int port = pt_free_port(SOCK_STREAM), old, fresh, i;
-	char text[2048], buf[8], id;
+	char buf[8], id;
 
 	pt_echo_start(&a, 'A');
 	pt_echo_start(&b, 'B');
@@ -518,20 +504,10 @@ START_TEST(test_reload_keeps_sessions)
 	old = pt_connect(port);
 	pt_recv_all(old, &id, 1);
 	ck_assert_int_eq(id, 'A');
-	snprintf(text, sizeof(text), reload_yaml, port, b.port);
-	{
-		/* ACCESS_LOG in the new text too. */
-		char *at = strstr(text, "ACCESS_LOG");
-		char rest[2048];
-
-		snprintf(rest, sizeof(rest), "%s", at + 10);
-		snprintf(at, sizeof(text) - (size_t)(at - text), "%s%s",
-		    p.access, rest);
-	}
 	for (i = 0; i < 3; i++) {
 		/* Data keeps flowing on the old session during reloads. */
 		pt_send_all(old, "data", 4);
-		reload_with(&p, text);
+		pt_reload(&p, reload_yaml, port, b.port);
 		pt_recv_all(old, buf, 4);
 		ck_assert_int_eq(memcmp(buf, "data", 4), 0);
 	}
@@ -559,7 +535,7 @@ START_TEST(test_reload_invalid_keeps_running)
 
 	pt_echo_start(&a, 'A');
 	pt_start(&p, reload_yaml, port, a.port);
-	reload_with(&p, "version: 1\nlisteners: [ { name: x, bogus: 1 } ]\n");
+	pt_reload(&p, "version: 1\nlisteners: [ { name: x, bogus: 1 } ]\n");
 	fd = pt_connect(port);
 	ck_assert_int_ge(fd, 0);
 	pt_recv_all(fd, &id, 1);
@@ -625,10 +601,10 @@ START_TEST(test_sigterm_grace_expires)
 	fd = pt_connect(port);
 	pt_send_all(fd, "one", 3);
 	pt_recv_all(fd, buf, 3);
-	t0 = pt_now_ms();
+	t0 = test_now_ms();
 	ck_assert_int_eq(kill(p.pid, SIGTERM), 0);
 	ck_assert_int_eq(pt_wait_exit(&p, PT_WAIT_MS), 0);
-	ck_assert_int_ge(pt_now_ms() - t0, 250);
+	ck_assert_int_ge(test_now_ms() - t0, 250);
 	ck_assert_int_eq(pt_recv_eof(fd), 0);
 	close(fd);
 	ck_assert_int_eq(pt_stop(&p), 0);
@@ -668,7 +644,7 @@ START_TEST(test_descriptor_exhaustion_recovers)
 	ck_assert_int_gt(refused, 0);
 	for (i = 0; i < HOLD; i++)
 		close(held[i]);
-	pt_sleep_ms(200);
+	test_sleep_ms(200);
 	/* Recovered by itself: new clients are served again. */
 	for (i = 0; i < 10; i++) {
 		fd = pt_connect(port);
@@ -703,7 +679,7 @@ START_TEST(test_notify_protocol_and_reset)
 	pt_recv_all(fd, buf, 4);
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
-	pt_sleep_ms(100);
+	test_sleep_ms(100);
 	ck_assert_int_eq(kill(p.pid, SIGTERM), 0);
 	ck_assert(pt_wait_notify(&p, "STOPPING=1", PT_WAIT_MS));
 	ck_assert_int_eq(pt_wait_exit(&p, PT_WAIT_MS), 0);
@@ -771,16 +747,16 @@ START_TEST(test_pid_file_and_log_reopen)
 	pt_send_all(fd, "one", 3);
 	pt_recv_all(fd, buf, 3);
 	close(fd);
-	pt_sleep_ms(100);
+	test_sleep_ms(100);
 	snprintf(rotated, sizeof(rotated), "%s.1", p.access);
 	ck_assert_int_eq(rename(p.access, rotated), 0);
 	ck_assert_int_eq(kill(p.pid, SIGUSR1), 0);
-	pt_sleep_ms(100);
+	test_sleep_ms(100);
 	fd = pt_connect(port);
 	pt_send_all(fd, "two", 3);
 	pt_recv_all(fd, buf, 3);
 	close(fd);
-	pt_sleep_ms(100);
+	test_sleep_ms(100);
 	/* The old session is in the rotated file, the new one in a new file. */
 	ck_assert_ptr_nonnull(strstr(pt_read_file(rotated), "bytes_in=3"));
 	ck_assert_ptr_nonnull(strstr(pt_read_file(p.access),
@@ -816,10 +792,10 @@ START_TEST(test_half_close_timeout)
 	fd = pt_connect(port);
 	pt_send_all(fd, "bye", 3);
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
-	t0 = pt_now_ms();
+	t0 = test_now_ms();
 	ck_assert_int_eq(pt_recv_eof(fd), 0);
-	ck_assert_int_ge(pt_now_ms() - t0, 250);
-	ck_assert_int_lt(pt_now_ms() - t0, 3000);
+	ck_assert_int_ge(test_now_ms() - t0, 250);
+	ck_assert_int_lt(test_now_ms() - t0, 3000);
 	close(fd);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	ck_assert_ptr_nonnull(strstr(p.access_text,
@@ -848,12 +824,12 @@ START_TEST(test_server_reset_propagates)
 	for (i = 0; i < 100 && sfd < 0; i++) {
 		sfd = accept(lfd, NULL, NULL);
 		if (sfd < 0)
-			pt_sleep_ms(20);
+			test_sleep_ms(20);
 	}
 	ck_assert_int_ge(sfd, 0);
 	/* The server resets: so must the client's side. */
 	setsockopt(sfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	pt_sleep_ms(50);
+	test_sleep_ms(50);
 	close(sfd);
 	rc = recv(fd, buf, sizeof(buf), 0);
 	ck_assert_msg(rc < 0 && errno == ECONNRESET, "recv gave %d (%s)", rc,

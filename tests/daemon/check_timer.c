@@ -7,7 +7,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "../tap.h"
+#include "../common.h"
 #include "timer.h"
 
 #define N 2000

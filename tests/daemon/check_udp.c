@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "../tap.h"
+#include "../common.h"
 #include "proxytest.h"
 
 #define UDP_HEAD							\
@@ -89,7 +89,7 @@ START_TEST(test_many_clients_own_replies)
 		fds[i] = pt_udp_socket(AF_INET, 0, NULL);
 		pt_udp_send(fds[i], "127.0.0.1", port, msg, (size_t)len);
 		if (i % 50 == 49)
-			pt_sleep_ms(20);
+			test_sleep_ms(20);
 	}
 	/* Each gets its own answer, and nothing else. */
 	for (i = 0; i < N; i++) {
@@ -139,7 +139,7 @@ START_TEST(test_session_expiry_and_responses)
 	pt_udp_send(c, "127.0.0.1", port2, "q", 1);
 	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
 	    NULL), 1);
-	pt_sleep_ms(800);
+	test_sleep_ms(800);
 	close(c);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	ck_assert_ptr_nonnull(strstr(p.access_text,
@@ -303,7 +303,7 @@ START_TEST(test_reload_keeps_udp_sessions)
 	struct pt_uecho a, b;
 	struct pt_proxy p;
 	int port = pt_free_port(SOCK_DGRAM), c, fresh;
-	char text[2048], buf[16], tmp[256];
+	char buf[16];
 
 	pt_uecho_start(&a, AF_INET, 'A');
 	pt_uecho_start(&b, AF_INET, 'B');
@@ -319,32 +319,18 @@ START_TEST(test_reload_keeps_udp_sessions)
 	    NULL), 2);
 	ck_assert_int_eq(buf[0], 'A');
 	/* The new file sends new sessions to B. */
-	snprintf(text, sizeof(text), UDP_HEAD
+	pt_reload(&p, UDP_HEAD
 	    "listeners:\n"
 	    "  - { name: dns, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
 	    "upstreams:\n"
 	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
 	    port, b.port);
-	{
-		char *at = strstr(text, "ACCESS_LOG");
-		char rest[2048];
-
-		snprintf(rest, sizeof(rest), "%s", at + 10);
-		snprintf(at, sizeof(text) - (size_t)(at - text), "%s%s",
-		    p.access, rest);
-	}
-	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p.dir);
-	pt_write_file(tmp, text);
-	ck_assert_int_eq(rename(tmp, p.conf), 0);
-	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
-	ck_assert(pt_wait_notify(&p, "RELOADING=1", PT_WAIT_MS));
-	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
 	/* Traffic in between, and a second reload: the socket the session
 	 * replies through has been handed over twice. */
 	pt_udp_send(c, "127.0.0.1", port, "w", 1);
 	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
 	    NULL), 2);
-	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
+	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);	/* the same file */
 	ck_assert(pt_wait_notify(&p, "RELOADING=1", PT_WAIT_MS));
 	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
 	/* The live session keeps its server... */
@@ -437,7 +423,7 @@ START_TEST(test_removed_listener_drains)
 	struct pt_proxy p;
 	int port = pt_free_port(SOCK_DGRAM), port2 = pt_free_port(SOCK_DGRAM);
 	int c, late;
-	char text[2048], buf[16], tmp[256];
+	char buf[16];
 
 	pt_uecho_start(&a, AF_INET, 'A');
 	pt_start(&p, UDP_HEAD
@@ -452,18 +438,12 @@ START_TEST(test_removed_listener_drains)
 	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
 	    NULL), 2);
 	/* The listener goes away in the new file. */
-	snprintf(text, sizeof(text), "version: 1\n"
-	    "logging: { level: debug, access: { target: %s, format: json } }\n"
+	pt_reload(&p, UDP_HEAD
 	    "listeners:\n"
 	    "  - { name: keep, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
 	    "upstreams:\n"
 	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
-	    p.access, port2, a.port);
-	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p.dir);
-	pt_write_file(tmp, text);
-	ck_assert_int_eq(rename(tmp, p.conf), 0);
-	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
-	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
+	    port2, a.port);
 	/* Its live session still works... */
 	pt_udp_send(c, "127.0.0.1", port, "y", 1);
 	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
@@ -474,18 +454,13 @@ START_TEST(test_removed_listener_drains)
 	ck_assert_int_eq(pt_udp_recv(late, buf, sizeof(buf), 300, NULL, NULL),
 	    -1);
 	/* Named again while it drains: the socket is taken back. */
-	snprintf(text, sizeof(text), "version: 1\n"
-	    "logging: { level: debug, access: { target: %s, format: json } }\n"
+	pt_reload(&p, UDP_HEAD
 	    "listeners:\n"
 	    "  - { name: old, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
 	    "  - { name: keep, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
 	    "upstreams:\n"
 	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
-	    p.access, port, port2, a.port);
-	pt_write_file(tmp, text);
-	ck_assert_int_eq(rename(tmp, p.conf), 0);
-	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
-	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
+	    port, port2, a.port);
 	pt_udp_send(late, "127.0.0.1", port, "z", 1);
 	ck_assert_int_eq(pt_udp_recv(late, buf, sizeof(buf), PT_WAIT_MS, NULL,
 	    NULL), 2);

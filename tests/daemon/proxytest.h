@@ -33,27 +33,10 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "../common.h"
+
 #define PT_WAIT_MS	5000
 
-static inline int64_t
-pt_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline void
-pt_sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
-/* Whether 127.0.0.1:port can be bound now with this socket type. */
 static inline int
 pt_port_bindable(int type, int port)
 {
@@ -83,7 +66,7 @@ pt_free_port(int type)
 	int i, k, port;
 
 	if (seed == 0)
-		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)pt_now_ms();
+		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)test_now_ms();
 	for (i = 0; i < 1000; i++) {
 		seed = seed * 1103515245u + 12345u;
 		port = 20000 + (int)((seed >> 8) % 12000);
@@ -224,11 +207,11 @@ pt_read_file(const char *path)
 static inline int
 pt_wait_notify(struct pt_proxy *p, const char *want, int ms)
 {
-	int64_t end = pt_now_ms() + ms;
+	int64_t end = test_now_ms() + ms;
 	char buf[1024];
 
 	for (;;) {
-		int64_t left = end - pt_now_ms();
+		int64_t left = end - test_now_ms();
 		struct pollfd pfd = { p->notify_fd, POLLIN, 0 };
 		ssize_t n;
 
@@ -240,6 +223,27 @@ pt_wait_notify(struct pt_proxy *p, const char *want, int ms)
 		buf[n] = '\0';
 		if (strstr(buf, want) != NULL)
 			return 1;
+	}
+}
+
+/*
+ * Formats a configuration; ACCESS_LOG in it names the access log file
+ * (and, with a suffix, other files of the test's directory).
+ */
+static inline void
+pt_format(const struct pt_proxy *p, char *text, size_t size, const char *fmt,
+    va_list ap)
+{
+	char *at = text;
+
+	vsnprintf(text, size, fmt, ap);
+	while ((at = strstr(at, "ACCESS_LOG")) != NULL) {
+		char rest[8192];
+
+		snprintf(rest, sizeof(rest), "%s", at + 10);
+		snprintf(at, size - (size_t)(at - text), "%s%s", p->access,
+		    rest);
+		at += strlen(p->access);
 	}
 }
 
@@ -268,22 +272,8 @@ pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
 	snprintf(p->log, sizeof(p->log), "%s/stderr.log", p->dir);
 	snprintf(p->access, sizeof(p->access), "%s/access.log", p->dir);
 	va_start(ap, yaml);
-	vsnprintf(text, sizeof(text), yaml, ap);
+	pt_format(p, text, sizeof(text), yaml, ap);
 	va_end(ap);
-	/* ACCESS_LOG in the YAML names the access log file (and, with a
-	 * suffix, other files of the test's directory). */
-	{
-		char *at = text;
-
-		while ((at = strstr(at, "ACCESS_LOG")) != NULL) {
-			char rest[8192];
-
-			snprintf(rest, sizeof(rest), "%s", at + 10);
-			snprintf(at, sizeof(text) - (size_t)(at - text), "%s%s",
-			    p->access, rest);
-			at += strlen(p->access);
-		}
-	}
 	pt_write_file(p->conf, text);
 	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(p->notify_fd, 0);
@@ -319,14 +309,40 @@ pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
 
 #define pt_start(p, ...)	pt_start_limited((p), 0, __VA_ARGS__)
 
+/*
+ * Replaces the proxy's file with `yaml` (a printf format, ACCESS_LOG
+ * expanded), sends SIGHUP and waits for RELOADING=1 then READY=1, which
+ * come whether the new file was taken or refused.
+ */
+static inline void
+pt_reload(struct pt_proxy *p, const char *yaml, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static inline void
+pt_reload(struct pt_proxy *p, const char *yaml, ...)
+{
+	char text[8192], tmp[256];
+	va_list ap;
+
+	va_start(ap, yaml);
+	pt_format(p, text, sizeof(text), yaml, ap);
+	va_end(ap);
+	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p->dir);
+	pt_write_file(tmp, text);
+	ck_assert_int_eq(rename(tmp, p->conf), 0);
+	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(p, "RELOADING=1", PT_WAIT_MS));
+	ck_assert(pt_wait_notify(p, "READY=1", PT_WAIT_MS));
+}
+
 /* Waits for the proxy to exit; returns its exit status, -1 on timeout. */
 static inline int
 pt_wait_exit(struct pt_proxy *p, int ms)
 {
-	int64_t end = pt_now_ms() + ms;
+	int64_t end = test_now_ms() + ms;
 	int status;
 
-	while (pt_now_ms() < end) {
+	while (test_now_ms() < end) {
 		pid_t r = waitpid(p->pid, &status, WNOHANG);
 
 		if (r == p->pid) {
@@ -334,7 +350,7 @@ pt_wait_exit(struct pt_proxy *p, int ms)
 			return WIFEXITED(status) ? WEXITSTATUS(status) :
 			    128 + WTERMSIG(status);
 		}
-		pt_sleep_ms(10);
+		test_sleep_ms(10);
 	}
 	return -1;
 }
@@ -557,7 +573,7 @@ pt_blackhole_start(struct pt_blackhole *b)
 		a.sin_port = htons((uint16_t)b->port);
 		connect(b->fill[i], (struct sockaddr *)&a, sizeof(a));
 	}
-	pt_sleep_ms(50);
+	test_sleep_ms(50);
 }
 
 static inline void

@@ -88,7 +88,7 @@ START_TEST(test_pktinfo_reply_source)
 	pi.ipi_ifindex = 0;
 	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));	/* ipi_spec_dst kept */
 	ck_assert_int_eq(mio_sendmsg(srv, &msg, 0), 2);
-	tu_sleep_ms(5);
+	test_sleep_ms(5);
 	ck_assert_int_eq(mio_udp_recv_from(cli, buf, sizeof(buf), &from), 2);
 	ck_assert_str_eq(nt_fmt(&from, b1), nt_fmt(&to, text));
 	ck_assert_int_eq(mio_sendmsg(srv, NULL, 0), -EINVAL);
@@ -177,7 +177,7 @@ START_TEST(test_splice_relay)
 	static unsigned char src[1 << 20], dst[1 << 20];
 	size_t sent = 0, got = 0, i;
 	mio_sock c1, s1, c2, s2, pp[2];
-	int64_t end = tu_now_ms() + 20000;
+	int64_t end = test_now_ms() + 20000;
 	ssize_t n, inpipe = 0;
 	int eof = 0;
 
@@ -186,7 +186,7 @@ START_TEST(test_splice_relay)
 	nt_tcp_pair("127.0.0.1:0", &c1, &s1);
 	nt_tcp_pair("127.0.0.1:0", &c2, &s2);
 	ck_assert_int_eq(mio_pipe(pp), 0);
-	while (got < sizeof(dst) && tu_now_ms() < end) {
+	while (got < sizeof(dst) && test_now_ms() < end) {
 		int moved = 0;
 
 		if (sent < sizeof(src)) {
@@ -226,7 +226,7 @@ START_TEST(test_splice_relay)
 		} else
 			ck_assert_int_eq(n, -EAGAIN);
 		if (!moved)
-			tu_sleep_ms(1);
+			test_sleep_ms(1);
 	}
 	ck_assert_uint_eq(got, sizeof(dst));
 	ck_assert_int_eq(eof || mio_splice(s1, pp[1], 65536, 0) == 0, 1);
@@ -277,7 +277,7 @@ START_TEST(test_splice_rearm)
 	ck_assert_int_eq(errno, EAGAIN);
 	nt_quiet(p, NT_QUIET_MS);
 	nt_put(c, "more", 4);
-	tu_sleep_ms(5);
+	test_sleep_ms(5);
 	ck_assert_int_eq(mio_splice(s, pp[1], 100, 0), -EAGAIN);
 	nt_quiet(p, NT_QUIET_MS);
 	while (mio_read(pp[0], fill, sizeof(fill)) > 0)

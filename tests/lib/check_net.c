@@ -86,8 +86,8 @@ START_TEST(test_accept_until_eagain)
 		c[i] = mio_tcp_connect(&a);
 		ck_assert_int_ge(c[i], 0);
 	}
-	end = tu_now_ms() + NT_WAIT_MS;
-	while (n < 5 && tu_now_ms() < end) {
+	end = test_now_ms() + NT_WAIT_MS;
+	while (n < 5 && test_now_ms() < end) {
 		ck_assert_uint_ne(nt_wait(p, 1, MIO_READABLE, NT_WAIT_MS) &
 		    MIO_READABLE, 0);
 		while ((r = mio_tcp_accept(l, n % 2 ? &peer : NULL)) >= 0) {
@@ -246,10 +246,10 @@ START_TEST(test_local_shutdown)
 			/* Writes fail now, without a signal. */
 			ck_assert_int_eq(mio_write(c, "x", 1), -EPIPE);
 			/* The peer sees the FIN. */
-			end = tu_now_ms() + NT_WAIT_MS;
+			end = test_now_ms() + NT_WAIT_MS;
 			while ((n = mio_read(s, buf, 1)) == -EAGAIN &&
-			    tu_now_ms() < end)
-				tu_sleep_ms(1);
+			    test_now_ms() < end)
+				test_sleep_ms(1);
 			ck_assert_int_eq(n, 0);
 		} else if (how[i] == SHUT_RD) {
 			f = nt_wait(p, 4, MIO_READ_CLOSED, NT_WAIT_MS);
@@ -295,7 +295,7 @@ START_TEST(test_no_sigpipe)
 		nt_tcp_pair("127.0.0.1:0", &c, &s);
 		mio_close(s);
 		/* The first writes after the peer's FIN may still succeed. */
-		end = tu_now_ms() + NT_WAIT_MS;
+		end = test_now_ms() + NT_WAIT_MS;
 		do {
 			if (k == 0)
 				n = mio_write(c, chunk, sizeof(chunk));
@@ -304,8 +304,8 @@ START_TEST(test_no_sigpipe)
 			else
 				n = mio_writev(c, iov, 2);
 			if (n >= 0)
-				tu_sleep_ms(1);
-		} while (n >= 0 && tu_now_ms() < end);
+				test_sleep_ms(1);
+		} while (n >= 0 && test_now_ms() < end);
 		ck_assert_msg(n == -EPIPE || n == -ECONNRESET,
 		    "write to a vanished peer: %zd", n);
 		/* And every later write fails with EPIPE. */

@@ -74,10 +74,10 @@ START_TEST(test_timeout_zero)
 {
 	struct mio_poll *p = tu_poll();
 	struct mio_event ev[4];
-	int64_t t0 = tu_now_ms();
+	int64_t t0 = test_now_ms();
 
 	ck_assert_int_eq(wait_n(p, ev, 4, 0), 0);
-	ck_assert_int_lt(tu_now_ms() - t0, 500);
+	ck_assert_int_lt(test_now_ms() - t0, 500);
 	mio_poll_free(p);
 }
 END_TEST
@@ -92,9 +92,9 @@ START_TEST(test_timeout_short)
 	/* A registered but idle descriptor must not end the wait early. */
 	ck_assert_int_eq(mio_pipe(fds), 0);
 	ck_assert_int_eq(mio_register(p, fds[0], 1, MIO_READABLE), 0);
-	t0 = tu_now_ms();
+	t0 = test_now_ms();
 	ck_assert_int_eq(wait_n(p, ev, 4, 60), 0);
-	ck_assert_int_ge(tu_now_ms() - t0, 60);
+	ck_assert_int_ge(test_now_ms() - t0, 60);
 	mio_close(fds[0]);
 	mio_close(fds[1]);
 	mio_poll_free(p);
@@ -121,7 +121,7 @@ wake_later(void *arg)
 {
 	struct waker_thread *wt = arg;
 
-	tu_sleep_ms(wt->delay_ms);
+	test_sleep_ms(wt->delay_ms);
 	ck_assert_int_eq(mio_waker_wake(wt->w), 0);
 	return NULL;
 }
@@ -135,10 +135,10 @@ START_TEST(test_infinite_wait_woken)
 	int64_t t0;
 
 	ck_assert_int_eq(mio_waker_new(p, 42, &wt.w), 0);
-	t0 = tu_now_ms();
+	t0 = test_now_ms();
 	ck_assert_int_eq(pthread_create(&t, NULL, wake_later, &wt), 0);
 	ck_assert_int_eq(wait_n(p, ev, 4, -1), 1);
-	ck_assert_int_ge(tu_now_ms() - t0, 70);
+	ck_assert_int_ge(test_now_ms() - t0, 70);
 	ck_assert_uint_eq(ev[0].token, 42);
 	ck_assert_uint_eq(ev[0].flags & MIO_READABLE, MIO_READABLE);
 	pthread_join(t, NULL);
@@ -535,7 +535,7 @@ on_sigusr1(int sig)
 static void *
 signal_later(void *arg)
 {
-	tu_sleep_ms(80);
+	test_sleep_ms(80);
 	pthread_kill(*(pthread_t *)arg, SIGUSR1);
 	return NULL;
 }
@@ -569,7 +569,7 @@ register_later(void *arg)
 {
 	struct late_register *lr = arg;
 
-	tu_sleep_ms(80);
+	test_sleep_ms(80);
 	ck_assert_int_eq(mio_pipe(lr->fds), 0);
 	put(lr->fds[1], "late");
 	ck_assert_int_eq(mio_register(lr->p, lr->fds[0], 77, MIO_READABLE),

@@ -130,7 +130,7 @@ START_TEST(test_foreign_dropped)
 	ck_assert_int_eq(mio_udp_connect(b, &aa), 0);
 	ck_assert_int_eq(mio_udp_send_to(c, "foreign", 7, &ba), 7);
 	ck_assert_int_eq(mio_udp_send_to(a, "friend", 6, &ba), 6);
-	tu_sleep_ms(20);
+	test_sleep_ms(20);
 	ck_assert_int_eq(mio_udp_recv_from(b, buf, sizeof(buf), &from), 6);
 	ck_assert_int_eq(memcmp(buf, "friend", 6), 0);
 	ck_assert_str_eq(nt_fmt(&from, b1), nt_fmt(&aa, b2));
@@ -166,7 +166,7 @@ START_TEST(test_empty_and_truncated)
 	ck_assert_int_eq(mio_udp_send_to(a, "next", 4, &ba), 4);
 	ck_assert_uint_ne(nt_wait(p, 2, MIO_READABLE, NT_WAIT_MS) &
 	    MIO_READABLE, 0);
-	tu_sleep_ms(10);
+	test_sleep_ms(10);
 	memset(buf, 0, sizeof(buf));
 	ck_assert_int_eq(mio_udp_peek_from(b, buf, 3, NULL), 3);
 	ck_assert_int_eq(memcmp(buf, "012", 3), 0);

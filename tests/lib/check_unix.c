@@ -237,7 +237,7 @@ START_TEST(test_dgram_abstract)
 	cli = mio_unix_dgram_unbound();
 	ck_assert_int_eq(mio_unix_dgram_connect(cli, &a), 0);
 	ck_assert_int_eq(mio_send(cli, "abs", 3), 3);
-	tu_sleep_ms(5);
+	test_sleep_ms(5);
 	ck_assert_int_eq(mio_udp_recv_from(srv, buf, sizeof(buf), &from), 3);
 	ck_assert_int_eq(memcmp(buf, "abs", 3), 0);
 	mio_close(cli);

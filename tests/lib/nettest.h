@@ -23,12 +23,12 @@ static inline uint32_t
 nt_wait(struct mio_poll *p, mio_token token, uint32_t want, int ms)
 {
 	struct mio_event ev[16];
-	int64_t end = tu_now_ms() + ms;
+	int64_t end = test_now_ms() + ms;
 	uint32_t got = 0;
 	int i, n, left;
 
 	for (;;) {
-		left = (int)(end - tu_now_ms());
+		left = (int)(end - test_now_ms());
 		if (left < 0)
 			left = 0;
 		n = mio_poll_wait(p, ev, 16, left);
@@ -107,12 +107,12 @@ nt_listen(const char *text, struct mio_addr *where)
 static inline mio_sock
 nt_accept(mio_sock l, struct mio_addr *peer)
 {
-	int64_t end = tu_now_ms() + NT_WAIT_MS;
+	int64_t end = test_now_ms() + NT_WAIT_MS;
 	int s;
 
 	while ((s = mio_tcp_accept(l, peer)) == -EAGAIN &&
-	    tu_now_ms() < end)
-		tu_sleep_ms(1);
+	    test_now_ms() < end)
+		test_sleep_ms(1);
 	ck_assert_msg(s >= 0, "accept: %s", mio_strerror(s));
 	return s;
 }
@@ -141,14 +141,14 @@ nt_put(mio_sock s, const void *buf, size_t len)
 static inline void
 nt_get(mio_sock s, void *buf, size_t len)
 {
-	int64_t end = tu_now_ms() + NT_WAIT_MS;
+	int64_t end = test_now_ms() + NT_WAIT_MS;
 	size_t got = 0;
 	ssize_t n;
 
 	while (got < len) {
 		n = mio_read(s, (char *)buf + got, len - got);
-		if (n == -EAGAIN && tu_now_ms() < end) {
-			tu_sleep_ms(1);
+		if (n == -EAGAIN && test_now_ms() < end) {
+			test_sleep_ms(1);
 			continue;
 		}
 		ck_assert_msg(n > 0, "read: %zd (%s)", n,

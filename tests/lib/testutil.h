@@ -14,7 +14,7 @@
 #include <sys/resource.h>
 
 #include "mio.h"
-#include "../tap.h"
+#include "../common.h"
 
 static inline struct mio_poll *
 tu_poll(void)
@@ -27,24 +27,6 @@ tu_poll(void)
 	if (want != NULL && *want != '\0')
 		ck_assert_str_eq(mio_poll_backend(p), want);
 	return p;
-}
-
-static inline int64_t
-tu_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline void
-tu_sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
 }
 
 /* Raises the soft descriptor limit to at least `want`, if allowed. */
