@@ -42,6 +42,13 @@ gen_free(struct gen *g)
 					gen_unref(g->listeners[i].socks[j].
 					    successor->l->gen);
 
+	/* The retry timers made so far, in the order gen_create made them. */
+	for (i = 0; g->timers_held > 0 && i < g->conf->nlisteners; i++)
+		for (j = 0; g->timers_held > 0 &&
+		    j < g->listeners[i].nsocks; j++, g->timers_held--)
+			timer_unhold(&proxy.timers,
+			    &g->listeners[i].socks[j].retry);
+
 	if (g->upstreams != NULL)
 		for (i = 0; i < g->conf->nupstreams; i++) {
 			free(g->upstreams[i].servers);
@@ -105,6 +112,10 @@ gen_create(struct conf *conf, struct gen **out)
 			l->socks[j].bind = &cl->bind.v[j];
 			l->socks[j].fd = -1;
 			timer_init(&l->socks[j].retry, NULL);
+			/* A paused listener must always be able to resume. */
+			if (timer_hold(&proxy.timers) != 0)
+				goto nomem;
+			g->timers_held++;
 		}
 	}
 	*out = g;

@@ -250,10 +250,14 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 	timer_heap_init(&proxy.timers);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	notify_init();		/* before privileges go */
+	/* Two slots for the stop and status timers, which must not fail. */
 	if ((rc = loop_logging(conf)) != 0 ||
 	    (rc = service_limits(conf)) != 0 ||
+	    (rc = timer_hold(&proxy.timers)) != 0 ||
+	    (rc = timer_hold(&proxy.timers)) != 0 ||
 	    (rc = mio_poll_new(&proxy.poll)) != 0) {
 		log_error("starting: %s", mio_strerror(rc));
+		timer_heap_fini(&proxy.timers);
 		conf_free(conf);
 		access_close();
 		return 2;

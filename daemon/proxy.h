@@ -102,6 +102,7 @@ struct gen {
 	struct gen	*retired_next;	/* in proxy.retired, until the batch ends */
 	struct lstn	*listeners;	/* parallel to conf->listeners */
 	struct ups	*upstreams;	/* parallel to conf->upstreams */
+	size_t		 timers_held;	/* listener retry timers, in order */
 };
 
 struct tcp_sess;

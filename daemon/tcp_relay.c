@@ -323,7 +323,7 @@ sess_end(struct tcp_sess *s, const char *reason, int reset_side)
 	}
 	if (s->server >= 0)
 		lb_release(&s->l->ups->pool, (uint32_t)s->server);
-	timer_cancel(&proxy.timers, &s->timer);
+	timer_unhold(&proxy.timers, &s->timer);
 	s->l->active--;
 	proxy.nsessions--;
 	if (s->prev != NULL)
@@ -470,6 +470,12 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 	int rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		tcp_refuse(l, fd, client, "no_memory");
+		return;
+	}
+	/* Its timeouts must never fail to arm later (timer.h). */
+	if (timer_hold(&proxy.timers) != 0) {
+		free(s);
 		tcp_refuse(l, fd, client, "no_memory");
 		return;
 	}

@@ -25,6 +25,7 @@ timer_heap_init(struct timer_heap *h)
 	h->v = NULL;
 	h->n = 0;
 	h->cap = 0;
+	h->held = 0;
 }
 
 void
@@ -90,6 +91,41 @@ timer_sift_down(struct timer_heap *h, uint32_t i)
 	timer_place(h, t, i);
 }
 
+/* Makes room in h for `want` timers, doubling: 0 or -ENOMEM. */
+static int
+timer_grow(struct timer_heap *h, uint32_t want)
+{
+	uint32_t cap = h->cap ? h->cap : 64;
+	struct timer **v;
+
+	if (want <= h->cap)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	if ((v = realloc(h->v, cap * sizeof(*v))) == NULL)
+		return -ENOMEM;
+	h->v = v;
+	h->cap = cap;
+	return 0;
+}
+
+int
+timer_hold(struct timer_heap *h)
+{
+	int rc = timer_grow(h, h->held + 1);
+
+	if (rc == 0)
+		h->held++;
+	return rc;
+}
+
+void
+timer_unhold(struct timer_heap *h, struct timer *t)
+{
+	timer_cancel(h, t);
+	h->held--;
+}
+
 int
 timer_set(struct timer_heap *h, struct timer *t, uint64_t deadline)
 {
@@ -103,15 +139,8 @@ timer_set(struct timer_heap *h, struct timer *t, uint64_t deadline)
 			timer_sift_down(h, t->slot);
 		return 0;
 	}
-	if (h->n == h->cap) {
-		uint32_t cap = h->cap ? h->cap * 2 : 64;
-		struct timer **v = realloc(h->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -ENOMEM;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (h->n == h->cap && timer_grow(h, h->n + 1) != 0)
+		return -ENOMEM;
 	t->deadline = deadline;
 	h->v[h->n] = t;
 	timer_sift_up(h, h->n++);

@@ -4,7 +4,12 @@
  * users.  Timers are intrusive (embedded in the session or listener that
  * owns them) and know their heap slot, so adding, moving and cancelling
  * are O(log n) with no search, and nothing allocates except when the heap
- * array grows (amortised, at session setup).
+ * array grows.  An owner that must not lose its timer to a failed
+ * allocation (a session whose idle timeout would never come, a paused
+ * listener that would never resume) holds a slot when it is made
+ * (timer_hold(), which can fail then, where failing is clean) and gives
+ * it back when it goes (timer_unhold()): the array always has room for
+ * every held timer, so arming one never allocates and never fails.
  *
  * Timeouts that move on every byte (idle) should not be re-keyed per
  * read: keep a last-activity time in the owner and, when the timer fires
@@ -29,8 +34,9 @@ struct timer {
 
 struct timer_heap {
 	struct timer	**v;
-	uint32_t	  n;
-	uint32_t	  cap;
+	uint32_t	  n;		/* armed */
+	uint32_t	  cap;		/* room in v */
+	uint32_t	  held;		/* slots promised by timer_hold() */
 };
 
 /* The monotonic clock in milliseconds. */
@@ -41,10 +47,17 @@ void	timer_heap_fini(struct timer_heap *h);
 
 /* Prepares a timer that is not armed; fn runs when it expires. */
 void	timer_init(struct timer *t, timer_fn *fn);
-/* Arms t for `deadline`, or moves it there if armed: 0 or -ENOMEM. */
+/*
+ * Arms t for `deadline`, or moves it there if armed: 0, or -ENOMEM (only
+ * when more timers are armed than slots are held).
+ */
 int	timer_set(struct timer_heap *h, struct timer *t, uint64_t deadline);
 /* Disarms t; harmless if not armed. */
 void	timer_cancel(struct timer_heap *h, struct timer *t);
+/* Promises one more timer room in the heap: 0 or -ENOMEM. */
+int	timer_hold(struct timer_heap *h);
+/* Disarms t and gives back the slot its owner held. */
+void	timer_unhold(struct timer_heap *h, struct timer *t);
 
 static inline int
 timer_armed(const struct timer *t)

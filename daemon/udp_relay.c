@@ -271,7 +271,7 @@ udp_end(struct udp_sess *u, const char *reason)
 	}
 	if (u->server >= 0)
 		lb_release(&l->ups->pool, (uint32_t)u->server);
-	timer_cancel(&proxy.timers, &u->timer);
+	timer_unhold(&proxy.timers, &u->timer);
 	udp_unhash(u);
 	udp_lru_unlink(u);
 	l->active--;
@@ -416,11 +416,19 @@ udp_start(struct lsock *ls, const union udp_peer *client, uint64_t h)
 		mio_close(fd);
 		return NULL;
 	}
+	/* Its expiry must never fail to arm later (timer.h). */
+	timer_init(&u->timer, udp_timer);
+	if (timer_hold(&proxy.timers) != 0) {
+		mio_close(fd);
+		free(u);
+		return NULL;
+	}
 	if ((rc = mio_register(proxy.poll, fd, TOKEN(u, TAG_UDP_SERVER),
 	    MIO_READABLE)) != 0) {
 		log_warn("listener %s: register: %s", l->conf->name,
 		    mio_strerror(rc));
 		mio_close(fd);
+		timer_unhold(&proxy.timers, &u->timer);
 		free(u);
 		return NULL;
 	}
@@ -432,7 +440,6 @@ udp_start(struct lsock *ls, const union udp_peer *client, uint64_t h)
 	u->hash = h;
 	u->t_start = u->t_last = proxy.now;
 	lb_acquire(&ups->pool, (uint32_t)i);
-	timer_init(&u->timer, udp_timer);
 	(void)timer_set(&proxy.timers, &u->timer,
 	    proxy.now + (uint64_t)l->conf->udp.session_timeout_ms);
 	u->hnext = proxy.udp_table[h & (proxy.udp_buckets - 1)];

@@ -132,6 +132,63 @@ START_TEST(test_callback_changes_heap)
 }
 END_TEST
 
+/*
+ * Held slots: with a slot held for every timer, arming never grows the
+ * array (so it can never fail for want of memory), whatever the order of
+ * sets, moves, cancels and runs; holding grows it ahead, and giving a
+ * slot back disarms the timer.
+ */
+START_TEST(test_held_timers_never_allocate)
+{
+	static struct timer t[300];
+	struct timer_heap h;
+	struct timer **v;
+	uint32_t cap;
+	unsigned i, k;
+
+	timer_heap_init(&h);
+	nfired = 0;
+	for (i = 0; i < 300; i++) {
+		timer_init(&t[i], record);
+		ck_assert_int_eq(timer_hold(&h), 0);
+	}
+	ck_assert_uint_eq(h.held, 300);
+	ck_assert_uint_ge(h.cap, 300);
+	v = h.v;
+	cap = h.cap;
+	srandom(7);
+	for (k = 0; k < 20000; k++) {
+		i = (unsigned)random() % 300;
+		switch (random() % 4) {
+		case 0:
+		case 1:
+			ck_assert_int_eq(timer_set(&h, &t[i],
+			    1000 + (uint64_t)(random() % 5000)), 0);
+			break;
+		case 2:
+			timer_cancel(&h, &t[i]);
+			break;
+		default:
+			nfired = 0;
+			(void)timer_run(&h, 1000 + (uint64_t)(random() % 500));
+			break;
+		}
+		ck_assert_ptr_eq(h.v, v);
+		ck_assert_uint_eq(h.cap, cap);
+	}
+	for (i = 0; i < 300; i++)
+		ck_assert_int_eq(timer_set(&h, &t[i], 9000 + i), 0);
+	ck_assert_ptr_eq(h.v, v);
+	ck_assert_uint_eq(h.n, 300);
+	timer_unhold(&h, &t[17]);
+	ck_assert(!timer_armed(&t[17]));
+	ck_assert_uint_eq(h.held, 299);
+	ck_assert_uint_eq(h.n, 299);
+	ck_assert_int_eq(timer_timeout_ms(&h, 0), 9000);
+	timer_heap_fini(&h);
+}
+END_TEST
+
 START_TEST(test_clock_moves_forward)
 {
 	uint64_t a = timer_now_ms(), b = timer_now_ms();
@@ -151,6 +208,7 @@ main(void)
 	tcase_add_test(tc, test_fires_in_order);
 	tcase_add_test(tc, test_move_and_cancel_match_reference);
 	tcase_add_test(tc, test_callback_changes_heap);
+	tcase_add_test(tc, test_held_timers_never_allocate);
 	tcase_add_test(tc, test_clock_moves_forward);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
