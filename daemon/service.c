@@ -94,12 +94,17 @@ service_start(const struct conf *conf)
 	int rc;
 
 	if (conf->process.pid_file != NULL) {
-		if ((rc = service_write_pid(conf->process.pid_file)) != 0) {
+		/* The copy first: a file written must be one we can remove. */
+		rc = -ENOMEM;
+		if ((service_pid_file = strdup(conf->process.pid_file)) ==
+		    NULL ||
+		    (rc = service_write_pid(conf->process.pid_file)) != 0) {
 			log_error("pid file %s: %s", conf->process.pid_file,
 			    mio_strerror(rc));
+			free(service_pid_file);
+			service_pid_file = NULL;
 			return rc;
 		}
-		service_pid_file = strdup(conf->process.pid_file);
 	}
 	if (conf->process.user != NULL || conf->process.group != NULL) {
 		if ((rc = service_drop(conf->process.user,
