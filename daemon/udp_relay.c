@@ -1,15 +1,18 @@
 /*
- * UDP sessions: one per (listening socket, client address), each with a
- * connected socket of its own towards the server the balancer chose, so
- * that the kernel routes replies to the right session and drops
- * datagrams from anyone else.
+ * UDP sessions: one per (listening socket, client address, and on a
+ * wildcard bind the address the client sent to), each with a connected
+ * socket of its own towards the server the balancer chose, so that the
+ * kernel routes replies to the right session and drops datagrams from
+ * anyone else.
  *
  * A datagram from a client finds its session in a hash table (or makes
  * one) and goes out on the session's socket; a reply read there goes
  * back through the listening socket, from the very address the client
  * sent to: on a wildcard bind (0.0.0.0, [::]) the destination of each
- * request comes with it (IP_PKTINFO, IPV6_RECVPKTINFO) and is given back
- * as the source of the replies.
+ * request comes with it (IP_PKTINFO, IPV6_RECVPKTINFO), is part of the
+ * session's key (a client that writes to two of the host's addresses
+ * has two sessions, and each reply leaves from the address its request
+ * went to) and is given back as the source of the replies.
  *
  * Sessions end after udp.session_timeout without traffic (the idle timer
  * is pushed lazily, once per timeout, not per datagram), once every
@@ -57,9 +60,12 @@ struct udp_sess {
 	int32_t		 server;
 	int		 dead;
 	union udp_peer	 client;
-	/* The address the client sent to, for replies on wildcard binds. */
-	struct in6_addr	 local;		/* IPv4 in the first 4 bytes */
-	unsigned	 local_ifindex;
+	/* The address the client sent to, on wildcard binds (else zero):
+	 * part of the key, and the source of the replies. */
+	struct udp_local {
+		struct in6_addr	 addr;	/* IPv4 in the first 4 bytes */
+		unsigned	 ifindex;
+	}		 local;
 	struct timer	 timer;
 	uint64_t	 t_start;
 	uint64_t	 t_last;
@@ -99,9 +105,9 @@ udp_peer_eq(const union udp_peer *a, const union udp_peer *b)
 	    memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 }
 
-/* FNV-1a over the listening socket, the port and the address. */
+/* FNV-1a over the listening socket, the port, the address, the local. */
 static uint64_t
-udp_hash(int lfd, const union udp_peer *p)
+udp_hash(int lfd, const union udp_peer *p, const struct udp_local *local)
 {
 	const unsigned char *b;
 	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(unsigned)lfd;
@@ -121,11 +127,17 @@ udp_hash(int lfd, const union udp_peer *p)
 		h ^= b[i];
 		h *= 0x100000001b3ull;
 	}
+	b = (const unsigned char *)&local->addr;
+	for (i = 0; i < sizeof(local->addr); i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
 	return h;
 }
 
 static struct udp_sess *
-udp_find(int lfd, const union udp_peer *p, uint64_t h)
+udp_find(int lfd, const union udp_peer *p, const struct udp_local *local,
+    uint64_t h)
 {
 	struct udp_sess *u;
 
@@ -133,7 +145,10 @@ udp_find(int lfd, const union udp_peer *p, uint64_t h)
 		return NULL;
 	for (u = proxy.udp_table[h & (proxy.udp_buckets - 1)]; u != NULL;
 	    u = u->hnext)
-		if (u->hash == h && u->lfd == lfd && udp_peer_eq(&u->client, p))
+		if (u->hash == h && u->lfd == lfd &&
+		    udp_peer_eq(&u->client, p) &&
+		    memcmp(&u->local.addr, &local->addr,
+		    sizeof(local->addr)) == 0)
 			return u;
 	return NULL;
 }
@@ -382,7 +397,8 @@ udp_open_upstream(const struct mio_addr *server)
  * one of the listener when it is full.  NULL when no server can be had.
  */
 static struct udp_sess *
-udp_start(struct lsock *ls, const union udp_peer *client, uint64_t h)
+udp_start(struct lsock *ls, const union udp_peer *client,
+    const struct udp_local *local, uint64_t h)
 {
 	struct lstn *l = ls->l;
 	struct ups *ups = l->ups;
@@ -437,6 +453,7 @@ udp_start(struct lsock *ls, const union udp_peer *client, uint64_t h)
 	u->fd = fd;
 	u->server = i;
 	u->client = *client;
+	u->local = *local;
 	u->hash = h;
 	u->t_start = u->t_last = proxy.now;
 	lb_acquire(&ups->pool, (uint32_t)i);
@@ -547,7 +564,7 @@ udp_send_batch(int fd, struct mmsghdr *msg, unsigned n)
 
 /* The destination of a request, from its IP_PKTINFO/IPV6_PKTINFO. */
 static void
-udp_local_of(struct msghdr *h, struct udp_sess *u)
+udp_local_of(struct msghdr *h, struct udp_local *local)
 {
 	struct cmsghdr *c;
 
@@ -556,15 +573,15 @@ udp_local_of(struct msghdr *h, struct udp_sess *u)
 			struct in_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			memcpy(&u->local, &pi.ipi_addr, 4);
-			u->local_ifindex = 0;
+			memcpy(&local->addr, &pi.ipi_addr, 4);
+			local->ifindex = 0;
 		} else if (c->cmsg_level == IPPROTO_IPV6 &&
 		    c->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			u->local = pi.ipi6_addr;
-			u->local_ifindex = pi.ipi6_ifindex;
+			local->addr = pi.ipi6_addr;
+			local->ifindex = pi.ipi6_ifindex;
 		}
 	}
 }
@@ -608,6 +625,7 @@ udp_listener_event(struct lsock *ls)
 			struct msghdr *h = &b->msg[i].msg_hdr;
 			union udp_peer *from = &b->from[i];
 			size_t len = b->msg[i].msg_len;
+			struct udp_local local;
 			struct udp_sess *u;
 			uint64_t hash;
 			ssize_t sent;
@@ -619,27 +637,38 @@ udp_listener_event(struct lsock *ls)
 				l->dgrams_dropped++;
 				continue;
 			}
-			hash = udp_hash(ls->fd, from);
-			if ((u = udp_find(ls->fd, from, hash)) == NULL) {
+			memset(&local, 0, sizeof(local));
+			if (ls->wildcard)
+				udp_local_of(h, &local);
+			hash = udp_hash(ls->fd, from, &local);
+			if ((u = udp_find(ls->fd, from, &local, hash)) == NULL) {
 				if (!lstn_acl_allows(l->conf->acl, &from->sa)) {
 					l->rejected_acl++;
 					continue;
 				}
 				if (ls->draining || proxy.stopping ||
-				    (u = udp_start(ls, from, hash)) == NULL) {
+				    (u = udp_start(ls, from, &local, hash)) ==
+				    NULL) {
 					l->dgrams_dropped++;
 					continue;
 				}
 			}
-			if (ls->wildcard)
-				udp_local_of(h, u);
 			udp_touch(u);
 			sent = mio_send(u->fd, b->data[i], len);
 			if (sent < 0) {
-				/* The server's port is closed (ICMP). */
+				/*
+				 * The server's port is closed (ICMP): a failure
+				 * of the session's server, in the session's own
+				 * generation (an older one after a reload).
+				 */
 				if (sent == -ECONNREFUSED) {
-					l->ups->connect_failures[u->server]++;
+					u->ls->l->ups->connect_failures[
+					    u->server]++;
 					udp_end(u, "server_unreachable");
+					/* That was the last session of a socket
+					 * a reload removed: it is closed now. */
+					if (ls->fd < 0)
+						return;
 				} else {
 					l->dgrams_dropped++;
 				}
@@ -671,7 +700,7 @@ udp_reply_control(const struct udp_sess *u, const struct lsock *ls,
 		struct in_pktinfo pi;
 
 		memset(&pi, 0, sizeof(pi));
-		memcpy(&pi.ipi_spec_dst, &u->local, 4);
+		memcpy(&pi.ipi_spec_dst, &u->local.addr, 4);
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
@@ -681,8 +710,8 @@ udp_reply_control(const struct udp_sess *u, const struct lsock *ls,
 		struct in6_pktinfo pi;
 
 		memset(&pi, 0, sizeof(pi));
-		pi.ipi6_addr = u->local;
-		pi.ipi6_ifindex = u->local_ifindex;
+		pi.ipi6_addr = u->local.addr;
+		pi.ipi6_ifindex = u->local.ifindex;
 		c->cmsg_level = IPPROTO_IPV6;
 		c->cmsg_type = IPV6_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));

@@ -475,6 +475,187 @@ START_TEST(test_removed_listener_drains)
 }
 END_TEST
 
+/*
+ * One client writes to two of the host's addresses on a wildcard bind
+ * before either reply is back: two sessions, and each reply leaves from
+ * the address its request went to (the proxy is stopped meanwhile, so
+ * both requests are in one batch and both replies come after both).
+ */
+START_TEST(test_wildcard_two_addresses_in_flight)
+{
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), c, i, from_port;
+	char buf[16], from[64];
+	int got2 = 0, got3 = 0;
+
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: any, protocol: udp, bind: 0.0.0.0:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	ck_assert_int_eq(kill(p.pid, SIGSTOP), 0);
+	pt_udp_send(c, "127.0.0.2", port, "2", 1);
+	pt_udp_send(c, "127.0.0.3", port, "3", 1);
+	test_sleep_ms(100);
+	ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS,
+		    from, &from_port), 1);
+		ck_assert_int_eq(from_port, port);
+		if (buf[0] == '2') {
+			ck_assert_str_eq(from, "127.0.0.2");
+			got2++;
+		} else {
+			ck_assert_int_eq(buf[0], '3');
+			ck_assert_str_eq(from, "127.0.0.3");
+			got3++;
+		}
+	}
+	ck_assert_int_eq(got2, 1);
+	ck_assert_int_eq(got3, 1);
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&e);
+}
+END_TEST
+
+/*
+ * A session of the old generation whose server went away, after a reload
+ * that shrank the upstream to one server: the failure is counted against
+ * the session's own generation (its server index does not exist in the
+ * new one; ASan saw the write past the array before the fix).
+ */
+START_TEST(test_unreachable_after_reload_shrinks_upstream)
+{
+	struct pt_uecho a, b, c3, t;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), cl[3], victim = -1, i;
+	char buf[16];
+
+	pt_uecho_start(&a, AF_INET, 'A');
+	pt_uecho_start(&b, AF_INET, 'B');
+	pt_uecho_start(&c3, AF_INET, 'C');
+	pt_uecho_start(&t, AF_INET, 'T');
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: u, protocol: udp, bind: 127.0.0.1:%d, upstream: up }\n"
+	    "upstreams:\n"
+	    "  up: { servers: [ { address: 127.0.0.1:%d }, "
+	    "{ address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port, b.port, c3.port);
+	for (i = 0; i < 3; i++) {
+		cl[i] = pt_udp_socket(AF_INET, 0, NULL);
+		pt_udp_send(cl[i], "127.0.0.1", port, "x", 1);
+		ck_assert_int_eq(pt_udp_recv(cl[i], buf, sizeof(buf),
+		    PT_WAIT_MS, NULL, NULL), 2);
+		if (buf[0] == 'C')
+			victim = cl[i];
+	}
+	ck_assert_int_ne(victim, -1);
+	pt_uecho_stop(&c3);		/* its port answers with ICMP now */
+	pt_reload(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: u, protocol: udp, bind: 127.0.0.1:%d, upstream: up }\n"
+	    "upstreams:\n"
+	    "  up: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, t.port);
+	ck_assert_int_eq(kill(p.pid, SIGSTOP), 0);
+	for (i = 0; i < 3; i++)
+		pt_udp_send(victim, "127.0.0.1", port, "y", 1);
+	test_sleep_ms(100);
+	ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
+	test_sleep_ms(300);
+	/* Still serving: a new client goes to the new file's server. */
+	i = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(i, "127.0.0.1", port, "z", 1);
+	ck_assert_int_eq(pt_udp_recv(i, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	ck_assert_int_eq(buf[0], 'T');
+	close(i);
+	for (i = 0; i < 3; i++)
+		close(cl[i]);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "\"end\":\"server_unreachable\""));
+	pt_uecho_stop(&a);
+	pt_uecho_stop(&b);
+	pt_uecho_stop(&t);
+}
+END_TEST
+
+/* How many times `needle` occurs in `hay`. */
+static int
+count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/*
+ * The last session of a listener a reload removed ends in the middle of
+ * a batch (its server went away): the socket closes with it, and the
+ * rest of the batch makes no new session on the closed socket.
+ */
+START_TEST(test_drained_socket_takes_no_session_mid_batch)
+{
+	struct pt_uecho a, k;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), port2 = pt_free_port(SOCK_DGRAM);
+	int c, i;
+	char buf[16];
+
+	pt_uecho_start(&a, AF_INET, 'A');
+	pt_uecho_start(&k, AF_INET, 'K');
+	pt_start(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: gone, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "  - { name: keep, protocol: udp, bind: 127.0.0.1:%d, upstream: k }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+	    "  k: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, port2, a.port, k.port);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(c, "127.0.0.1", port, "x", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	pt_reload(&p, UDP_HEAD
+	    "listeners:\n"
+	    "  - { name: keep, protocol: udp, bind: 127.0.0.1:%d, upstream: k }\n"
+	    "upstreams:\n"
+	    "  k: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port2, k.port);
+	pt_uecho_stop(&a);		/* the draining session's server */
+	ck_assert_int_eq(kill(p.pid, SIGSTOP), 0);
+	for (i = 0; i < 4; i++)
+		pt_udp_send(c, "127.0.0.1", port, "y", 1);
+	test_sleep_ms(100);
+	ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
+	test_sleep_ms(300);
+	/* The socket is gone: nothing answers there any more. */
+	pt_udp_send(c, "127.0.0.1", port, "z", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), 200, NULL, NULL),
+	    -1);
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	/* One session on the removed listener, ended by its server. */
+	ck_assert_int_eq(count_of(p.access_text, "\"listener\":\"gone\""),
+	    1);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "\"end\":\"server_unreachable\""));
+	ck_assert_ptr_null(strstr(p.log_text, "Bad file descriptor"));
+	pt_uecho_stop(&k);
+}
+END_TEST
+
 START_TEST(test_udp_acl)
 {
 	struct pt_uecho e;
@@ -528,6 +709,9 @@ main(void)
 	tcase_add_test(tc, test_reply_source_on_wildcard_v6);
 	tcase_add_test(tc, test_removed_listener_drains);
 	tcase_add_test(tc, test_udp_acl);
+	tcase_add_test(tc, test_wildcard_two_addresses_in_flight);
+	tcase_add_test(tc, test_unreachable_after_reload_shrinks_upstream);
+	tcase_add_test(tc, test_drained_socket_takes_no_session_mid_batch);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
 }
