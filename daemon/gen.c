@@ -69,8 +69,10 @@ gen_create(struct conf *conf, struct gen **out)
 	struct gen *g;
 	size_t i, j;
 
-	if ((g = calloc(1, sizeof(*g))) == NULL)
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		conf_free(conf);	/* ours even when we fail */
 		return -ENOMEM;
+	}
 	g->conf = conf;
 	g->refs = 1;
 	g->upstreams = calloc(conf->nupstreams + 1, sizeof(*g->upstreams));
@@ -103,10 +105,11 @@ gen_create(struct conf *conf, struct gen **out)
 		l->conf = cl;
 		l->gen = g;
 		l->ups = &g->upstreams[cl->upstream - conf->upstreams];
-		l->nsocks = cl->bind.n;
-		l->socks = calloc(l->nsocks + 1, sizeof(*l->socks));
+		/* nsocks only with the array: gen_free() walks it. */
+		l->socks = calloc(cl->bind.n + 1, sizeof(*l->socks));
 		if (l->socks == NULL)
 			goto nomem;
+		l->nsocks = cl->bind.n;
 		for (j = 0; j < l->nsocks; j++) {
 			l->socks[j].l = l;
 			l->socks[j].bind = &cl->bind.v[j];
