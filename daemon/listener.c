@@ -195,7 +195,10 @@ lstn_bind_all(struct gen *g, struct gen *old)
 				prev->successor = ls;
 				gen_ref(g);
 				ls->udp_sessions = prev->udp_sessions;
+				ls->lru_head = prev->lru_head;
+				ls->lru_tail = prev->lru_tail;
 				prev->udp_sessions = 0;
+				prev->lru_head = prev->lru_tail = NULL;
 				timer_cancel(&proxy.timers, &prev->retry);
 				rc = mio_reregister(proxy.poll, ls->fd,
 				    TOKEN(ls, TAG_LISTENER), MIO_READABLE);

@@ -65,9 +65,13 @@ struct lsock {
 	const struct conf_addr *bind;
 	int		 fd;
 	struct timer	 retry;		/* accepting paused (out of memory) */
-	/* UDP: the sessions replying through this socket; a socket that a
-	 * reload removed stays open, draining, until they end. */
+	/* UDP: the sessions replying through this socket, whatever their
+	 * generation (a reload hands them over with the socket), least
+	 * recently used last; a socket that a reload removed stays open,
+	 * draining, until they end. */
 	uint64_t	 udp_sessions;
+	struct udp_sess	*lru_head;	/* most recent */
+	struct udp_sess	*lru_tail;	/* least recent */
 	int		 draining;
 	struct lsock	*drain_next;	/* in proxy.draining */
 	int		 wildcard;	/* bound to 0.0.0.0 or [::]: pktinfo */
@@ -86,9 +90,6 @@ struct lstn {
 	uint64_t	 rejected_acl;
 	uint64_t	 rejected_limit;
 	uint64_t	 rejected_fds;	/* shed while out of descriptors */
-	/* UDP: least recently used first, for eviction at max_sessions. */
-	struct udp_sess	*lru_head;	/* most recent */
-	struct udp_sess	*lru_tail;	/* least recent */
 	uint64_t	 udp_created;
 	uint64_t	 udp_evicted;
 	uint64_t	 dgrams_in;

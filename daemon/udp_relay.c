@@ -190,10 +190,26 @@ udp_unhash(struct udp_sess *u)
 
 /* --- recency ---------------------------------------------------------- */
 
+/* The socket that replies for this session now (reloads move it). */
+static struct lsock *
+udp_reply_sock(struct udp_sess *u)
+{
+	struct lsock *ls = u->ls;
+
+	while (ls->successor != NULL)
+		ls = ls->successor;
+	return ls;
+}
+
+/*
+ * Each socket keeps its sessions in order of use, those of older
+ * generations included (a reload hands the list over with the socket),
+ * so that max_sessions evicts across generations.
+ */
 static void
 udp_lru_unlink(struct udp_sess *u)
 {
-	struct lstn *l = u->ls->l;
+	struct lsock *l = udp_reply_sock(u);
 
 	if (u->lru_prev != NULL)
 		u->lru_prev->lru_next = u->lru_next;
@@ -209,7 +225,7 @@ udp_lru_unlink(struct udp_sess *u)
 static void
 udp_lru_front(struct udp_sess *u)
 {
-	struct lstn *l = u->ls->l;
+	struct lsock *l = udp_reply_sock(u);
 
 	u->lru_next = l->lru_head;
 	u->lru_prev = NULL;
@@ -224,7 +240,7 @@ static void
 udp_touch(struct udp_sess *u)
 {
 	u->t_last = proxy.now;
-	if (u->ls->l->lru_head != u) {
+	if (udp_reply_sock(u)->lru_head != u) {
 		udp_lru_unlink(u);
 		udp_lru_front(u);
 	}
@@ -238,17 +254,6 @@ udp_peer_to_addr(const union udp_peer *p, struct mio_addr *a)
 	memset(a, 0, sizeof(*a));
 	a->len = udp_peer_len(p);
 	memcpy(&a->u, p, a->len);
-}
-
-/* The socket that replies for this session now (reloads move it). */
-static struct lsock *
-udp_reply_sock(struct udp_sess *u)
-{
-	struct lsock *ls = u->ls;
-
-	while (ls->successor != NULL)
-		ls = ls->successor;
-	return ls;
 }
 
 static void
@@ -393,6 +398,29 @@ udp_open_upstream(const struct mio_addr *server)
 }
 
 /*
+ * The session to evict for a new client of l: none while l's sockets
+ * carry fewer than udp.max_sessions sessions (counting those that older
+ * generations still run through them), else the least recently used.
+ */
+static struct udp_sess *
+udp_lru_victim(struct lstn *l)
+{
+	struct udp_sess *v = NULL;
+	uint64_t n = 0;
+	size_t j;
+
+	for (j = 0; j < l->nsocks; j++) {
+		struct lsock *s = &l->socks[j];
+
+		n += s->udp_sessions;
+		if (s->lru_tail != NULL &&
+		    (v == NULL || s->lru_tail->t_last < v->t_last))
+			v = s->lru_tail;
+	}
+	return n >= (uint64_t)l->conf->udp.max_sessions ? v : NULL;
+}
+
+/*
  * Makes a session for a new client, evicting the least recently used
  * one of the listener when it is full.  NULL when no server can be had.
  */
@@ -404,17 +432,16 @@ udp_start(struct lsock *ls, const union udp_peer *client,
 	struct ups *ups = l->ups;
 	uint32_t excluded[8];
 	unsigned nex = 0;
-	struct udp_sess *u;
+	struct udp_sess *u, *victim;
 	int i, fd = -1, rc;
 
 	if (proxy.udp_count >= (uint64_t)proxy.udp_buckets * 2)
 		udp_table_grow();
 	if (proxy.udp_buckets == 0)
 		return NULL;
-	if (l->active >= (uint64_t)l->conf->udp.max_sessions &&
-	    l->lru_tail != NULL) {
+	if ((victim = udp_lru_victim(l)) != NULL) {
 		l->udp_evicted++;
-		udp_end(l->lru_tail, "evicted");
+		udp_end(victim, "evicted");
 	}
 	/* Each server once, in the balancer's order, until one opens. */
 	while ((i = lb_pick(&ups->pool, &client->sa, excluded, nex)) >= 0) {

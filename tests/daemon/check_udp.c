@@ -656,6 +656,49 @@ START_TEST(test_drained_socket_takes_no_session_mid_batch)
 }
 END_TEST
 
+#define TWO_SESSIONS_YAML UDP_HEAD					\
+	"listeners:\n"							\
+	"  - name: two\n"						\
+	"    protocol: udp\n"						\
+	"    bind: 127.0.0.1:%d\n"					\
+	"    upstream: u\n"						\
+	"    udp: { max_sessions: 2 }\n"				\
+	"upstreams:\n"							\
+	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+
+/*
+ * max_sessions holds across reloads: sessions begun under the previous
+ * file still count against the listener whose socket they use, and the
+ * least recently used of them goes first.
+ */
+START_TEST(test_max_sessions_across_reloads)
+{
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), c[4], i;
+	char buf[64];
+
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start(&p, TWO_SESSIONS_YAML, port, e.port);
+	for (i = 0; i < 4; i++) {
+		c[i] = pt_udp_socket(AF_INET, 0, NULL);
+		pt_udp_send(c[i], "127.0.0.1", port, "hi", 2);
+		ck_assert_int_eq(pt_udp_recv(c[i], buf, sizeof(buf),
+		    PT_WAIT_MS, NULL, NULL), 2);
+		/* A reload after each of the first two clients. */
+		if (i < 2)
+			pt_reload(&p, TWO_SESSIONS_YAML, port, e.port);
+	}
+	for (i = 0; i < 4; i++)
+		close(c[i]);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	/* Four clients, room for two: the first two were evicted. */
+	ck_assert_int_eq(count_of(p.access_text, "\"end\":\"evicted\""), 2);
+	ck_assert_int_eq(count_of(p.access_text, "\"end\":\"shutdown\""), 2);
+	pt_uecho_stop(&e);
+}
+END_TEST
+
 START_TEST(test_udp_acl)
 {
 	struct pt_uecho e;
@@ -712,6 +755,7 @@ main(void)
 	tcase_add_test(tc, test_wildcard_two_addresses_in_flight);
 	tcase_add_test(tc, test_unreachable_after_reload_shrinks_upstream);
 	tcase_add_test(tc, test_drained_socket_takes_no_session_mid_batch);
+	tcase_add_test(tc, test_max_sessions_across_reloads);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
 }
