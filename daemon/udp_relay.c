@@ -448,6 +448,12 @@ udp_start(struct lsock *ls, const union udp_peer *client,
 		fd = udp_open_upstream(&ups->conf->servers[i].addr);
 		if (fd >= 0)
 			break;
+		/* Out of descriptors or memory here: shed, no server's fault. */
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
+		    fd == -ENOMEM) {
+			l->rejected_fds++;
+			return NULL;
+		}
 		ups->connect_failures[i]++;
 		if (nex == sizeof(excluded) / sizeof(excluded[0]))
 			return NULL;

@@ -699,6 +699,85 @@ START_TEST(test_max_sessions_across_reloads)
 }
 END_TEST
 
+/* The proxy's CPU time so far, in clock ticks (utime + stime). */
+static long
+cpu_ticks(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(line, ')')) == NULL)
+		return -1;
+	/* After ") ": state is field 3; utime and stime are 14 and 15. */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/*
+ * Out of descriptors (RLIMIT_NOFILE 64): new clients beyond what fits
+ * are dropped at once, nothing spins, and once sessions expire new
+ * clients are served again.
+ */
+START_TEST(test_udp_descriptor_exhaustion_recovers)
+{
+	enum { CLIENTS = 90 };
+	struct pt_uecho e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), c[CLIENTS], i, served = 0;
+	long t0, t1;
+	char buf[16];
+
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start_limited(&p, 64, UDP_HEAD
+	    "listeners:\n"
+	    "  - name: dns\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    udp: { session_timeout: 400ms }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	for (i = 0; i < CLIENTS; i++) {
+		c[i] = pt_udp_socket(AF_INET, 0, NULL);
+		pt_udp_send(c[i], "127.0.0.1", port, "q", 1);
+	}
+	test_sleep_ms(300);
+	for (i = 0; i < CLIENTS; i++)
+		if (pt_udp_recv(c[i], buf, sizeof(buf), 1, NULL, NULL) == 1)
+			served++;
+	/* About 50 descriptors are left for sessions: some, not all. */
+	ck_assert_int_gt(served, 20);
+	ck_assert_int_lt(served, CLIENTS);
+	/* Nothing spins while the sessions it has live on. */
+	t0 = cpu_ticks(p.pid);
+	test_sleep_ms(300);
+	t1 = cpu_ticks(p.pid);
+	ck_assert_int_ge(t0, 0);
+	ck_assert_int_lt(t1 - t0, 10);
+	/* The sessions expire; new clients are served again. */
+	test_sleep_ms(400);
+	for (i = 0; i < 10; i++) {
+		pt_udp_send(c[i], "127.0.0.1", port, "r", 1);
+		ck_assert_int_eq(pt_udp_recv(c[i], buf, sizeof(buf),
+		    PT_WAIT_MS, NULL, NULL), 1);
+		ck_assert_int_eq(buf[0], 'r');
+	}
+	for (i = 0; i < CLIENTS; i++)
+		close(c[i]);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&e);
+}
+END_TEST
+
 START_TEST(test_udp_acl)
 {
 	struct pt_uecho e;
@@ -756,6 +835,7 @@ main(void)
 	tcase_add_test(tc, test_unreachable_after_reload_shrinks_upstream);
 	tcase_add_test(tc, test_drained_socket_takes_no_session_mid_batch);
 	tcase_add_test(tc, test_max_sessions_across_reloads);
+	tcase_add_test(tc, test_udp_descriptor_exhaustion_recovers);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
 }
