@@ -163,12 +163,16 @@ struct pt_proxy {
 	char	log_text[16384];
 };
 
+/* The daemon under test: MIOPROXY_TEST_BINARY, else the build's. */
 static inline const char *
 pt_binary(void)
 {
 	static char path[512];
 	const char *top = getenv("top_builddir");
+	const char *bin = getenv("MIOPROXY_TEST_BINARY");
 
+	if (bin != NULL)
+		return bin;
 	snprintf(path, sizeof(path), "%s/daemon/mioproxy", top ? top : ".");
 	return path;
 }
@@ -248,20 +252,14 @@ pt_format(const struct pt_proxy *p, char *text, size_t size, const char *fmt,
 }
 
 /*
- * Starts mioproxy on `yaml` (a printf format), with extra setup in the
- * child (e.g. a lower RLIMIT_NOFILE) when nofile > 0.  Waits for
- * READY=1 and fails the test if it does not come.
+ * Starts mioproxy on `yaml` (a printf format, its arguments in ap), with
+ * a lower RLIMIT_NOFILE in the child when nofile > 0; does not wait.
  */
 static inline void
-pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static inline void
-pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
+pt_spawn(struct pt_proxy *p, rlim_t nofile, const char *yaml, va_list ap)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	char text[8192];
-	va_list ap;
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->dir, sizeof(p->dir), "/tmp/mioproxy-test-XXXXXX");
@@ -271,9 +269,7 @@ pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
 	    p->dir);
 	snprintf(p->log, sizeof(p->log), "%s/stderr.log", p->dir);
 	snprintf(p->access, sizeof(p->access), "%s/access.log", p->dir);
-	va_start(ap, yaml);
 	pt_format(p, text, sizeof(text), yaml, ap);
-	va_end(ap);
 	pt_write_file(p->conf, text);
 	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(p->notify_fd, 0);
@@ -299,6 +295,25 @@ pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
 		execl(pt_binary(), "mioproxy", "-c", p->conf, (char *)NULL);
 		_exit(127);
 	}
+}
+
+/*
+ * Starts mioproxy on `yaml` (a printf format), with extra setup in the
+ * child (e.g. a lower RLIMIT_NOFILE) when nofile > 0.  Waits for
+ * READY=1 and fails the test if it does not come.
+ */
+static inline void
+pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline void
+pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
+{
+	va_list ap;
+
+	va_start(ap, yaml);
+	pt_spawn(p, nofile, yaml, ap);
+	va_end(ap);
 	if (!pt_wait_notify(p, "READY=1", PT_WAIT_MS)) {
 		kill(p->pid, SIGKILL);
 		waitpid(p->pid, NULL, 0);
