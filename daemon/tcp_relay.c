@@ -31,6 +31,20 @@
  * backends that emulate edges only -EAGAIN re-arms, and there the relay
  * drains to -EAGAIN as libmio's contract says (proxy.short_io_drains).
  *
+ * Urgent data.  Linux stops a read short at TCP's urgent mark, with data
+ * still queued behind it, and a splice(2) from a socket sitting on the
+ * mark moves nothing at all (-EAGAIN, for good).  Sockets are registered
+ * for MIO_PRIORITY too: while the source holds urgent data, its flow
+ * reads (which step over the mark, dropping the urgent byte: the proxy
+ * reads without SO_OOBINLINE) and reads on to -EAGAIN before it trusts
+ * a short read again.
+ *
+ * Ending with bytes held.  A session that ends while the proxy still
+ * holds bytes for a side (idle or half-close timeout, a stop's grace
+ * running out) resets that side: a clean FIN would pass the truncated
+ * stream for a whole one.  Bytes moved either way, written as well as
+ * read, count as traffic for the idle timeout.
+ *
  * Fairness.  A flow moves at most RELAY_BUDGET buffers per turn; a
  * session with work left goes on the run queue, served after the current
  * batch of events with a zero wait timeout, so one fast pair cannot
@@ -48,6 +62,7 @@
 #include "proxy.h"
 
 #define RELAY_BUDGET		16	/* buffers per flow per turn */
+#define RELAY_INTEREST		(MIO_READABLE | MIO_WRITABLE | MIO_PRIORITY)
 #define RELAY_POOL_MAX		64	/* idle buffers kept for reuse */
 #define RELAY_EXCLUDE_MAX	8	/* servers remembered as failed */
 
@@ -71,6 +86,7 @@ struct flow {
 	uint8_t		 shut;		/* ...and it was passed on */
 	uint8_t		 splice;	/* bulk seen: move data with splice(2) */
 	uint8_t		 src_hup;	/* the source's FIN or error is known */
+	uint8_t		 urgent;	/* the source holds TCP urgent data */
 };
 
 /*
@@ -295,13 +311,22 @@ sess_close_fd(struct tcp_sess *s, unsigned side, int reset)
 	s->fd[side] = -1;
 }
 
+/* Whether the proxy holds bytes of this flow not yet passed on. */
+static int
+flow_holds(const struct flow *f)
+{
+	return (f->buf != NULL && f->buf->len > 0) || f->piped > 0;
+}
+
 /*
  * Ends a session at once.  reset_side is the side to reset (0 or 1), or
- * -1 for an orderly close of both.  The memory waits for tcp_bury().
+ * -1 for an orderly close of both; a side the proxy still holds bytes
+ * for is reset either way.  The memory waits for tcp_bury().
  */
 static void
 sess_end(struct tcp_sess *s, const char *reason, int reset_side)
 {
+	int reset[2];
 	unsigned i;
 
 	if (s->state == SESS_DEAD)
@@ -310,8 +335,11 @@ sess_end(struct tcp_sess *s, const char *reason, int reset_side)
 	    s->t_connected ? (int64_t)(s->t_connected - s->t_connect) : -1,
 	    (int64_t)(proxy.now - s->t_start), s->flow[0].bytes,
 	    s->flow[1].bytes, reason);
+	/* A side we still hold bytes for gets a reset, not a clean FIN. */
+	for (i = 0; i < 2; i++)
+		reset[i] = reset_side == (int)i || flow_holds(&s->flow[1 - i]);
 	for (i = 0; i < 2; i++) {
-		sess_close_fd(s, i, reset_side == (int)i);
+		sess_close_fd(s, i, reset[i]);
 		if (s->flow[i].buf != NULL) {
 			relay_buf_put(s->flow[i].buf);
 			s->flow[i].buf = NULL;
@@ -430,7 +458,7 @@ sess_connect(struct tcp_sess *s)
 		}
 		s->fd[1] = fd;
 		if ((i = mio_register(proxy.poll, fd, TOKEN(s, TAG_SERVER),
-		    MIO_READABLE | MIO_WRITABLE)) != 0) {
+		    RELAY_INTEREST)) != 0) {
 			sess_connect_failed(s, i);
 			continue;
 		}
@@ -440,6 +468,19 @@ sess_connect(struct tcp_sess *s)
 		return;
 	}
 	sess_end(s, "connect_failed", -1);
+}
+
+/* What a readiness event says of a flow's source. */
+static void
+flow_note_read(struct flow *f, uint32_t flags)
+{
+	if (flags & (MIO_READABLE | MIO_PRIORITY | MIO_READ_CLOSED |
+	    MIO_ERROR))
+		f->src_rd = 1;
+	if (flags & (MIO_READ_CLOSED | MIO_ERROR))
+		f->src_hup = 1;
+	if (flags & MIO_PRIORITY)
+		f->urgent = 1;
 }
 
 static void
@@ -454,10 +495,7 @@ sess_connected(struct tcp_sess *s, uint32_t flags)
 	if (sess_is_tcp(addr))
 		(void)mio_tcp_set_nodelay(s->fd[1], 1);
 	s->flow[0].dst_wr = 1;
-	if (flags & (MIO_READABLE | MIO_READ_CLOSED | MIO_ERROR))
-		s->flow[1].src_rd = 1;
-	if (flags & (MIO_READ_CLOSED | MIO_ERROR))
-		s->flow[1].src_hup = 1;
+	flow_note_read(&s->flow[1], flags);
 	(void)timer_set(&proxy.timers, &s->timer,
 	    proxy.now + (uint64_t)s->l->conf->timeouts.idle_ms);
 	sess_pump(s);
@@ -499,7 +537,7 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 		proxy.sessions->prev = s;
 	proxy.sessions = s;
 	rc = mio_register(proxy.poll, fd, TOKEN(s, TAG_CLIENT),
-	    MIO_READABLE | MIO_WRITABLE);
+	    RELAY_INTEREST);
 	if (rc != 0) {
 		log_warn("listener %s: register: %s", l->conf->name,
 		    mio_strerror(rc));
@@ -547,6 +585,7 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 			}
 			f->buf->off += (uint32_t)n;
 			f->buf->len -= (uint32_t)n;
+			s->t_last = proxy.now;
 			if (f->buf->len == 0) {
 				relay_buf_put(f->buf);
 				f->buf = NULL;
@@ -572,6 +611,7 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 				return -1;
 			}
 			f->piped -= (uint32_t)n;
+			s->t_last = proxy.now;
 			if (f->piped == 0) {
 				relay_pipe_put(f->pipe, 1);
 				f->pipe = NULL;
@@ -590,7 +630,8 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 		}
 		if (!f->src_rd || src < 0)
 			return 0;
-		if (f->splice && (f->pipe = relay_pipe_get()) != NULL) {
+		if (f->splice && !f->urgent &&
+		    (f->pipe = relay_pipe_get()) != NULL) {
 			n = mio_splice(src, f->pipe->fd[1], RELAY_SPLICE_MAX,
 			    SPLICE_F_MOVE);
 			if (n > 0) {
@@ -620,11 +661,13 @@ flow_run(struct tcp_sess *s, unsigned i, struct flow_error *fe)
 				/* A full buffer is bulk: the rest by splice. */
 				if (relay_splice_enabled())
 					f->splice = 1;
-			} else if (proxy.short_io_drains && !f->src_hup) {
+			} else if (proxy.short_io_drains && !f->src_hup &&
+			    !f->urgent) {
 				/* A short read emptied the socket: new data
 				 * brings an edge; no read to hear -EAGAIN.
 				 * Not so when the FIN came with the data: no
-				 * edge is left to announce it. */
+				 * edge is left to announce it; nor at an
+				 * urgent mark, where a read stops short. */
 				f->src_rd = 0;
 			}
 			continue;
@@ -640,6 +683,7 @@ read_result:
 		}
 		if (n == -EAGAIN) {
 			f->src_rd = 0;
+			f->urgent = 0;	/* read past the mark, if any */
 			return 0;
 		}
 		fe->side = (int)i;
@@ -733,10 +777,7 @@ tcp_event(struct tcp_sess *s, unsigned side, uint32_t flags)
 		}
 		return;
 	}
-	if (flags & (MIO_READABLE | MIO_READ_CLOSED | MIO_ERROR))
-		s->flow[side].src_rd = 1;
-	if (flags & (MIO_READ_CLOSED | MIO_ERROR))
-		s->flow[side].src_hup = 1;
+	flow_note_read(&s->flow[side], flags);
 	if (flags & (MIO_WRITABLE | MIO_WRITE_CLOSED | MIO_ERROR))
 		s->flow[1 - side].dst_wr = 1;
 	sess_pump(s);

@@ -1031,6 +1031,220 @@ START_TEST(test_signal_and_connection_in_one_batch)
 }
 END_TEST
 
+/*
+ * TCP urgent data: Linux stops a read short at the urgent mark, and a
+ * splice(2) from a socket sitting on it moves nothing.  The bytes after
+ * the mark must still go through, on the buffer path and after the flow
+ * has switched to splicing (the urgent byte itself is dropped: the proxy
+ * reads without SO_OOBINLINE).
+ */
+START_TEST(test_urgent_byte_does_not_stall)
+{
+	enum { BULK = 300 * 1024 };
+	struct pt_echo e;
+	struct pt_proxy p;
+	unsigned char *out = malloc(BULK), *in = malloc(BULK);
+	int port = pt_free_port(SOCK_STREAM), fd, on = 1, off = 0;
+	char buf[16];
+
+	if (_i == 1)
+		setenv("MIOPROXY_SPLICE", "0", 1);
+	pt_echo_start(&e, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: urg, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	/* Bulk first: with splicing on, the flows splice from here. */
+	fill_random(out, BULK, 7);
+	exchange(fd, out, in, BULK);
+	ck_assert_int_eq(memcmp(out, in, BULK), 0);
+	/* "hello", an urgent '!', "world": one segment. */
+	ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on,
+	    sizeof(on)), 0);
+	pt_send_all(fd, "hello", 5);
+	ck_assert_int_eq(send(fd, "!", 1, MSG_OOB | MSG_NOSIGNAL), 1);
+	pt_send_all(fd, "world", 5);
+	ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off,
+	    sizeof(off)), 0);
+	pt_recv_all(fd, buf, 10);
+	ck_assert_int_eq(memcmp(buf, "helloworld", 10), 0);
+	/* And the flow goes on. */
+	exchange(fd, out, in, BULK);
+	ck_assert_int_eq(memcmp(out, in, BULK), 0);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&e);
+	free(out);
+	free(in);
+}
+END_TEST
+
+/* A server that sends `len` bytes of fill_random(seed 9) and closes. */
+struct blob_server {
+	int		port;
+	int		lfd;
+	size_t		len;
+	pthread_t	thread;
+};
+
+static void *
+blob_main(void *arg)
+{
+	struct blob_server *b = arg;
+	unsigned char *data = malloc(b->len);
+	struct pollfd pfd = { b->lfd, POLLIN, 0 };
+	size_t sent = 0;
+	int fd;
+
+	fill_random(data, b->len, 9);
+	if (poll(&pfd, 1, PT_WAIT_MS) == 1 &&
+	    (fd = accept(b->lfd, NULL, NULL)) >= 0) {
+		while (sent < b->len) {
+			ssize_t n = send(fd, data + sent, b->len - sent,
+			    MSG_NOSIGNAL);
+
+			if (n <= 0)
+				break;
+			sent += (size_t)n;
+		}
+		close(fd);
+	}
+	free(data);
+	return NULL;
+}
+
+static void
+blob_start(struct blob_server *b, size_t len)
+{
+	int fl;
+
+	b->port = pt_free_port(SOCK_STREAM);
+	b->lfd = pt_listen(b->port, 16);
+	fl = fcntl(b->lfd, F_GETFL);
+	fcntl(b->lfd, F_SETFL, fl & ~O_NONBLOCK);
+	b->len = len;
+	ck_assert_int_eq(pthread_create(&b->thread, NULL, blob_main, b), 0);
+}
+
+static void
+blob_stop(struct blob_server *b)
+{
+	pthread_join(b->thread, NULL);
+	close(b->lfd);
+}
+
+#define IDLE_YAML PT_CONF_HEAD						\
+	"listeners:\n"							\
+	"  - name: slow\n"						\
+	"    protocol: tcp\n"						\
+	"    bind: 127.0.0.1:%d\n"					\
+	"    upstream: u\n"						\
+	"    timeouts: { idle: 400ms }\n"				\
+	"upstreams:\n"							\
+	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+
+/* A client with a small receive buffer (so that the proxy holds data). */
+static int
+small_window_connect(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), sz = 4096;
+
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/*
+ * A slow reader with a short idle timeout: 2 MB through a client that
+ * takes 2 KB every 50 ms for three idle timeouts, then the rest: every
+ * byte arrives, in order, and a clean end of stream after them.  Both
+ * paths (splice on and off).
+ */
+START_TEST(test_slow_reader_is_not_idle)
+{
+	enum { LEN = 2 << 20 };
+	struct blob_server b;
+	struct pt_proxy p;
+	unsigned char *want = malloc(LEN), *got = malloc(LEN);
+	int port = pt_free_port(SOCK_STREAM), fd;
+	size_t n = 0;
+	int64_t t0;
+
+	if (_i == 1)
+		setenv("MIOPROXY_SPLICE", "0", 1);
+	blob_start(&b, LEN);
+	pt_start(&p, IDLE_YAML, port, b.port);
+	fd = small_window_connect(port);
+	/* 2 KB every 50 ms for 1.2 s: far slower than the server sends,
+	 * for three times the idle timeout; then the rest at once. */
+	t0 = test_now_ms();
+	while (test_now_ms() - t0 < 1200) {
+		ssize_t r = recv(fd, got + n, 2048, 0);
+
+		ck_assert_int_gt(r, 0);
+		n += (size_t)r;
+		test_sleep_ms(50);
+	}
+	while (n < LEN) {
+		ssize_t r = recv(fd, got + n, LEN - n, 0);
+
+		ck_assert_msg(r > 0, "stream ended after %zu of %d bytes: %s",
+		    n, LEN, r == 0 ? "end of stream" : strerror(errno));
+		n += (size_t)r;
+	}
+	fill_random(want, LEN, 9);
+	ck_assert_int_eq(memcmp(want, got, LEN), 0);
+	ck_assert_int_eq(pt_recv_eof(fd), 0);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	blob_stop(&b);
+	free(want);
+	free(got);
+}
+END_TEST
+
+/*
+ * A client that stops reading: the session does end at the idle timeout,
+ * and since the proxy still holds bytes for it, with a reset, never a
+ * clean end of stream that would pass a truncated stream for a whole one.
+ */
+START_TEST(test_idle_end_with_bytes_held_resets)
+{
+	enum { LEN = 4 << 20 };
+	struct blob_server b;
+	struct pt_proxy p;
+	char buf[65536];
+	int port = pt_free_port(SOCK_STREAM), fd;
+	ssize_t r;
+	size_t n = 0;
+
+	if (_i == 1)
+		setenv("MIOPROXY_SPLICE", "0", 1);
+	blob_start(&b, LEN);
+	pt_start(&p, IDLE_YAML, port, b.port);
+	fd = small_window_connect(port);
+	test_sleep_ms(1200);		/* three idle timeouts, not reading */
+	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0)
+		n += (size_t)r;
+	ck_assert_msg(r < 0 && errno == ECONNRESET,
+	    "after %zu bytes: %s", n, r == 0 ? "clean end of stream" :
+	    strerror(errno));
+	ck_assert_uint_lt(n, LEN);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text, "end=idle_timeout"));
+	blob_stop(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1039,6 +1253,9 @@ main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_bulk_both_directions, 0, 2);
+	tcase_add_loop_test(tc, test_urgent_byte_does_not_stall, 0, 2);
+	tcase_add_loop_test(tc, test_slow_reader_is_not_idle, 0, 2);
+	tcase_add_loop_test(tc, test_idle_end_with_bytes_held_resets, 0, 2);
 	tcase_add_test(tc, test_thousand_concurrent);
 	tcase_add_test(tc, test_refused_server_retried);
 	tcase_add_test(tc, test_all_servers_down_prompt_close);
