@@ -50,6 +50,8 @@ io_read_failed(mio_sock s, void *buf, size_t len, ssize_t n)
 		n = mio__sys_read(s, buf, len);
 	if (n == -EAGAIN)
 		return mio__eagain(s, MIO_READABLE);
+	if (n < 0)
+		mio__error_consumed(s);
 	return n;
 }
 
@@ -83,6 +85,8 @@ io_write_failed(mio_sock s, const void *buf, size_t len, ssize_t n)
 	}
 	if (n == -EAGAIN)
 		return mio__eagain(s, MIO_WRITABLE);
+	if (n < 0)
+		mio__error_consumed(s);
 	return n;
 }
 

@@ -138,12 +138,21 @@ extern atomic_int mio__pollfd_users __attribute__((visibility("hidden")));
 void mio__pollfd_rearm(mio_sock s, unsigned dir);
 /* Drops s's poll(2) registration, if any, before s is closed. */
 void mio__pollfd_forget(mio_sock s);
+void mio__pollfd_revive(mio_sock s);
 
 static inline void
 mio__would_block(mio_sock s, unsigned dir)
 {
 	if (atomic_load_explicit(&mio__pollfd_users, memory_order_relaxed))
 		mio__pollfd_rearm(s, dir);
+}
+
+/* An error was consumed: a slot its event silenced listens again. */
+static inline void
+mio__error_consumed(mio_sock s)
+{
+	if (atomic_load_explicit(&mio__pollfd_users, memory_order_relaxed))
+		mio__pollfd_revive(s);
 }
 
 /* mio__pollfd_rearm(), then -EAGAIN: lets the caller tail-jump to it. */
@@ -174,6 +183,8 @@ mio__io_error(mio_sock s, unsigned dir)
 
 	if (e == EAGAIN)
 		mio__would_block(s, dir);
+	else
+		mio__error_consumed(s);
 	return -e;
 }
 

@@ -256,6 +256,9 @@ mio_take_error(mio_sock s)
 {
 	int e = mio__getopt(s, SOL_SOCKET, SO_ERROR);
 
+	/* Consumed: on poll(2), the slot its event silenced listens again. */
+	if (e > 0)
+		mio__error_consumed(s);
 	return e < 0 ? e : -e;
 }
 

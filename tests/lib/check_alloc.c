@@ -237,6 +237,40 @@ START_TEST(test_many_registrations_amortised)
 }
 END_TEST
 
+/*
+ * Registering and deregistering with no wait in between (a burst of
+ * accepts and closes, or other threads while the waiter is busy): the
+ * tables must not grow with the number of calls.
+ */
+START_TEST(test_churn_between_waits_allocates_nothing)
+{
+	enum { CALLS = 100000 };
+	struct mio_poll *p;
+	long before, after;
+	int i, bad = 0, fds[2];
+
+	counting_start();
+	p = tu_poll();
+	ck_assert_int_eq(mio_pipe(fds), 0);
+	/* Warm-up. */
+	for (i = 0; i < 1000; i++) {
+		bad += mio_register(p, fds[0], 1, MIO_READABLE) != 0;
+		bad += mio_deregister(p, fds[0]) != 0;
+	}
+	before = allocs();
+	for (i = 0; i < CALLS; i++) {
+		bad += mio_register(p, fds[0], 1, MIO_READABLE) != 0;
+		bad += mio_deregister(p, fds[0]) != 0;
+	}
+	after = allocs();
+	ck_assert_int_eq(bad, 0);
+	ck_assert_int_eq(after - before, 0);
+	mio_close(fds[0]);
+	mio_close(fds[1]);
+	mio_poll_free(p);
+}
+END_TEST
+
 static Suite *
 alloc_suite(void)
 {
@@ -248,6 +282,7 @@ alloc_suite(void)
 	tcase_add_test(tc, test_steady_state_allocates_nothing);
 	tcase_add_test(tc, test_wait_and_wake_allocate_nothing);
 	tcase_add_test(tc, test_many_registrations_amortised);
+	tcase_add_test(tc, test_churn_between_waits_allocates_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,11 +5,13 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 
 #include "testutil.h"
 
@@ -107,6 +109,33 @@ START_TEST(test_capacity_zero)
 	struct mio_event ev[1];
 
 	ck_assert_int_eq(mio_poll_wait(p, ev, 0, 0), -EINVAL);
+	mio_poll_free(p);
+}
+END_TEST
+
+/*
+ * A capacity beyond what the system takes in one call is no error (only
+ * 0 is): the wait asks for what it can.  The array is address space
+ * only (MAP_NORESERVE), larger than any one call's reach, so that tools
+ * that check the whole range the kernel may write (valgrind) agree.
+ */
+START_TEST(test_capacity_huge)
+{
+	struct mio_poll *p = tu_poll();
+	size_t len = ((size_t)INT_MAX / 12 + 1) * sizeof(struct mio_event);
+	struct mio_event *ev = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int fds[2];
+
+	ck_assert(ev != MAP_FAILED);
+	ck_assert_int_eq(mio_pipe(fds), 0);
+	ck_assert_int_eq(mio_register(p, fds[1], 7, MIO_WRITABLE), 0);
+	ck_assert_int_eq(mio_poll_wait(p, ev, SIZE_MAX, 1000), 1);
+	ck_assert_uint_eq(ev[0].token, 7);
+	ck_assert_int_eq(mio_poll_wait(p, ev, (size_t)INT_MAX + 1, 0), 0);
+	mio_close(fds[0]);
+	mio_close(fds[1]);
+	munmap(ev, len);
 	mio_poll_free(p);
 }
 END_TEST
@@ -247,6 +276,9 @@ START_TEST(test_registration_errors)
 	mio_close(fds[0]);
 	mio_close(fds[1]);
 	ck_assert_int_eq(mio_register(p, fds[0], 1, MIO_READABLE), -EBADF);
+	/* The same on every backend for a descriptor that is not open. */
+	ck_assert_int_eq(mio_deregister(p, fds[0]), -EBADF);
+	ck_assert_int_eq(mio_reregister(p, fds[0], 1, MIO_READABLE), -EBADF);
 	mio_poll_free(p);
 }
 END_TEST
@@ -829,6 +861,7 @@ selector_suite(void)
 	tcase_add_test(tc, test_timeout_zero);
 	tcase_add_test(tc, test_timeout_short);
 	tcase_add_test(tc, test_capacity_zero);
+	tcase_add_test(tc, test_capacity_huge);
 	tcase_add_test(tc, test_infinite_wait_woken);
 	tcase_add_test(tc, test_capacity_smaller_than_ready_set);
 	tcase_add_test(tc, test_token_round_trip);

@@ -229,6 +229,45 @@ START_TEST(test_connected_refused)
 }
 END_TEST
 
+/*
+ * After an error event (the ICMP refusal) taken with mio_take_error(),
+ * without a read to -EAGAIN: the next datagram still raises an event,
+ * on every backend (poll(2) silences a slot on an error until the error
+ * is consumed).
+ */
+START_TEST(test_refused_then_readable_after_take_error)
+{
+	struct mio_poll *p = tu_poll();
+	struct mio_addr dead, mine;
+	char buf[4];
+	mio_sock a, b;
+	uint32_t f;
+
+	b = bind_any(hosts[_i]);
+	ck_assert_int_eq(mio_local_addr(b, &dead), 0);
+	mio_close(b);
+	a = bind_any(hosts[_i]);
+	ck_assert_int_eq(mio_local_addr(a, &mine), 0);
+	ck_assert_int_eq(mio_udp_connect(a, &dead), 0);
+	ck_assert_int_eq(mio_register(p, a, 1, MIO_READABLE), 0);
+	ck_assert_int_eq(mio_send(a, "x", 1), 1);
+	f = nt_wait(p, 1, MIO_ERROR, NT_WAIT_MS);
+	ck_assert_uint_eq(f & MIO_ERROR, MIO_ERROR);
+	ck_assert_int_eq(mio_take_error(a), -ECONNREFUSED);
+	/* The server comes back, and answers. */
+	b = mio_udp_bind(&dead);
+	ck_assert_int_ge(b, 0);
+	ck_assert_int_eq(mio_udp_send_to(b, "back", 4, &mine), 4);
+	f = nt_wait(p, 1, MIO_READABLE, NT_WAIT_MS);
+	ck_assert_uint_eq(f & MIO_READABLE, MIO_READABLE);
+	ck_assert_int_eq(mio_recv(a, buf, sizeof(buf)), 4);
+	ck_assert_int_eq(memcmp(buf, "back", 4), 0);
+	mio_close(a);
+	mio_close(b);
+	mio_poll_free(p);
+}
+END_TEST
+
 START_TEST(test_options)
 {
 	mio_sock s4 = bind_any("127.0.0.1:0"), s6 = bind_any("[::1]:0");
@@ -322,6 +361,7 @@ udp_suite(void)
 	tcase_add_loop_test(tc, test_foreign_dropped, 0, 2);
 	tcase_add_loop_test(tc, test_empty_and_truncated, 0, 2);
 	tcase_add_loop_test(tc, test_connected_refused, 0, 2);
+	tcase_add_loop_test(tc, test_refused_then_readable_after_take_error, 0, 2);
 	tcase_add_test(tc, test_udp_errors);
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_multicast_membership);

@@ -215,9 +215,12 @@ epoll_widen(struct mio_event *events, int n)
  * The wait through libc (a cancellation point), and the whole wait where
  * mio_event is the smaller structure (32-bit: a stack buffer bridges in
  * chunks).  Out of line, so that the direct path below needs no frame.
- * max is 1..INT_MAX/2; every negative timeout waits forever in
+ * max is 1..EPOLL_MAX_EVENTS; every negative timeout waits forever in
  * epoll_wait(2), as -1 does.
  */
+/* The kernel refuses more (EINVAL): EP_MAX_EVENTS in fs/eventpoll.c. */
+#define EPOLL_MAX_EVENTS	((int)(INT_MAX / sizeof(struct epoll_event)))
+
 __attribute__((noinline)) static int
 epoll_wait_libc(struct epoll_poll *ep, struct mio_event *events, int max,
     int timeout_ms)
@@ -278,10 +281,10 @@ mio_poll_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
 	int max = (int)capacity;
 
 	/* One unsigned compare for both a zero and a huge capacity. */
-	if (__builtin_expect(capacity - 1 >= INT_MAX / 2, 0)) {
+	if (__builtin_expect(capacity - 1 >= (size_t)EPOLL_MAX_EVENTS, 0)) {
 		if (capacity == 0)
 			return -EINVAL;
-		max = INT_MAX / 2;
+		max = EPOLL_MAX_EVENTS;
 	}
 	if (events == NULL)
 		return -EINVAL;
@@ -295,7 +298,8 @@ static int
 epoll_wait_op(struct mio_poll *p, struct mio_event *events, size_t capacity,
     int timeout_ms)
 {
-	int max = capacity > INT_MAX / 2 ? INT_MAX / 2 : (int)capacity;
+	int max = capacity > (size_t)EPOLL_MAX_EVENTS ? EPOLL_MAX_EVENTS :
+	    (int)capacity;
 
 	return epoll_wait_events((struct epoll_poll *)p, events, max,
 	    timeout_ms);

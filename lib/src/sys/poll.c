@@ -37,6 +37,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -186,6 +187,27 @@ pfd_drain(int fd)
 }
 
 /* Makes room for one more slot; called with the lock held. */
+/* Squeezes tombstones out; called with the lock held, nobody in poll(2). */
+static void
+pfd_compact(struct pfd_poll *pp)
+{
+	nfds_t i, j;
+
+	for (i = j = 1; i < pp->nfds; i++) {
+		if (!pp->meta[i].live)
+			continue;
+		if (i != j) {
+			pp->fds[j] = pp->fds[i];
+			pp->meta[j] = pp->meta[i];
+			pfd_entry(pp->meta[j].fd, 0)->slot = j;
+		}
+		j++;
+	}
+	pp->nfds = j;
+	pp->ntombs = 0;
+	pp->scan = 0;
+}
+
 static int
 pfd_reserve(struct pfd_poll *pp)
 {
@@ -202,6 +224,12 @@ pfd_reserve(struct pfd_poll *pp)
 		pfd_kick(pp);
 		mio__lock_wait(&pp->lock);
 	}
+	/*
+	 * Room left by deregistrations first: registering and deregistering
+	 * between waits must not grow the arrays with the number of calls.
+	 */
+	if (pp->nfds == pp->cap && pp->ntombs > 0)
+		pfd_compact(pp);
 	if (pp->nfds == pp->cap) {
 		cap = pp->cap * 2;
 		fds = realloc(pp->fds, cap * sizeof(*fds));
@@ -311,6 +339,16 @@ pfd_remove(struct pfd_poll *pp, struct pfd_entry *e)
 	atomic_store(&e->owner, NULL);
 }
 
+/*
+ * Modify or delete of a descriptor this poll does not have: -ENOENT, or
+ * -EBADF when it is no open descriptor at all, as epoll_ctl(2) says.
+ */
+static int
+pfd_not_found(mio_sock s)
+{
+	return fcntl(s, F_GETFD) < 0 && errno == EBADF ? -EBADF : -ENOENT;
+}
+
 static int
 pfd_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
     unsigned interest)
@@ -328,14 +366,14 @@ pfd_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
 			return -EPERM;
 	}
 	if ((unsigned)s >> PFD_CHUNK_SHIFT >= PFD_NCHUNKS)
-		return op == MIO__CTL_ADD ? -EMFILE : -ENOENT;
+		return op == MIO__CTL_ADD ? -EMFILE : pfd_not_found(s);
 	if ((e = pfd_entry(s, op == MIO__CTL_ADD)) == NULL)
-		return op == MIO__CTL_ADD ? -ENOMEM : -ENOENT;
+		return op == MIO__CTL_ADD ? -ENOMEM : pfd_not_found(s);
 	mio__lock(&pp->lock);
 	if (op == MIO__CTL_ADD) {
 		rc = pfd_add(pp, e, s, token, interest);
 	} else if (atomic_load(&e->owner) != pp) {
-		rc = -ENOENT;
+		rc = pfd_not_found(s);
 	} else if (op == MIO__CTL_DEL) {
 		pfd_remove(pp, e);
 	} else {
@@ -381,6 +419,33 @@ mio__pollfd_rearm(mio_sock s, unsigned dir)
 	mio__unlock(&pp->lock);
 }
 
+/*
+ * An error was consumed (mio_take_error(), or an I/O call that returned
+ * it): the slot that the error event silenced listens again, for the
+ * directions still armed, as epoll's next edge would come.
+ */
+void
+mio__pollfd_revive(mio_sock s)
+{
+	struct pfd_entry *e = pfd_entry(s, 0);
+	struct pfd_poll *pp;
+	struct pollfd *pfd;
+
+	if (e == NULL ||
+	    (pp = atomic_load_explicit(&e->owner, memory_order_acquire)) ==
+	    NULL)
+		return;
+	mio__lock(&pp->lock);
+	if (atomic_load(&e->owner) == pp) {
+		pfd = &pp->fds[e->slot];
+		if (pfd->fd < 0 && pfd->events != 0) {
+			pfd->fd = s;
+			pfd_kick(pp);
+		}
+	}
+	mio__unlock(&pp->lock);
+}
+
 ssize_t
 mio__pollfd_rearm_eagain(mio_sock s, unsigned dir)
 {
@@ -404,26 +469,6 @@ mio__pollfd_forget(mio_sock s)
 	mio__unlock(&pp->lock);
 }
 
-/* Squeezes tombstones out; called with the lock held, nobody in poll(2). */
-static void
-pfd_compact(struct pfd_poll *pp)
-{
-	nfds_t i, j;
-
-	for (i = j = 1; i < pp->nfds; i++) {
-		if (!pp->meta[i].live)
-			continue;
-		if (i != j) {
-			pp->fds[j] = pp->fds[i];
-			pp->meta[j] = pp->meta[i];
-			pfd_entry(pp->meta[j].fd, 0)->slot = j;
-		}
-		j++;
-	}
-	pp->nfds = j;
-	pp->ntombs = 0;
-	pp->scan = 0;
-}
 
 /*
  * Turns the array's .revents into events, disarming what it delivers.
