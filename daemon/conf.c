@@ -72,6 +72,11 @@ conf_verr(struct conf_ctx *ctx, struct conf_pos pos, bool with_path,
 {
 	char *text = NULL, *message = NULL;
 
+	/* Past the bound, counted only: not formatted, not kept. */
+	if (ctx->nerrors >= CONF_ERRORS_MAX) {
+		ctx->nerrors++;
+		return;
+	}
 	if (vasprintf(&text, fmt, ap) < 0)
 		text = NULL;
 	if (text != NULL && with_path && ctx->pathlen > 0) {
@@ -187,6 +192,12 @@ conf_node_pos(const yaml_node_t *node)
 yaml_node_t *
 conf_node(struct conf_ctx *ctx, int id)
 {
+	if (++ctx->nodes > CONF_NODES_MAX && !ctx->too_big) {
+		ctx->too_big = true;
+		conf_err_pos(ctx, (struct conf_pos){ 0, 0 }, "more than %d "
+		    "nodes to read (aliases count each time they are used): "
+		    "not read further", CONF_NODES_MAX);
+	}
 	return yaml_document_get_node(ctx->doc, id);
 }
 
@@ -547,6 +558,8 @@ conf_map(struct conf_ctx *ctx, yaml_node_t *node, const struct conf_key *table,
 		;
 	if (nkeys > CONF_MAXKEYS)
 		abort();	/* a table too long for `seen` */
+	if (ctx->too_big)
+		return 0;
 	if (node->type != YAML_MAPPING_NODE) {
 		if (!conf_is_null(node)) {
 			conf_err(ctx, node, "expected a mapping, got %s",
@@ -761,7 +774,8 @@ conf_load(const char *path, struct conf **out, struct conf_errors *errs)
 			    "empty");
 		else
 			rc = conf_map(&ctx, root, conf_root_keys, conf);
-		if (rc == 0)
+		/* The checks across entries grow with the square. */
+		if (rc == 0 && !ctx.too_big)
 			rc = conf_resolve(&ctx, conf);
 	}
 	free(ctx.lnodes);
@@ -769,6 +783,15 @@ conf_load(const char *path, struct conf **out, struct conf_errors *errs)
 done:
 	free(text);
 	conf_errors_sort(errs, start);
+	if (ctx.nerrors > CONF_ERRORS_MAX) {
+		char *more = NULL;
+
+		if (asprintf(&more, "%zu more errors not shown",
+		    ctx.nerrors - CONF_ERRORS_MAX) < 0)
+			more = NULL;
+		ctx.nerrors = CONF_ERRORS_MAX;	/* lets this one through */
+		conf_add_error(&ctx, (struct conf_pos){ 0, 0 }, more);
+	}
 	if (ctx.nomem)
 		rc = -ENOMEM;
 	if (rc == 0 && ctx.nerrors > 0)

@@ -273,5 +273,7 @@ char	*conf_addr_str(const struct mio_addr *a, char *buf, size_t len);
 
 /* Whether two addresses name the same socket (port and scope included). */
 bool	conf_addr_equal(const struct mio_addr *a, const struct mio_addr *b);
+/* A total order whose ties are exactly conf_addr_equal(): for sorting. */
+int	conf_addr_cmp(const struct mio_addr *a, const struct mio_addr *b);
 
 #endif /* MIOPROXY_CONF_H */

@@ -19,6 +19,15 @@
 
 #define CONF_PATHMAX	256	/* "listeners[3].timeouts.idle"; cut */
 #define CONF_WHYMAX	160	/* the reason a scalar parser gives */
+/*
+ * Bounds on what a file may cost to read.  YAML aliases make one node
+ * count many times (a listener or a server list written once and named
+ * a thousand times), and the checks across listeners and servers grow
+ * with the square of what is read: without a bound, a few kilobytes of
+ * aliases took minutes and gigabytes, in the event loop on a reload.
+ */
+#define CONF_NODES_MAX	1000000	/* nodes visited, aliases counted each time */
+#define CONF_ERRORS_MAX	100	/* errors kept (and formatted) per load */
 
 /* The state of one conf_load(): nothing here outlives it. */
 struct conf_ctx {
@@ -26,6 +35,8 @@ struct conf_ctx {
 	yaml_document_t	*doc;
 	struct conf_errors *errs;
 	size_t		 nerrors;	/* errors added by this load */
+	size_t		 nodes;		/* visited, see CONF_NODES_MAX */
+	bool		 too_big;	/* ...more than that: reading stopped */
 	bool		 nomem;
 	char		 path[CONF_PATHMAX];	/* of the node being read */
 	size_t		 pathlen;

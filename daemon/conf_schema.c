@@ -547,28 +547,50 @@ schema_lpos(struct conf_ctx *ctx, size_t i, const char *key, bool keynode)
 	return conf_node_pos(keynode ? kn : vn);
 }
 
-static void
+/*
+ * The checks across listeners sort what they compare (n log n, not n
+ * squared: a file may hold many listeners), ties kept in file order, so
+ * that each group of equals starts with the first one in the file.
+ */
+static const struct conf *schema_sort_conf;
+
+static int
+schema_name_cmp(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	int c = strcmp(schema_sort_conf->listeners[a].name,
+	    schema_sort_conf->listeners[b].name);
+
+	return c != 0 ? c : (a > b) - (a < b);
+}
+
+static int
 schema_check_names(struct conf_ctx *ctx, struct conf *conf)
 {
 	struct conf_pos first;
-	size_t i, j;
+	size_t *v, n = 0, i, g;
 
-	for (i = 0; i < conf->nlisteners; i++) {
-		if (conf->listeners[i].name == NULL)
+	if ((v = calloc(conf->nlisteners + 1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].name != NULL)
+			v[n++] = i;
+	schema_sort_conf = conf;
+	qsort(v, n, sizeof(*v), schema_name_cmp);
+	for (g = 0, i = 1; i < n; i++) {
+		if (strcmp(conf->listeners[v[g]].name,
+		    conf->listeners[v[i]].name) != 0) {
+			g = i;
 			continue;
-		for (j = 0; j < i; j++) {
-			if (conf->listeners[j].name == NULL ||
-			    strcmp(conf->listeners[i].name,
-			    conf->listeners[j].name) != 0)
-				continue;
-			first = schema_lpos(ctx, j, "name", false);
-			conf_err_pos(ctx, schema_lpos(ctx, i, "name", false),
-			    "listeners[%zu].name: duplicate listener name "
-			    "\"%s\" (first at %lu:%lu)", i,
-			    conf->listeners[i].name, first.line, first.column);
-			break;
 		}
+		first = schema_lpos(ctx, v[g], "name", false);
+		conf_err_pos(ctx, schema_lpos(ctx, v[i], "name", false),
+		    "listeners[%zu].name: duplicate listener name "
+		    "\"%s\" (first at %lu:%lu)", v[i],
+		    conf->listeners[v[i]].name, first.line, first.column);
 	}
+	free(v);
+	return 0;
 }
 
 static void
@@ -626,46 +648,66 @@ schema_check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i)
  * 127.0.0.1:80 are left to bind(2) to report, as whether they clash
  * depends on the socket options the listener code sets.
  */
-static void
+struct schema_bind {
+	const struct conf_addr *a;
+	size_t		 listener;
+	size_t		 order;		/* in the file */
+	int		 space;		/* a Unix path: one for all protocols */
+};
+
+static int
+schema_bind_cmp(const void *pa, const void *pb)
+{
+	const struct schema_bind *a = pa, *b = pb;
+	int c;
+
+	if (a->space != b->space)
+		return a->space < b->space ? -1 : 1;
+	if ((c = conf_addr_cmp(&a->a->addr, &b->a->addr)) != 0)
+		return c;
+	return (a->order > b->order) - (a->order < b->order);
+}
+
+static int
 schema_check_binds(struct conf_ctx *ctx, struct conf *conf)
 {
 	const struct conf_listener *l, *m;
-	const struct conf_addr *a, *b;
+	struct schema_bind *v;
 	char text[CONF_ADDRSTRLEN];
-	size_t i, j, ka, kb;
+	size_t n = 0, i, k, g;
 
-	for (i = 0; i < conf->nlisteners; i++) {
+	for (i = 0; i < conf->nlisteners; i++)
+		n += conf->listeners[i].bind.n;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (n = 0, i = 0; i < conf->nlisteners; i++) {
 		l = &conf->listeners[i];
-		for (ka = 0; ka < l->bind.n; ka++) {
-			a = &l->bind.v[ka];
-			b = NULL;
-			m = NULL;
-			/* Every bind before this one, in file order. */
-			for (j = 0; j <= i && b == NULL; j++) {
-				m = &conf->listeners[j];
-				if (m->protocol != l->protocol &&
-				    a->addr.u.sa.sa_family != AF_UNIX)
-					continue;
-				for (kb = 0; kb < m->bind.n; kb++) {
-					if (j == i && kb >= ka)
-						break;
-					if (conf_addr_equal(&a->addr,
-					    &m->bind.v[kb].addr)) {
-						b = &m->bind.v[kb];
-						break;
-					}
-				}
-			}
-			if (b == NULL)
-				continue;
-			conf_err_pos(ctx, a->pos, "listeners[%zu].bind: %s %s "
-			    "is already bound by listener \"%s\" (at %lu:%lu)",
-			    i, l->protocol == CONF_PROTO_UDP ? "udp" : "tcp",
-			    conf_addr_str(&a->addr, text, sizeof(text)),
-			    m->name != NULL ? m->name : "?", b->pos.line,
-			    b->pos.column);
+		for (k = 0; k < l->bind.n; k++, n++) {
+			v[n].a = &l->bind.v[k];
+			v[n].listener = i;
+			v[n].order = n;
+			v[n].space = l->bind.v[k].addr.u.sa.sa_family ==
+			    AF_UNIX ? 0 : 1 + (int)l->protocol;
 		}
 	}
+	qsort(v, n, sizeof(*v), schema_bind_cmp);
+	for (g = 0, i = 1; i < n; i++) {
+		if (v[i].space != v[g].space ||
+		    !conf_addr_equal(&v[i].a->addr, &v[g].a->addr)) {
+			g = i;
+			continue;
+		}
+		l = &conf->listeners[v[i].listener];
+		m = &conf->listeners[v[g].listener];
+		conf_err_pos(ctx, v[i].a->pos, "listeners[%zu].bind: %s %s "
+		    "is already bound by listener \"%s\" (at %lu:%lu)",
+		    v[i].listener, l->protocol == CONF_PROTO_UDP ? "udp" :
+		    "tcp", conf_addr_str(&v[i].a->addr, text, sizeof(text)),
+		    m->name != NULL ? m->name : "?", v[g].a->pos.line,
+		    v[g].a->pos.column);
+	}
+	free(v);
+	return 0;
 }
 
 static void
@@ -702,11 +744,11 @@ conf_resolve(struct conf_ctx *ctx, struct conf *conf)
 		if (conf->upstreams[i].connect_timeout_ms == CONF_UNSET)
 			conf->upstreams[i].connect_timeout_ms =
 			    conf->defaults_timeouts.connect_ms;
-	schema_check_names(ctx, conf);
+	if (schema_check_names(ctx, conf) != 0)
+		return -ENOMEM;
 	for (i = 0; i < conf->nlisteners; i++) {
 		schema_check_refs(ctx, conf, i);
 		schema_effective(conf, &conf->listeners[i]);
 	}
-	schema_check_binds(ctx, conf);
-	return 0;
+	return schema_check_binds(ctx, conf);
 }

@@ -420,6 +420,46 @@ conf_addr_equal(const struct mio_addr *a, const struct mio_addr *b)
 	return false;
 }
 
+static int
+conf_cmp_bytes(const void *a, const void *b, size_t n)
+{
+	int c = memcmp(a, b, n);
+
+	return (c > 0) - (c < 0);
+}
+
+int
+conf_addr_cmp(const struct mio_addr *a, const struct mio_addr *b)
+{
+	int c;
+
+	if (a->u.sa.sa_family != b->u.sa.sa_family)
+		return a->u.sa.sa_family < b->u.sa.sa_family ? -1 : 1;
+	switch (a->u.sa.sa_family) {
+	case AF_INET:
+		if ((c = conf_cmp_bytes(&a->u.in4.sin_addr,
+		    &b->u.in4.sin_addr, sizeof(a->u.in4.sin_addr))) != 0)
+			return c;
+		return conf_cmp_bytes(&a->u.in4.sin_port, &b->u.in4.sin_port,
+		    sizeof(a->u.in4.sin_port));
+	case AF_INET6:
+		if ((c = conf_cmp_bytes(&a->u.in6.sin6_addr,
+		    &b->u.in6.sin6_addr, sizeof(a->u.in6.sin6_addr))) != 0)
+			return c;
+		if (a->u.in6.sin6_scope_id != b->u.in6.sin6_scope_id)
+			return a->u.in6.sin6_scope_id <
+			    b->u.in6.sin6_scope_id ? -1 : 1;
+		return conf_cmp_bytes(&a->u.in6.sin6_port,
+		    &b->u.in6.sin6_port, sizeof(a->u.in6.sin6_port));
+	case AF_UNIX:
+		if (a->len != b->len)
+			return a->len < b->len ? -1 : 1;
+		return conf_cmp_bytes(a->u.un.sun_path, b->u.un.sun_path,
+		    a->len - offsetof(struct sockaddr_un, sun_path));
+	}
+	return 0;
+}
+
 char *
 conf_addr_str(const struct mio_addr *a, char *buf, size_t len)
 {

@@ -997,6 +997,66 @@ START_TEST(test_err_many)
 }
 END_TEST
 
+/* More than 100 errors: 100 of them, in file order, then a count. */
+START_TEST(test_err_bounded)
+{
+	struct load t;
+	char *yaml = malloc(64 * 1024), *o = yaml;
+	int i;
+
+	ck_assert_ptr_nonnull(yaml);
+	o += sprintf(o, "version: 1\nlisteners: []\nupstreams: {}\n");
+	for (i = 0; i < 150; i++)
+		o += sprintf(o, "colour%d: blue\n", i);
+	load(&t, yaml);
+	ck_assert_int_eq(t.rc, -EINVAL);
+	ck_assert_uint_eq(t.errs.n, 101);
+	/* The empty listener list, colour0 to colour98, then the count. */
+	ck_assert_ptr_nonnull(strstr(t.out, "F:2:12: listeners: must not be "
+	    "empty\n"));
+	ck_assert_ptr_nonnull(strstr(t.out, "F:4:1: unknown key \"colour0\""));
+	ck_assert_ptr_nonnull(strstr(t.out,
+	    "F:102:1: unknown key \"colour98\""));
+	ck_assert_ptr_null(strstr(t.out, "colour99"));
+	ck_assert_ptr_nonnull(strstr(t.out, "F: 51 more errors not shown\n"));
+	unload(&t);
+	free(yaml);
+}
+END_TEST
+
+/*
+ * Aliases that make a small file read as millions of nodes (a listener
+ * with 400 binds, named 3,000 times: 1.2 million) are refused at once,
+ * with one error, instead of the checks across listeners running on
+ * what they expand to.
+ */
+START_TEST(test_alias_expansion_bounded)
+{
+	struct load t;
+	char *yaml = malloc(64 * 1024), *o = yaml;
+	int i;
+
+	ck_assert_ptr_nonnull(yaml);
+	o += sprintf(o, "version: 1\nlisteners: [ &l { name: a, protocol: "
+	    "tcp, upstream: u, bind: [");
+	for (i = 0; i < 400; i++)
+		o += sprintf(o, "%s\"unix:/b%d\"", i ? "," : "", i);
+	o += sprintf(o, "] }");
+	for (i = 0; i < 3000; i++)
+		o += sprintf(o, ",*l");
+	o += sprintf(o, " ]\nupstreams: { u: { servers: [ { address: "
+	    "\"unix:/s\" } ] } }\n");
+	load(&t, yaml);
+	ck_assert_int_eq(t.rc, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(t.out, "F: more than 1000000 nodes to "
+	    "read (aliases count each time they are used): not read "
+	    "further\n"));
+	ck_assert_uint_le(t.errs.n, 101);
+	unload(&t);
+	free(yaml);
+}
+END_TEST
+
 /* Two loads side by side share nothing (a reload while serving). */
 START_TEST(test_two_loads)
 {
@@ -1114,6 +1174,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_err_document);
 	tcase_add_test(tc, test_err_file);
 	tcase_add_test(tc, test_err_many);
+	tcase_add_test(tc, test_err_bounded);
+	tcase_add_test(tc, test_alias_expansion_bounded);
 	tcase_add_test(tc, test_two_loads);
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_scalars);
