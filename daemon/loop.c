@@ -72,15 +72,16 @@ loop_logging(const struct conf *conf)
 #define LOOP_STATUS_MS	5000
 
 /*
- * STATUS= for systemctl status, refreshed every few seconds while it
- * changes (only when a notify socket is there to hear it).
+ * STATUS= for systemctl status: after start and each reload (force), and
+ * every few seconds while it changes (only when a notify socket is there
+ * to hear it).
  */
 static void
-loop_status(void)
+loop_status(int force)
 {
 	static uint64_t last = UINT64_MAX;
 
-	if (proxy.nsessions == last)
+	if (!force && proxy.nsessions == last)
 		return;
 	last = proxy.nsessions;
 	notify_send("STATUS=%llu sessions, configuration %s",
@@ -90,7 +91,7 @@ loop_status(void)
 static void
 loop_status_timer(struct timer *t, uint64_t now)
 {
-	loop_status();
+	loop_status(0);
 	(void)timer_set(&proxy.timers, t, now + LOOP_STATUS_MS);
 }
 
@@ -155,7 +156,7 @@ loop_reload(void)
 	gen_retire(old);
 	log_info("configuration reloaded from %s", proxy.conf_path);
 	notify_send("READY=1");
-	loop_status();
+	loop_status(1);
 }
 
 static void
@@ -249,9 +250,12 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 	proxy.sigfd = proxy.reserve_fd = -1;
 	timer_heap_init(&proxy.timers);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	notify_init();		/* before privileges go */
-	/* Two slots for the stop and status timers, which must not fail. */
-	if ((rc = loop_logging(conf)) != 0 ||
+	/* Notify after logging (its warnings go there), before privileges
+	 * go; two slots for the stop and status timers, which must not
+	 * fail. */
+	if ((rc = loop_logging(conf)) == 0)
+		notify_init();
+	if (rc != 0 ||
 	    (rc = service_limits(conf)) != 0 ||
 	    (rc = timer_hold(&proxy.timers)) != 0 ||
 	    (rc = timer_hold(&proxy.timers)) != 0 ||
@@ -281,7 +285,7 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 	    PACKAGE_VERSION, mio_version(), mio_poll_backend(proxy.poll),
 	    path);
 	notify_send("READY=1");
-	loop_status();
+	loop_status(1);
 	if (notify_active()) {
 		timer_init(&proxy.status_timer, loop_status_timer);
 		(void)timer_set(&proxy.timers, &proxy.status_timer,

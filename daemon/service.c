@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 
 #include "log.h"
@@ -46,9 +47,17 @@ service_write_pid(const char *path)
 	char line[32];
 	int fd, n, rc = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* No symlink followed (written as root, in a directory the account
+	 * dropped to may own); 0644 whatever the umask, as documented. */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
 	if (fd < 0)
 		return -errno;
+	if (fchmod(fd, 0644) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
 	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
 	if (write(fd, line, (size_t)n) != n)
 		rc = -EIO;

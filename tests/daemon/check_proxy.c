@@ -673,6 +673,8 @@ START_TEST(test_notify_protocol_and_reset)
 	ck_assert_int_eq(kill(p.pid, SIGHUP), 0);
 	ck_assert(pt_wait_notify(&p, "MONOTONIC_USEC=", PT_WAIT_MS));
 	ck_assert(pt_wait_notify(&p, "READY=1", PT_WAIT_MS));
+	/* And a fresh STATUS=, even with the session count unchanged. */
+	ck_assert(pt_wait_notify(&p, "STATUS=0 sessions", PT_WAIT_MS));
 	/* A client's reset ends its session as "reset". */
 	fd = pt_connect(port);
 	pt_send_all(fd, "rst!", 4);
@@ -729,9 +731,12 @@ START_TEST(test_pid_file_and_log_reopen)
 	struct pt_proxy p;
 	int port = pt_free_port(SOCK_STREAM), fd;
 	char pidfile[160], rotated[160], buf[4];
+	struct stat st;
 	long pid = 0;
 
 	pt_echo_start(&a, -1);
+	/* The pid file is 0644 whatever the umask (mioproxy(8), FILES). */
+	umask(077);
 	pt_start(&p, PT_CONF_HEAD
 	    "process: { pid_file: ACCESS_LOG.pid }\n"
 	    "listeners:\n"
@@ -742,6 +747,8 @@ START_TEST(test_pid_file_and_log_reopen)
 	snprintf(pidfile, sizeof(pidfile), "%s.pid", p.access);
 	ck_assert_int_eq(sscanf(pt_read_file(pidfile), "%ld", &pid), 1);
 	ck_assert_int_eq(pid, (long)p.pid);
+	ck_assert_int_eq(stat(pidfile, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0644);
 	/* One session logged, then the file is rotated away. */
 	fd = pt_connect(port);
 	pt_send_all(fd, "one", 3);
