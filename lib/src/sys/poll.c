@@ -389,32 +389,49 @@ pfd_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
 	return rc;
 }
 
-void
-mio__pollfd_rearm(mio_sock s, unsigned dir)
+/*
+ * The poll that s is registered with, locked and still owning s; NULL
+ * (nothing locked) when s is registered nowhere.  The unlocked load is
+ * the cheap common answer for descriptors no poll(2) poll watches.
+ */
+static struct pfd_poll *
+pfd_lock_owner(mio_sock s, struct pfd_entry **ep)
 {
 	struct pfd_entry *e = pfd_entry(s, 0);
 	struct pfd_poll *pp;
-	struct pollfd *pfd;
-	short bits;
 
 	if (e == NULL ||
 	    (pp = atomic_load_explicit(&e->owner, memory_order_acquire)) ==
 	    NULL)
-		return;
+		return NULL;
 	mio__lock(&pp->lock);
-	if (atomic_load(&e->owner) == pp) {
-		pfd = &pp->fds[e->slot];
-		bits = pfd_bits(pp->meta[e->slot].interest & dir);
-		if (dir & MIO_READABLE)
-			bits |= pfd_bits(pp->meta[e->slot].interest &
-			    MIO_PRIORITY);
-		/* A direction the caller does not watch re-arms nothing. */
-		if (bits != 0 &&
-		    (pfd->fd < 0 || (pfd->events & bits) != bits)) {
-			pfd->fd = s;
-			pfd->events |= bits;
-			pfd_kick(pp);
-		}
+	if (atomic_load(&e->owner) != pp) {
+		mio__unlock(&pp->lock);
+		return NULL;
+	}
+	*ep = e;
+	return pp;
+}
+
+void
+mio__pollfd_rearm(mio_sock s, unsigned dir)
+{
+	struct pfd_entry *e;
+	struct pfd_poll *pp;
+	struct pollfd *pfd;
+	short bits;
+
+	if ((pp = pfd_lock_owner(s, &e)) == NULL)
+		return;
+	pfd = &pp->fds[e->slot];
+	bits = pfd_bits(pp->meta[e->slot].interest & dir);
+	if (dir & MIO_READABLE)
+		bits |= pfd_bits(pp->meta[e->slot].interest & MIO_PRIORITY);
+	/* A direction the caller does not watch re-arms nothing. */
+	if (bits != 0 && (pfd->fd < 0 || (pfd->events & bits) != bits)) {
+		pfd->fd = s;
+		pfd->events |= bits;
+		pfd_kick(pp);
 	}
 	mio__unlock(&pp->lock);
 }
@@ -427,21 +444,16 @@ mio__pollfd_rearm(mio_sock s, unsigned dir)
 void
 mio__pollfd_revive(mio_sock s)
 {
-	struct pfd_entry *e = pfd_entry(s, 0);
+	struct pfd_entry *e;
 	struct pfd_poll *pp;
 	struct pollfd *pfd;
 
-	if (e == NULL ||
-	    (pp = atomic_load_explicit(&e->owner, memory_order_acquire)) ==
-	    NULL)
+	if ((pp = pfd_lock_owner(s, &e)) == NULL)
 		return;
-	mio__lock(&pp->lock);
-	if (atomic_load(&e->owner) == pp) {
-		pfd = &pp->fds[e->slot];
-		if (pfd->fd < 0 && pfd->events != 0) {
-			pfd->fd = s;
-			pfd_kick(pp);
-		}
+	pfd = &pp->fds[e->slot];
+	if (pfd->fd < 0 && pfd->events != 0) {
+		pfd->fd = s;
+		pfd_kick(pp);
 	}
 	mio__unlock(&pp->lock);
 }
@@ -456,16 +468,12 @@ mio__pollfd_rearm_eagain(mio_sock s, unsigned dir)
 void
 mio__pollfd_forget(mio_sock s)
 {
-	struct pfd_entry *e = pfd_entry(s, 0);
+	struct pfd_entry *e;
 	struct pfd_poll *pp;
 
-	if (e == NULL ||
-	    (pp = atomic_load_explicit(&e->owner, memory_order_acquire)) ==
-	    NULL)
+	if ((pp = pfd_lock_owner(s, &e)) == NULL)
 		return;
-	mio__lock(&pp->lock);
-	if (atomic_load(&e->owner) == pp)
-		pfd_remove(pp, e);
+	pfd_remove(pp, e);
 	mio__unlock(&pp->lock);
 }
 
