@@ -207,10 +207,8 @@ udp_reply_sock(struct udp_sess *u)
  * so that max_sessions evicts across generations.
  */
 static void
-udp_lru_unlink(struct udp_sess *u)
+udp_lru_unlink(struct lsock *l, struct udp_sess *u)
 {
-	struct lsock *l = udp_reply_sock(u);
-
 	if (u->lru_prev != NULL)
 		u->lru_prev->lru_next = u->lru_next;
 	else
@@ -223,10 +221,8 @@ udp_lru_unlink(struct udp_sess *u)
 }
 
 static void
-udp_lru_front(struct udp_sess *u)
+udp_lru_front(struct lsock *l, struct udp_sess *u)
 {
-	struct lsock *l = udp_reply_sock(u);
-
 	u->lru_next = l->lru_head;
 	u->lru_prev = NULL;
 	if (l->lru_head != NULL)
@@ -239,10 +235,12 @@ udp_lru_front(struct udp_sess *u)
 static void
 udp_touch(struct udp_sess *u)
 {
+	struct lsock *l = udp_reply_sock(u);	/* the list's owner, once */
+
 	u->t_last = proxy.now;
-	if (udp_reply_sock(u)->lru_head != u) {
-		udp_lru_unlink(u);
-		udp_lru_front(u);
+	if (l->lru_head != u) {
+		udp_lru_unlink(l, u);
+		udp_lru_front(l, u);
 	}
 }
 
@@ -292,15 +290,15 @@ udp_end(struct udp_sess *u, const char *reason)
 	if (u->server >= 0)
 		lb_release(&l->ups->pool, (uint32_t)u->server);
 	timer_unhold(&proxy.timers, &u->timer);
+	ls = udp_reply_sock(u);
 	udp_unhash(u);
-	udp_lru_unlink(u);
+	udp_lru_unlink(ls, u);
 	l->active--;
 	proxy.nsessions--;
 	/*
 	 * A socket that a reload or a stop removed closes with its last
 	 * session (one taken over by a reload has moved on: fd -1 here).
 	 */
-	ls = udp_reply_sock(u);
 	if (--ls->udp_sessions == 0 && ls->draining && ls->fd >= 0)
 		lstn_drained(ls);
 	u->dead = 1;
@@ -495,7 +493,7 @@ udp_start(struct lsock *ls, const union udp_peer *client,
 	u->hnext = proxy.udp_table[h & (proxy.udp_buckets - 1)];
 	proxy.udp_table[h & (proxy.udp_buckets - 1)] = u;
 	proxy.udp_count++;
-	udp_lru_front(u);
+	udp_lru_front(ls, u);	/* a new session replies through ls */
 	gen_ref(l->gen);
 	ls->udp_sessions++;
 	l->active++;
