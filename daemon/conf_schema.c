@@ -552,42 +552,45 @@ schema_lpos(struct conf_ctx *ctx, size_t i, const char *key, bool keynode)
  * squared: a file may hold many listeners), ties kept in file order, so
  * that each group of equals starts with the first one in the file.
  */
-static const struct conf *schema_sort_conf;
+struct schema_name {
+	const char	*name;
+	size_t		 listener;	/* its index: the file order */
+};
 
 static int
 schema_name_cmp(const void *pa, const void *pb)
 {
-	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-	int c = strcmp(schema_sort_conf->listeners[a].name,
-	    schema_sort_conf->listeners[b].name);
+	const struct schema_name *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
 
-	return c != 0 ? c : (a > b) - (a < b);
+	return c != 0 ? c : (a->listener > b->listener) -
+	    (a->listener < b->listener);
 }
 
 static int
 schema_check_names(struct conf_ctx *ctx, struct conf *conf)
 {
 	struct conf_pos first;
-	size_t *v, n = 0, i, g;
+	struct schema_name *v;
+	size_t n = 0, i, g;
 
 	if ((v = calloc(conf->nlisteners + 1, sizeof(*v))) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < conf->nlisteners; i++)
 		if (conf->listeners[i].name != NULL)
-			v[n++] = i;
-	schema_sort_conf = conf;
+			v[n++] = (struct schema_name){ conf->listeners[i].name,
+			    i };
 	qsort(v, n, sizeof(*v), schema_name_cmp);
 	for (g = 0, i = 1; i < n; i++) {
-		if (strcmp(conf->listeners[v[g]].name,
-		    conf->listeners[v[i]].name) != 0) {
+		if (strcmp(v[g].name, v[i].name) != 0) {
 			g = i;
 			continue;
 		}
-		first = schema_lpos(ctx, v[g], "name", false);
-		conf_err_pos(ctx, schema_lpos(ctx, v[i], "name", false),
-		    "listeners[%zu].name: duplicate listener name "
-		    "\"%s\" (first at %lu:%lu)", v[i],
-		    conf->listeners[v[i]].name, first.line, first.column);
+		first = schema_lpos(ctx, v[g].listener, "name", false);
+		conf_err_pos(ctx, schema_lpos(ctx, v[i].listener, "name",
+		    false), "listeners[%zu].name: duplicate listener name "
+		    "\"%s\" (first at %lu:%lu)", v[i].listener, v[i].name,
+		    first.line, first.column);
 	}
 	free(v);
 	return 0;
