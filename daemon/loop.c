@@ -263,6 +263,7 @@ proxy_run(struct conf *conf, const char *path, int log_level_override)
 		log_error("starting: %s", mio_strerror(rc));
 		timer_heap_fini(&proxy.timers);
 		conf_free(conf);
+		notify_close();
 		access_close();
 		return 2;
 	}
