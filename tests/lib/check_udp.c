@@ -204,24 +204,37 @@ START_TEST(test_udp_errors)
 }
 END_TEST
 
+/*
+ * A socket on `host`, registered with p as token 1 for reading and
+ * connected to a port nobody listens on (*dead), that has sent one
+ * datagram there and had the error event of the ICMP refusal.
+ */
+static mio_sock
+refused_socket(struct mio_poll *p, const char *host, struct mio_addr *dead)
+{
+	mio_sock a, b;
+	uint32_t f;
+
+	b = bind_any(host);
+	ck_assert_int_eq(mio_local_addr(b, dead), 0);
+	mio_close(b);
+	a = bind_any(host);
+	ck_assert_int_eq(mio_udp_connect(a, dead), 0);
+	ck_assert_int_eq(mio_register(p, a, 1, MIO_READABLE), 0);
+	ck_assert_int_eq(mio_send(a, "x", 1), 1);
+	f = nt_wait(p, 1, MIO_ERROR, NT_WAIT_MS);
+	ck_assert_uint_eq(f & MIO_ERROR, MIO_ERROR);
+	return a;
+}
+
 /* ICMP port unreachable on a connected socket: an error event. */
 START_TEST(test_connected_refused)
 {
 	struct mio_poll *p = tu_poll();
 	struct mio_addr dead;
 	char buf[4];
-	mio_sock a, b;
-	uint32_t f;
+	mio_sock a = refused_socket(p, hosts[_i], &dead);
 
-	b = bind_any(hosts[_i]);
-	ck_assert_int_eq(mio_local_addr(b, &dead), 0);
-	mio_close(b);
-	a = bind_any(hosts[_i]);
-	ck_assert_int_eq(mio_udp_connect(a, &dead), 0);
-	ck_assert_int_eq(mio_register(p, a, 1, MIO_READABLE), 0);
-	ck_assert_int_eq(mio_send(a, "x", 1), 1);
-	f = nt_wait(p, 1, MIO_ERROR, NT_WAIT_MS);
-	ck_assert_uint_eq(f & MIO_ERROR, MIO_ERROR);
 	ck_assert_int_eq(mio_recv(a, buf, sizeof(buf)), -ECONNREFUSED);
 	ck_assert_int_eq(mio_recv(a, buf, sizeof(buf)), -EAGAIN);
 	mio_close(a);
@@ -240,19 +253,10 @@ START_TEST(test_refused_then_readable_after_take_error)
 	struct mio_poll *p = tu_poll();
 	struct mio_addr dead, mine;
 	char buf[4];
-	mio_sock a, b;
+	mio_sock a = refused_socket(p, hosts[_i], &dead), b;
 	uint32_t f;
 
-	b = bind_any(hosts[_i]);
-	ck_assert_int_eq(mio_local_addr(b, &dead), 0);
-	mio_close(b);
-	a = bind_any(hosts[_i]);
 	ck_assert_int_eq(mio_local_addr(a, &mine), 0);
-	ck_assert_int_eq(mio_udp_connect(a, &dead), 0);
-	ck_assert_int_eq(mio_register(p, a, 1, MIO_READABLE), 0);
-	ck_assert_int_eq(mio_send(a, "x", 1), 1);
-	f = nt_wait(p, 1, MIO_ERROR, NT_WAIT_MS);
-	ck_assert_uint_eq(f & MIO_ERROR, MIO_ERROR);
 	ck_assert_int_eq(mio_take_error(a), -ECONNREFUSED);
 	/* The server comes back, and answers. */
 	b = mio_udp_bind(&dead);
