@@ -105,7 +105,10 @@ udp_peer_eq(const union udp_peer *a, const union udp_peer *b)
 	    memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 }
 
-/* FNV-1a over the listening socket, the port, the address, the local. */
+/*
+ * FNV-1a over the listening socket, the port, the address, and the local
+ * address (NULL: not a wildcard socket, whose sessions all have zero).
+ */
 static uint64_t
 udp_hash(int lfd, const union udp_peer *p, const struct udp_local *local)
 {
@@ -127,10 +130,13 @@ udp_hash(int lfd, const union udp_peer *p, const struct udp_local *local)
 		h ^= b[i];
 		h *= 0x100000001b3ull;
 	}
-	b = (const unsigned char *)&local->addr;
-	for (i = 0; i < sizeof(local->addr); i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
+	/* The local address is zero except on wildcard binds: skip it. */
+	if (local != NULL) {
+		b = (const unsigned char *)&local->addr;
+		for (i = 0; i < sizeof(local->addr); i++) {
+			h ^= b[i];
+			h *= 0x100000001b3ull;
+		}
 	}
 	return h;
 }
@@ -671,7 +677,8 @@ udp_listener_event(struct lsock *ls)
 			memset(&local, 0, sizeof(local));
 			if (ls->wildcard)
 				udp_local_of(h, &local);
-			hash = udp_hash(ls->fd, from, &local);
+			hash = udp_hash(ls->fd, from,
+			    ls->wildcard ? &local : NULL);
 			if ((u = udp_find(ls->fd, from, &local, hash)) == NULL) {
 				if (!lstn_acl_allows(l->conf->acl, &from->sa)) {
 					l->rejected_acl++;
