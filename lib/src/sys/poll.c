@@ -394,7 +394,7 @@ pfd_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
  * (nothing locked) when s is registered nowhere.  The unlocked load is
  * the cheap common answer for descriptors no poll(2) poll watches.
  */
-static struct pfd_poll *
+static inline __attribute__((always_inline)) struct pfd_poll *
 pfd_lock_owner(mio_sock s, struct pfd_entry **ep)
 {
 	struct pfd_entry *e = pfd_entry(s, 0);
