@@ -1,62 +1,33 @@
 /*
- * Configuration generations: the runtime objects made from one loaded
- * file, reference-counted so that sessions keep theirs across reloads
- * (proxy.h explains the scheme).
+ * Configuration generations (gen.h): made from a loaded file, wired to
+ * the protocol of each listener, freed with their last reference.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "log.h"
-#include "proxy.h"
+#include "conf.h"
+#include "gen.h"
+#include "relay/listener.h"
+#include "relay/tcp.h"
+#include "relay/udp.h"
+#include "upstream/upstream.h"
 
-static enum lb_algo
-gen_algo(int balance)
-{
-	switch (balance) {
-	case CONF_BALANCE_LEAST_CONN:
-		return LB_LEAST_CONN;
-	case CONF_BALANCE_SOURCE_HASH:
-		return LB_SOURCE_HASH;
-	case CONF_BALANCE_RANDOM_TWO:
-		return LB_RANDOM_TWO;
-	default:
-		return LB_ROUND_ROBIN;
-	}
-}
+/* Generations a reload replaced, released after the batch. */
+static struct gen *gen_retired;
 
 static void
 gen_free(struct gen *g)
 {
-	size_t i, j;
+	size_t i;
 
-	/*
-	 * A socket this generation handed over in a reload holds the next
-	 * generation alive: UDP sessions of this one reply through it.
-	 */
 	if (g->listeners != NULL)
 		for (i = 0; i < g->conf->nlisteners; i++)
-			for (j = 0; j < g->listeners[i].nsocks; j++)
-				if (g->listeners[i].socks[j].successor != NULL)
-					gen_unref(g->listeners[i].socks[j].
-					    successor->l->gen);
-
-	/* The retry timers made so far, in the order gen_create made them. */
-	for (i = 0; g->timers_held > 0 && i < g->conf->nlisteners; i++)
-		for (j = 0; g->timers_held > 0 &&
-		    j < g->listeners[i].nsocks; j++, g->timers_held--)
-			timer_unhold(&proxy.timers,
-			    &g->listeners[i].socks[j].retry);
-
+			lstn_fini(&g->listeners[i]);
 	if (g->upstreams != NULL)
-		for (i = 0; i < g->conf->nupstreams; i++) {
-			free(g->upstreams[i].servers);
-			free(g->upstreams[i].connect_failures);
-		}
-	if (g->listeners != NULL)
-		for (i = 0; i < g->conf->nlisteners; i++)
-			free(g->listeners[i].socks);
+		for (i = 0; i < g->conf->nupstreams; i++)
+			upstream_fini(&g->upstreams[i]);
 	free(g->upstreams);
 	free(g->listeners);
 	conf_free(g->conf);
@@ -66,8 +37,9 @@ gen_free(struct gen *g)
 int
 gen_create(struct conf *conf, struct gen **out)
 {
+	const struct conf_listener *cl;
 	struct gen *g;
-	size_t i, j;
+	size_t i;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		conf_free(conf);	/* ours even when we fail */
@@ -79,47 +51,17 @@ gen_create(struct conf *conf, struct gen **out)
 	g->listeners = calloc(conf->nlisteners + 1, sizeof(*g->listeners));
 	if (g->upstreams == NULL || g->listeners == NULL)
 		goto nomem;
-	for (i = 0; i < conf->nupstreams; i++) {
-		const struct conf_upstream *cu = &conf->upstreams[i];
-		struct ups *u = &g->upstreams[i];
-
-		u->conf = cu;
-		u->servers = calloc(cu->nservers + 1, sizeof(*u->servers));
-		u->connect_failures = calloc(cu->nservers + 1,
-		    sizeof(*u->connect_failures));
-		if (u->servers == NULL || u->connect_failures == NULL)
+	for (i = 0; i < conf->nupstreams; i++)
+		if (upstream_init(&g->upstreams[i], &conf->upstreams[i]) != 0)
 			goto nomem;
-		for (j = 0; j < cu->nservers; j++) {
-			u->servers[j].weight = (uint32_t)cu->servers[j].weight;
-			u->servers[j].max_conns =
-			    (uint32_t)cu->servers[j].max_connections;
-			u->servers[j].backup = cu->servers[j].backup;
-		}
-		lb_init(&u->pool, gen_algo(cu->balance), u->servers,
-		    (uint32_t)cu->nservers, (uint64_t)random() << 1 | 1);
-	}
 	for (i = 0; i < conf->nlisteners; i++) {
-		const struct conf_listener *cl = &conf->listeners[i];
-		struct lstn *l = &g->listeners[i];
-
-		l->conf = cl;
-		l->gen = g;
-		l->ups = &g->upstreams[cl->upstream - conf->upstreams];
-		/* nsocks only with the array: gen_free() walks it. */
-		l->socks = calloc(cl->bind.n + 1, sizeof(*l->socks));
-		if (l->socks == NULL)
+		cl = &conf->listeners[i];
+		/* The handler of a listener's sockets: once, by protocol. */
+		if (lstn_init(&g->listeners[i], cl,
+		    cl->protocol == CONF_PROTO_UDP ? &udp_listen_proto :
+		    &tcp_listen_proto, g,
+		    &g->upstreams[cl->upstream - conf->upstreams]) != 0)
 			goto nomem;
-		l->nsocks = cl->bind.n;
-		for (j = 0; j < l->nsocks; j++) {
-			l->socks[j].l = l;
-			l->socks[j].bind = &cl->bind.v[j];
-			l->socks[j].fd = -1;
-			timer_init(&l->socks[j].retry, NULL);
-			/* A paused listener must always be able to resume. */
-			if (timer_hold(&proxy.timers) != 0)
-				goto nomem;
-			g->timers_held++;
-		}
 	}
 	*out = g;
 	return 0;
@@ -144,17 +86,17 @@ gen_unref(struct gen *g)
 void
 gen_retire(struct gen *g)
 {
-	g->retired_next = proxy.retired;
-	proxy.retired = g;
+	g->retired_next = gen_retired;
+	gen_retired = g;
 }
 
 void
 gen_release_retired(void)
 {
-	while (proxy.retired != NULL) {
-		struct gen *g = proxy.retired;
+	while (gen_retired != NULL) {
+		struct gen *g = gen_retired;
 
-		proxy.retired = g->retired_next;
+		gen_retired = g->retired_next;
 		gen_unref(g);
 	}
 }

@@ -1,8 +1,9 @@
 /*
  * The event loop: one mio_poll_wait() drives everything.  Its timeout is
- * the earliest timer (zero while sessions wait on the run queue); after
- * each wait come the events, then due timers, then the run queue, then
- * the burial of sessions that ended in this turn.
+ * the earliest timer (zero while a module has work left over); after
+ * each wait come the events, each to the module that owns its token's
+ * tag, then due timers, then the modules' after-batch work (queued
+ * sessions, burial), then the generations a reload replaced.
  *
  * Signals arrive through a signalfd, read in the loop like any other
  * descriptor, so no handler ever runs code: SIGHUP reloads, SIGTERM and
@@ -12,7 +13,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +20,38 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "conf.h"
+#include "gen.h"
 #include "log.h"
-#include "proxy.h"
+#include "loop.h"
+#include "notify.h"
+#include "relay/listener.h"
+#include "relay/sess.h"
+#include "relay/tcp.h"
+#include "relay/udp.h"
 #include "service.h"
 
 #define LOOP_EVENTS	256
+#define LOOP_STATUS_MS	5000
 
-struct proxy proxy;
+struct loop loop;
 
-/* Tokens carry a 3-bit tag in the low bits of these objects' addresses. */
-_Static_assert(_Alignof(struct lsock) >= 8, "struct lsock alignment");
-_Static_assert(_Alignof(struct proxy) >= 8, "struct proxy alignment");
+/* The run-time modules, in the order their hooks run. */
+static const struct loop_module *const loop_modules[] = {
+	&tcp_module,
+	&udp_module
+};
+#define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
+
+/* The module of each token tag; NULL: the loop's own (signals). */
+static const struct loop_module *loop_by_tag[LOOP_TAGS];
+
+static struct gen *loop_gen;		/* the current configuration */
+static const char *loop_conf_path;
+static int loop_log_level_override;	/* -1: the file's */
+static int loop_sigfd = -1;
+static struct timer loop_stop_timer;
+static struct timer loop_status_timer;	/* STATUS= refresh, with systemd */
 
 static int
 loop_signals_open(void)
@@ -58,8 +79,8 @@ loop_signals_open(void)
 static int
 loop_logging(const struct conf *conf)
 {
-	int level = proxy.log_level_override >= 0 ?
-	    proxy.log_level_override : conf->logging.level;
+	int level = loop_log_level_override >= 0 ?
+	    loop_log_level_override : conf->logging.level;
 	int rc;
 
 	log_setup(level, conf->logging.target);
@@ -69,7 +90,19 @@ loop_logging(const struct conf *conf)
 	return rc;
 }
 
-#define LOOP_STATUS_MS	5000
+/* Every module's prepare hook for conf: 0 or the first -errno. */
+static int
+loop_prepare(const struct conf *conf)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < LOOP_NMODULES; i++)
+		if (loop_modules[i]->prepare != NULL &&
+		    (rc = loop_modules[i]->prepare(conf)) != 0)
+			return rc;
+	return 0;
+}
 
 /*
  * STATUS= for systemctl status: after start and each reload (force), and
@@ -81,18 +114,58 @@ loop_status(int force)
 {
 	static uint64_t last = UINT64_MAX;
 
-	if (!force && proxy.nsessions == last)
+	if (!force && sess_count() == last)
 		return;
-	last = proxy.nsessions;
+	last = sess_count();
 	notify_send("STATUS=%llu sessions, configuration %s",
-	    (unsigned long long)proxy.nsessions, proxy.conf_path);
+	    (unsigned long long)last, loop_conf_path);
 }
 
 static void
-loop_status_timer(struct timer *t, uint64_t now)
+loop_status_fire(struct timer *t, uint64_t now)
 {
 	loop_status(0);
-	(void)timer_set(&proxy.timers, t, now + LOOP_STATUS_MS);
+	(void)timer_set(&loop.timers, t, now + LOOP_STATUS_MS);
+}
+
+static void
+loop_reload_errors(struct conf_errors *errs, int rc)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		if (errs->v[i].line == 0)
+			log_error("reload: %s: %s", errs->v[i].file,
+			    errs->v[i].message);
+		else
+			log_error("reload: %s:%lu:%lu: %s", errs->v[i].file,
+			    errs->v[i].line, errs->v[i].column,
+			    errs->v[i].message);
+	}
+	if (errs->n == 0)
+		log_error("reload: %s: %s", loop_conf_path, mio_strerror(rc));
+	log_error("reload failed: keeping the running configuration");
+	conf_errors_free(errs);
+}
+
+/* Binds and serves g in place of the current generation: 0 or -errno. */
+static int
+loop_switch(struct gen *g)
+{
+	struct gen *old = loop_gen;
+
+	/* The new logs first: the old ones stay if they cannot open. */
+	if (loop_logging(g->conf) != 0 || loop_prepare(g->conf) != 0 ||
+	    lstn_bind_all(g, old) != 0) {
+		log_error("reload failed: keeping the running configuration");
+		(void)loop_logging(old->conf);
+		gen_unref(g);
+		return -1;
+	}
+	lstn_close_all(old);
+	loop_gen = g;
+	gen_retire(old);
+	return 0;
 }
 
 /*
@@ -105,9 +178,8 @@ loop_reload(void)
 {
 	struct conf_errors errs;
 	struct conf *conf = NULL;
-	struct gen *g, *old = proxy.gen;
 	struct timespec ts;
-	size_t i;
+	struct gen *g;
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -115,76 +187,56 @@ loop_reload(void)
 	    (unsigned long long)ts.tv_sec * 1000000ull +
 	    (unsigned long long)ts.tv_nsec / 1000);
 	memset(&errs, 0, sizeof(errs));
-	rc = conf_load(proxy.conf_path, &conf, &errs);
-	if (rc != 0) {
-		for (i = 0; i < errs.n; i++) {
-			if (errs.v[i].line == 0)
-				log_error("reload: %s: %s", errs.v[i].file,
-				    errs.v[i].message);
-			else
-				log_error("reload: %s:%lu:%lu: %s",
-				    errs.v[i].file, errs.v[i].line,
-				    errs.v[i].column, errs.v[i].message);
-		}
-		if (errs.n == 0)
-			log_error("reload: %s: %s", proxy.conf_path,
-			    mio_strerror(rc));
-		log_error("reload failed: keeping the running configuration");
-		conf_errors_free(&errs);
+	if ((rc = conf_load(loop_conf_path, &conf, &errs)) != 0) {
+		loop_reload_errors(&errs, rc);
 		notify_send("READY=1");
 		return;
 	}
 	conf_errors_free(&errs);
-	service_reload_warnings(old->conf, conf);
+	service_reload_warnings(loop_gen->conf, conf);
 	if ((rc = gen_create(conf, &g)) != 0) {
 		log_error("reload: %s", mio_strerror(rc));
 		notify_send("READY=1");
 		return;
 	}
-	/* The new logs first: the old ones stay if they cannot open. */
-	if (loop_logging(g->conf) != 0 ||
-	    (rc = udp_prepare(g->conf)) != 0 ||
-	    (rc = lstn_bind_all(g, old)) != 0) {
-		log_error("reload failed: keeping the running configuration");
-		(void)loop_logging(old->conf);
-		gen_unref(g);
+	if (loop_switch(g) != 0) {
 		notify_send("READY=1");
 		return;
 	}
-	lstn_close_all(old);
-	proxy.gen = g;
-	gen_retire(old);
-	log_info("configuration reloaded from %s", proxy.conf_path);
+	log_info("configuration reloaded from %s", loop_conf_path);
 	notify_send("READY=1");
 	loop_status(1);
 }
 
 static void
-loop_stop_timer(struct timer *t, uint64_t now)
+loop_stop_fire(struct timer *t, uint64_t now)
 {
 	(void)t;
 	(void)now;
 	log_info("shutdown grace over: closing %llu sessions",
-	    (unsigned long long)proxy.nsessions);
-	tcp_end_all("shutdown");
-	udp_end_all("shutdown");
+	    (unsigned long long)sess_count());
+	sess_end_all("shutdown");
 }
 
 static void
 loop_stop(void)
 {
-	if (proxy.stopping)
+	size_t i;
+
+	if (loop.stopping)
 		return;
-	proxy.stopping = 1;
+	loop.stopping = 1;
 	/* Listeners first: once STOPPING=1 is out, nobody gets in. */
-	lstn_close_all(proxy.gen);
-	udp_stop();
+	lstn_close_all(loop_gen);
+	for (i = 0; i < LOOP_NMODULES; i++)
+		if (loop_modules[i]->stop != NULL)
+			loop_modules[i]->stop();
 	notify_send("STOPPING=1");
 	log_info("stopping: %llu sessions to finish",
-	    (unsigned long long)proxy.nsessions);
-	timer_init(&proxy.stop_timer, loop_stop_timer);
-	(void)timer_set(&proxy.timers, &proxy.stop_timer, proxy.now +
-	    (uint64_t)proxy.gen->conf->process.shutdown_grace_ms);
+	    (unsigned long long)sess_count());
+	timer_init(&loop_stop_timer, loop_stop_fire);
+	(void)timer_set(&loop.timers, &loop_stop_timer, loop.now +
+	    (uint64_t)loop_gen->conf->process.shutdown_grace_ms);
 }
 
 static void
@@ -193,10 +245,10 @@ loop_signal_event(void)
 	struct signalfd_siginfo si;
 	int rc;
 
-	while (mio_read(proxy.sigfd, &si, sizeof(si)) == sizeof(si)) {
+	while (mio_read(loop_sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			if (!proxy.stopping)
+			if (!loop.stopping)
 				loop_reload();
 			break;
 		case SIGUSR1:
@@ -214,23 +266,166 @@ loop_signal_event(void)
 static void
 loop_dispatch(const struct mio_event *ev)
 {
-	void *ptr = TOKEN_PTR(ev->token);
+	unsigned tag = LOOP_TOKEN_TAG(ev->token);
+	const struct loop_module *m = loop_by_tag[tag];
 
-	switch (TOKEN_TAG(ev->token)) {
-	case TAG_CLIENT:
-	case TAG_SERVER:
-		tcp_event(ptr, TOKEN_TAG(ev->token), ev->flags);
-		break;
-	case TAG_LISTENER:
-		lstn_event(ptr, ev->flags);
-		break;
-	case TAG_UDP_SERVER:
-		udp_event(ptr, ev->flags);
-		break;
-	default:
+	if (m != NULL)
+		m->event(LOOP_TOKEN_PTR(ev->token), tag, ev->flags);
+	else if (tag == LOOP_TAG_SIGNAL)
 		loop_signal_event();
-		break;
+}
+
+/* Whether a module has work left over: then the wait must not block. */
+static int
+loop_busy(void)
+{
+	size_t i;
+
+	for (i = 0; i < LOOP_NMODULES; i++)
+		if (loop_modules[i]->busy != NULL && loop_modules[i]->busy())
+			return 1;
+	return 0;
+}
+
+static void
+loop_after_batch(void)
+{
+	size_t i;
+
+	for (i = 0; i < LOOP_NMODULES; i++)
+		if (loop_modules[i]->after_batch != NULL)
+			loop_modules[i]->after_batch();
+	sess_bury();
+	gen_release_retired();
+}
+
+/* The loop proper, until a stop has let every session finish. */
+static int
+loop_serve(void)
+{
+	struct mio_event events[LOOP_EVENTS];
+	int n, i, timeout;
+
+	while (!loop.stopping || sess_count() > 0) {
+		timeout = loop_busy() ? 0 :
+		    timer_timeout_ms(&loop.timers, timer_now_ms());
+		n = mio_poll_wait(loop.poll, events, LOOP_EVENTS, timeout);
+		loop.now = timer_now_ms();
+		if (n < 0 && n != -EINTR) {
+			log_error("wait: %s", mio_strerror(n));
+			return 2;
+		}
+		for (i = 0; i < n; i++)
+			loop_dispatch(&events[i]);
+		timer_run(&loop.timers, loop.now);
+		loop_after_batch();
 	}
+	log_info("stopped");
+	return 0;
+}
+
+/*
+ * The context, logging, limits and the poll: 0, or -errno after undoing
+ * what was done.  Two timer slots for the stop and status timers, which
+ * must not fail.
+ */
+static int
+loop_open(struct conf *conf)
+{
+	size_t i, t;
+	int rc;
+
+	timer_heap_init(&loop.timers);
+	for (i = 0; i < LOOP_NMODULES; i++)
+		for (t = 0; t < LOOP_TAGS; t++)
+			if (loop_modules[i]->tags & LOOP_TAG_BIT(t))
+				loop_by_tag[t] = loop_modules[i];
+	/* Notify after logging (its warnings go there), before privileges
+	 * go. */
+	if ((rc = loop_logging(conf)) == 0)
+		notify_init();
+	if (rc != 0 ||
+	    (rc = service_limits(conf)) != 0 ||
+	    (rc = timer_hold(&loop.timers)) != 0 ||
+	    (rc = timer_hold(&loop.timers)) != 0 ||
+	    (rc = mio_poll_new(&loop.poll)) != 0) {
+		timer_heap_fini(&loop.timers);
+		notify_close();
+		access_close();
+		return rc;
+	}
+	loop.now = timer_now_ms();
+	loop.short_io_drains = strcmp(mio_poll_backend(loop.poll),
+	    "epoll") == 0;
+	return 0;
+}
+
+/* Every module's start hook: 0 or the first -errno. */
+static int
+loop_start_modules(void)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < LOOP_NMODULES; i++)
+		if (loop_modules[i]->start != NULL &&
+		    (rc = loop_modules[i]->start()) != 0)
+			return rc;
+	return 0;
+}
+
+/* Binds the first generation and starts serving: 0 or -errno. */
+static int
+loop_start(struct conf *conf)
+{
+	int rc;
+
+	if ((rc = gen_create(conf, &loop_gen)) != 0 ||
+	    (rc = loop_prepare(loop_gen->conf)) != 0 ||
+	    (rc = lstn_bind_all(loop_gen, NULL)) != 0 ||
+	    (rc = loop_sigfd = loop_signals_open()) < 0 ||
+	    (rc = mio_register(loop.poll, loop_sigfd,
+	    LOOP_TOKEN(&loop, LOOP_TAG_SIGNAL), MIO_READABLE)) != 0 ||
+	    (rc = service_start(loop_gen->conf)) != 0 ||
+	    (rc = loop_start_modules()) != 0)
+		return rc;
+	log_info("mioproxy %s (libmio %s, %s backend) serving %s",
+	    PACKAGE_VERSION, mio_version(), mio_poll_backend(loop.poll),
+	    loop_conf_path);
+	notify_send("READY=1");
+	loop_status(1);
+	if (notify_active()) {
+		timer_init(&loop_status_timer, loop_status_fire);
+		(void)timer_set(&loop.timers, &loop_status_timer,
+		    loop.now + LOOP_STATUS_MS);
+	}
+	return 0;
+}
+
+static void
+loop_close(void)
+{
+	size_t i;
+
+	sess_end_all("shutdown");
+	sess_bury();
+	gen_release_retired();
+	if (loop_gen != NULL) {
+		lstn_close_all(loop_gen);
+		gen_unref(loop_gen);
+		loop_gen = NULL;
+	}
+	if (loop_sigfd >= 0)
+		mio_close(loop_sigfd);
+	loop_sigfd = -1;
+	for (i = 0; i < LOOP_NMODULES; i++)
+		if (loop_modules[i]->fini != NULL)
+			loop_modules[i]->fini();
+	timer_heap_fini(&loop.timers);
+	mio_poll_free(loop.poll);
+	service_stop();
+	notify_close();
+	access_close();
 }
 
 /*
@@ -239,101 +434,25 @@ loop_dispatch(const struct mio_event *ev)
  * (0 after a clean stop, 2 when it could not start).
  */
 int
-proxy_run(struct conf *conf, const char *path, int log_level_override)
+loop_run(struct conf *conf, const char *path, int log_level_override)
 {
-	struct mio_event events[LOOP_EVENTS];
-	int n, i, rc, status = 0;
+	int rc, status;
 
-	memset(&proxy, 0, sizeof(proxy));
-	proxy.conf_path = path;
-	proxy.log_level_override = log_level_override;
-	proxy.sigfd = proxy.reserve_fd = -1;
-	timer_heap_init(&proxy.timers);
+	memset(&loop, 0, sizeof(loop));
+	loop_conf_path = path;
+	loop_log_level_override = log_level_override;
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	/* Notify after logging (its warnings go there), before privileges
-	 * go; two slots for the stop and status timers, which must not
-	 * fail. */
-	if ((rc = loop_logging(conf)) == 0)
-		notify_init();
-	if (rc != 0 ||
-	    (rc = service_limits(conf)) != 0 ||
-	    (rc = timer_hold(&proxy.timers)) != 0 ||
-	    (rc = timer_hold(&proxy.timers)) != 0 ||
-	    (rc = mio_poll_new(&proxy.poll)) != 0) {
+	if ((rc = loop_open(conf)) != 0) {
 		log_error("starting: %s", mio_strerror(rc));
-		timer_heap_fini(&proxy.timers);
 		conf_free(conf);
-		notify_close();
-		access_close();
 		return 2;
 	}
-	proxy.now = timer_now_ms();
-	proxy.short_io_drains = strcmp(mio_poll_backend(proxy.poll),
-	    "epoll") == 0;
-	if ((rc = gen_create(conf, &proxy.gen)) != 0 ||
-	    (rc = udp_prepare(proxy.gen->conf)) != 0 ||
-	    (rc = lstn_bind_all(proxy.gen, NULL)) != 0 ||
-	    (rc = proxy.sigfd = loop_signals_open()) < 0 ||
-	    (rc = mio_register(proxy.poll, proxy.sigfd, TOKEN(&proxy, TAG_LOOP),
-	    MIO_READABLE)) != 0 ||
-	    (rc = service_start(proxy.gen->conf)) != 0) {
+	if ((rc = loop_start(conf)) != 0) {
 		log_error("starting: %s", mio_strerror(rc));
 		status = 2;
-		goto out;
+	} else {
+		status = loop_serve();
 	}
-	proxy.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	log_info("mioproxy %s (libmio %s, %s backend) serving %s",
-	    PACKAGE_VERSION, mio_version(), mio_poll_backend(proxy.poll),
-	    path);
-	notify_send("READY=1");
-	loop_status(1);
-	if (notify_active()) {
-		timer_init(&proxy.status_timer, loop_status_timer);
-		(void)timer_set(&proxy.timers, &proxy.status_timer,
-		    proxy.now + LOOP_STATUS_MS);
-	}
-
-	while (!proxy.stopping || proxy.nsessions > 0) {
-		int timeout = proxy.runq != NULL ? 0 :
-		    timer_timeout_ms(&proxy.timers, timer_now_ms());
-
-		n = mio_poll_wait(proxy.poll, events, LOOP_EVENTS, timeout);
-		proxy.now = timer_now_ms();
-		if (n < 0 && n != -EINTR) {
-			log_error("wait: %s", mio_strerror(n));
-			status = 2;
-			break;
-		}
-		for (i = 0; i < n; i++)
-			loop_dispatch(&events[i]);
-		timer_run(&proxy.timers, proxy.now);
-		tcp_run_queue();
-		tcp_bury();
-		udp_bury();
-		gen_release_retired();
-	}
-	log_info("stopped");
-out:
-	tcp_end_all("shutdown");
-	udp_end_all("shutdown");
-	tcp_bury();
-	udp_bury();
-	gen_release_retired();
-	if (proxy.gen != NULL) {
-		lstn_close_all(proxy.gen);
-		gen_unref(proxy.gen);
-	}
-	if (proxy.sigfd >= 0)
-		mio_close(proxy.sigfd);
-	if (proxy.reserve_fd >= 0)
-		close(proxy.reserve_fd);
-	relay_pool_trim(0);
-	relay_pipes_free();
-	udp_fini();
-	timer_heap_fini(&proxy.timers);
-	mio_poll_free(proxy.poll);
-	service_stop();
-	notify_close();
-	access_close();
+	loop_close();
 	return status;
 }

@@ -13,7 +13,7 @@
 #include <mio.h>
 
 #include "conf.h"
-#include "proxy.h"
+#include "loop.h"
 
 #ifndef MIOPROXY_CONF_DEFAULT
 #define MIOPROXY_CONF_DEFAULT	"/etc/mioproxy/mioproxy.yaml"
@@ -112,5 +112,5 @@ main(int argc, char *argv[])
 		conf_free(conf);
 		return 0;
 	}
-	return proxy_run(conf, path, level);
+	return loop_run(conf, path, level);
 }

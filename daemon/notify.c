@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "proxy.h"
+#include "notify.h"
 
 static int notify_fd = -1;
 static int notify_ready = -1;	/* -1: not looked up yet; 0: no socket */

@@ -11,7 +11,7 @@
 #include <mio.h>
 
 #include "../common.h"
-#include "balance.h"
+#include "upstream/balance.h"
 
 static struct mio_addr
 client4(uint32_t host)
@@ -28,7 +28,7 @@ client4(uint32_t host)
 
 START_TEST(test_round_robin_weights_smooth)
 {
-	struct lb_server s[3] = { { .weight = 5 }, { .weight = 1 },
+	struct ups_server s[3] = { { .weight = 5 }, { .weight = 1 },
 	    { .weight = 1 } };
 	struct lb_pool pool;
 	static const int cycle[7] = { 0, 0, 1, 0, 2, 0, 0 };
@@ -59,7 +59,7 @@ END_TEST
 
 START_TEST(test_least_conn_weighted)
 {
-	struct lb_server s[3] = { { .weight = 1 }, { .weight = 2 },
+	struct ups_server s[3] = { { .weight = 1 }, { .weight = 2 },
 	    { .weight = 1 } };
 	struct lb_pool pool;
 	int i, k;
@@ -86,7 +86,7 @@ END_TEST
 
 START_TEST(test_least_conn_ties_rotate)
 {
-	struct lb_server s[4] = { { .weight = 1 }, { .weight = 1 },
+	struct ups_server s[4] = { { .weight = 1 }, { .weight = 1 },
 	    { .weight = 1 }, { .weight = 1 } };
 	struct lb_pool pool;
 	int count[4] = { 0 }, i;
@@ -102,7 +102,7 @@ END_TEST
 
 START_TEST(test_source_hash_sticky_and_weighted)
 {
-	struct lb_server s[3] = { { .weight = 1 }, { .weight = 1 },
+	struct ups_server s[3] = { { .weight = 1 }, { .weight = 1 },
 	    { .weight = 2 } };
 	struct lb_pool pool;
 	int count[3] = { 0 }, i, k, first;
@@ -141,7 +141,7 @@ END_TEST
 
 START_TEST(test_random_two_prefers_less_loaded)
 {
-	struct lb_server s[4] = { { .weight = 1 }, { .weight = 1 },
+	struct ups_server s[4] = { { .weight = 1 }, { .weight = 1 },
 	    { .weight = 1 }, { .weight = 1 } };
 	struct lb_pool pool;
 	int count[4] = { 0 }, i, k;
@@ -170,7 +170,7 @@ END_TEST
 
 START_TEST(test_max_connections_and_exclusions)
 {
-	struct lb_server s[3] = { { .weight = 1, .max_conns = 2 },
+	struct ups_server s[3] = { { .weight = 1, .max_conns = 2 },
 	    { .weight = 1 }, { .weight = 1 } };
 	struct lb_pool pool;
 	uint32_t ex[2] = { 1, 2 };
@@ -188,7 +188,7 @@ END_TEST
 
 START_TEST(test_backups_only_when_primaries_fail)
 {
-	struct lb_server s[3] = { { .weight = 1 }, { .weight = 1 },
+	struct ups_server s[3] = { { .weight = 1 }, { .weight = 1 },
 	    { .weight = 1, .backup = 1 } };
 	enum lb_algo algos[] = { LB_ROUND_ROBIN, LB_LEAST_CONN,
 	    LB_SOURCE_HASH, LB_RANDOM_TWO };

@@ -18,12 +18,14 @@
  * only when no primary is: every primary failed for this client, or is
  * full.  Picking allocates nothing.
  */
-#ifndef MIOPROXY_BALANCE_H
-#define MIOPROXY_BALANCE_H
+#ifndef MIOPROXY_UPSTREAM_BALANCE_H
+#define MIOPROXY_UPSTREAM_BALANCE_H
 
 #include <stdint.h>
 
 #include <sys/socket.h>
+
+#include "upstream/server.h"
 
 enum lb_algo {
 	LB_ROUND_ROBIN,
@@ -32,17 +34,9 @@ enum lb_algo {
 	LB_RANDOM_TWO
 };
 
-struct lb_server {
-	uint32_t	weight;		/* >= 1 */
-	uint32_t	max_conns;	/* 0: no limit */
-	uint32_t	active;		/* connections or sessions now */
-	int		backup;
-	int64_t		current;	/* smooth round robin's running weight */
-};
-
 struct lb_pool {
 	enum lb_algo	  algo;
-	struct lb_server *servers;
+	struct ups_server *servers;
 	uint32_t	  n;
 	uint32_t	  turn;		/* least_conn's tie-breaking start */
 	uint64_t	  rng;		/* random_two's xorshift state */
@@ -50,7 +44,7 @@ struct lb_pool {
 
 /* Prepares a pool over servers[0..n) (owned by the caller). */
 void	lb_init(struct lb_pool *pool, enum lb_algo algo,
-	    struct lb_server *servers, uint32_t n, uint64_t seed);
+	    struct ups_server *servers, uint32_t n, uint64_t seed);
 
 /*
  * Picks a server for a client, skipping the indices in exclude[0..nex).
@@ -75,4 +69,4 @@ lb_release(struct lb_pool *pool, uint32_t i)
 /* The hash of a client's address without its port (FNV-1a, 64 bits). */
 uint64_t lb_client_hash(const struct sockaddr *client);
 
-#endif /* MIOPROXY_BALANCE_H */
+#endif /* MIOPROXY_UPSTREAM_BALANCE_H */

@@ -8,10 +8,10 @@
 
 #include <netinet/in.h>
 
-#include "balance.h"
+#include "upstream/balance.h"
 
 void
-lb_init(struct lb_pool *pool, enum lb_algo algo, struct lb_server *servers,
+lb_init(struct lb_pool *pool, enum lb_algo algo, struct ups_server *servers,
     uint32_t n, uint64_t seed)
 {
 	uint32_t i;
@@ -41,7 +41,7 @@ static int
 lb_eligible(const struct lb_pool *pool, uint32_t i, int backup,
     const uint32_t *exclude, unsigned nex)
 {
-	const struct lb_server *s = &pool->servers[i];
+	const struct ups_server *s = &pool->servers[i];
 
 	if ((s->backup != 0) != backup)
 		return 0;
@@ -59,7 +59,7 @@ lb_round_robin(struct lb_pool *pool, int backup, const uint32_t *exclude,
 	uint32_t i;
 
 	for (i = 0; i < pool->n; i++) {
-		struct lb_server *s = &pool->servers[i];
+		struct ups_server *s = &pool->servers[i];
 
 		if (!lb_eligible(pool, i, backup, exclude, nex))
 			continue;
@@ -75,7 +75,7 @@ lb_round_robin(struct lb_pool *pool, int backup, const uint32_t *exclude,
 
 /* a has fewer connections per unit of weight than b. */
 static int
-lb_less_loaded(const struct lb_server *a, const struct lb_server *b)
+lb_less_loaded(const struct ups_server *a, const struct ups_server *b)
 {
 	return (uint64_t)a->active * b->weight <
 	    (uint64_t)b->active * a->weight;

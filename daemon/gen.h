@@ -1,0 +1,36 @@
+/*
+ * Configuration generations: the run-time objects made from one loaded
+ * file (listeners, upstreams with their servers), reference-counted so
+ * that a reload never pulls a listener, upstream or server from under a
+ * live session.  The current generation holds one reference and every
+ * session one more on the generation it started in: an old generation
+ * is freed when its last session ends.
+ */
+#ifndef MIOPROXY_GEN_H
+#define MIOPROXY_GEN_H
+
+#include <stddef.h>
+
+struct conf;
+struct lstn;
+struct upstream;
+
+struct gen {
+	struct conf	*conf;
+	unsigned	 refs;
+	struct gen	*retired_next;	/* until the batch ends */
+	struct lstn	*listeners;	/* parallel to conf->listeners */
+	struct upstream	*upstreams;	/* parallel to conf->upstreams */
+};
+
+/* Makes the generation of conf, which it owns from then on, even when
+ * it fails: 0, or -ENOMEM. */
+int	gen_create(struct conf *conf, struct gen **out);
+void	gen_ref(struct gen *g);
+void	gen_unref(struct gen *g);
+/* Drops a replaced generation's reference once the batch is over: a
+ * later event of the same batch may still name its listeners. */
+void	gen_retire(struct gen *g);
+void	gen_release_retired(void);
+
+#endif /* MIOPROXY_GEN_H */

@@ -1,0 +1,94 @@
+/*
+ * The event loop's shared context and its table of modules.
+ *
+ * The context is what every module of the run time needs and nothing
+ * more: the poll, the timers, the clock of this turn, and whether the
+ * process is stopping.  Everything else (sessions, listening sockets,
+ * pools, generations) is `static` in the module that owns it.
+ *
+ * Tokens.  A registration's token is a pointer with a tag in its three
+ * low bits (every tagged object is at least 8-aligned: malloc'd, or in
+ * an array of structs holding pointers).  The tag names the kind of
+ * object, and so the module whose `event` hook gets it; a module may own
+ * several tags (TCP: a listening socket, a client side, a server side).
+ *
+ * Modules.  The loop calls the run-time modules only through the hooks
+ * of `struct loop_module`, in the order of its table (loop.c): a new kind
+ * of object in the loop (a health probe, a stats client) is a new module
+ * and one row there.
+ *
+ * Stale events.  A batch from mio_poll_wait() may hold an event for an
+ * object that an earlier event of the same batch ended: modules close
+ * descriptors at once but free memory only in their `after_batch` hook,
+ * and drop events for what they have marked dead.
+ */
+#ifndef MIOPROXY_LOOP_H
+#define MIOPROXY_LOOP_H
+
+#include <stdint.h>
+
+#include <mio.h>
+
+#include "timer.h"
+
+struct conf;
+
+struct loop {
+	struct mio_poll	*poll;
+	struct timer_heap timers;
+	uint64_t	 now;		/* ms, refreshed after each wait */
+	int		 stopping;	/* a stop began: take no new work */
+	/* The backend raises a new edge for new data or room even when the
+	 * last read or write came back short (mio_poll_short_io_drains). */
+	int		 short_io_drains;
+};
+
+extern struct loop loop;
+
+enum loop_tag {
+	LOOP_TAG_TCP_CLIENT = 0,	/* struct tcp_sess, client side */
+	LOOP_TAG_TCP_SERVER = 1,	/* struct tcp_sess, server side */
+	LOOP_TAG_TCP_LISTEN = 2,	/* struct lsock, a TCP or Unix one */
+	LOOP_TAG_SIGNAL = 3,		/* the loop's signal descriptor */
+	LOOP_TAG_UDP_LISTEN = 4,	/* struct udp_sock */
+	LOOP_TAG_UDP_SERVER = 5		/* struct udp_sess, its upstream side */
+};
+
+#define LOOP_TAGS	8u
+#define LOOP_TOKEN(ptr, tag)	((mio_token)(uintptr_t)(ptr) | (tag))
+#define LOOP_TOKEN_TAG(tok)	((unsigned)((tok) & (LOOP_TAGS - 1)))
+#define LOOP_TOKEN_PTR(tok)	\
+	((void *)(uintptr_t)((tok) & ~(mio_token)(LOOP_TAGS - 1)))
+
+/*
+ * A run-time module, as the loop sees it.  Every hook may be NULL.
+ *
+ *  tags         the token tags whose events go to `event` (a bit each)
+ *  event        one readiness event for an object of the module
+ *  start        once, before the first generation binds: 0 or -errno
+ *  prepare      before a configuration serves (start or reload): make
+ *               what it needs now, so that no event finds it missing;
+ *               0 or -errno (the configuration is then not used)
+ *  busy         work is left over from this turn: wait with timeout 0
+ *  after_batch  after events and timers: queued work, then burial
+ *  stop         a graceful stop began (listeners are already closed)
+ *  fini         the last call: free everything the module holds
+ */
+struct loop_module {
+	const char	*name;
+	unsigned	 tags;
+	void		(*event)(void *obj, unsigned tag, uint32_t flags);
+	int		(*start)(void);
+	int		(*prepare)(const struct conf *conf);
+	int		(*busy)(void);
+	void		(*after_batch)(void);
+	void		(*stop)(void);
+	void		(*fini)(void);
+};
+
+#define LOOP_TAG_BIT(tag)	(1u << (tag))
+
+/* loop.c: serves conf (owned from then on) until stopped; exit status. */
+int	loop_run(struct conf *conf, const char *path, int log_level_override);
+
+#endif /* MIOPROXY_LOOP_H */

@@ -1,0 +1,112 @@
+/*
+ * Listeners, protocol-neutral: binding a generation's sockets, taking
+ * over the sockets of unchanged binds across a reload, pausing, closing.
+ * What happens on a socket (accepting, datagrams) belongs to its
+ * protocol's module, chosen once per listener by its protocol: the
+ * listener calls it only through `struct lstn_proto`.
+ */
+#ifndef MIOPROXY_RELAY_LISTENER_H
+#define MIOPROXY_RELAY_LISTENER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mio.h>
+
+#include "timer.h"
+
+struct conf_acl;
+struct conf_addr;
+struct conf_listener;
+struct gen;
+struct lstn;
+struct upstream;
+
+/* One bound socket of a listener. */
+struct lsock {
+	struct lstn	*l;
+	const struct conf_addr *bind;
+	int		 fd;		/* -1: not open, or handed on */
+	struct timer	 retry;		/* accepting paused */
+	void		*proto;		/* the protocol module's state, if any */
+};
+
+/*
+ * What a protocol does with its listening sockets.  NULL hooks do
+ * nothing.
+ *
+ *  open     a socket bound to addr for cl, with the protocol's options:
+ *           its descriptor, or -errno
+ *  attach   ls was just bound (not taken over): make the module's state
+ *           for it; 0 or -errno (the bind then fails, all or nothing)
+ *  serve    ls is ready: register it; prev is the socket of an older
+ *           generation it was taken over from (NULL: attached), whose
+ *           state moves to ls; 0 or -errno (logged, the socket idles)
+ *  release  ls closes: 1 when the module keeps the descriptor open,
+ *           still having work on it (ls->fd is then the module's), 0 to
+ *           have the listener close it
+ *  kept     whether the module still keeps a socket released earlier
+ *           and bound to addr
+ *  reclaim  takes that socket back into ls (fd and state)
+ *  resume   accept what queued while paused or handed over
+ */
+struct lstn_proto {
+	int	(*open)(const struct conf_listener *cl,
+		    const struct mio_addr *addr);
+	int	(*attach)(struct lsock *ls);
+	int	(*serve)(struct lsock *ls, struct lsock *prev);
+	int	(*release)(struct lsock *ls);
+	int	(*kept)(const struct mio_addr *addr);
+	void	(*reclaim)(struct lsock *ls);
+	void	(*resume)(struct lsock *ls);
+};
+
+/* One listener at run time.  The counters are the metrics'. */
+struct lstn {
+	const struct conf_listener *conf;
+	const struct lstn_proto *proto;
+	struct gen	*gen;
+	struct upstream	*ups;
+	struct lsock	*socks;		/* one per bind address */
+	size_t		 nsocks;
+	size_t		 timers_held;	/* socks[0..timers_held) hold one */
+	uint64_t	 active;	/* sessions now */
+	uint64_t	 accepted;
+	uint64_t	 rejected_acl;
+	uint64_t	 rejected_limit;
+	uint64_t	 rejected_fds;	/* shed while out of descriptors */
+	uint64_t	 udp_created;
+	uint64_t	 udp_evicted;
+	uint64_t	 dgrams_in;
+	uint64_t	 dgrams_out;
+	uint64_t	 dgrams_dropped;	/* too large, or no room */
+};
+
+/*
+ * Prepares l for cl in generation g (its sockets not yet open), holding
+ * a timer slot per socket so that a pause can always end: 0 or -ENOMEM
+ * (lstn_fini() then undoes what was made).
+ */
+int	lstn_init(struct lstn *l, const struct conf_listener *cl,
+	    const struct lstn_proto *proto, struct gen *g,
+	    struct upstream *ups);
+void	lstn_fini(struct lstn *l);
+
+/*
+ * Binds every socket of g's listeners, taking over the sockets of `old`
+ * (or kept by a protocol) whose (protocol, address) did not change.  All
+ * or nothing: on a failure the sockets bound here are closed, `old`
+ * keeps all of its own, and the -errno is returned.  On success old's
+ * unmatched sockets stay open until lstn_close_all(old).
+ */
+int	lstn_bind_all(struct gen *g, struct gen *old);
+/* Closes (or lets its protocol keep) every socket still open in g. */
+void	lstn_close_all(struct gen *g);
+/* Pauses accepting on ls for ms; the protocol's resume runs after. */
+void	lstn_pause(struct lsock *ls, uint64_t ms);
+/* Whether accepting on ls is paused. */
+int	lstn_paused(const struct lsock *ls);
+/* Whether a listener's ACL admits this IP client (others: yes). */
+int	lstn_acl_allows(const struct conf_acl *acl, const struct sockaddr *sa);
+
+#endif /* MIOPROXY_RELAY_LISTENER_H */

@@ -1,0 +1,161 @@
+/*
+ * The session core (sess.h): the registry of live sessions, their
+ * generation references, counts, timer slots, access records and
+ * burial, the same for every kind of session.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "gen.h"
+#include "log.h"
+#include "loop.h"
+#include "relay/listener.h"
+#include "relay/sess.h"
+#include "upstream/upstream.h"
+
+static struct sess *sess_live;		/* the registry */
+static struct sess *sess_graveyard;	/* ended in this batch */
+static uint64_t sess_nlive;
+
+int
+sess_start(struct sess *s, const struct sess_kind *kind, struct lstn *l,
+    const struct mio_addr *client, timer_fn *fn)
+{
+	/* Its timeouts must never fail to arm later (timer.h). */
+	if (timer_hold(&loop.timers) != 0)
+		return -ENOMEM;
+	timer_init(&s->timer, fn);
+	s->kind = kind;
+	s->l = l;
+	s->server = -1;
+	s->t_start = loop.now;
+	if (client->u.sa.sa_family == AF_INET ||
+	    client->u.sa.sa_family == AF_INET6)
+		memcpy(&s->client, &client->u, client->len <
+		    sizeof(s->client) ? client->len : sizeof(s->client));
+	else
+		s->client.sa.sa_family = client->u.sa.sa_family;
+	gen_ref(l->gen);
+	l->active++;
+	sess_nlive++;
+	s->prev = NULL;
+	s->next = sess_live;
+	if (sess_live != NULL)
+		sess_live->prev = s;
+	sess_live = s;
+	return 0;
+}
+
+void
+sess_client_addr(const struct sess *s, struct mio_addr *out)
+{
+	sa_family_t family = s->client.sa.sa_family;
+
+	memset(out, 0, sizeof(*out));
+	out->u.sa.sa_family = family;
+	out->len = sizeof(sa_family_t);		/* unix: unnamed */
+	if (family == AF_INET)
+		out->len = sizeof(struct sockaddr_in);
+	else if (family == AF_INET6)
+		out->len = sizeof(struct sockaddr_in6);
+	if (out->len > sizeof(sa_family_t))
+		memcpy(&out->u, &s->client, out->len);
+}
+
+const struct mio_addr *
+sess_server_addr(const struct sess *s)
+{
+	return s->server < 0 ? NULL : upstream_addr(s->l->ups, s->server);
+}
+
+static void
+sess_record(const struct sess *s, const char *reason)
+{
+	struct access_rec r;
+	struct mio_addr client;
+
+	if (!access_enabled())
+		return;
+	sess_client_addr(s, &client);
+	memset(&r, 0, sizeof(r));
+	r.listener = s->l->conf->name;
+	r.proto = s->kind->proto;
+	r.client = &client;
+	r.server = sess_server_addr(s);
+	r.connect_ms = -1;
+	r.duration_ms = (int64_t)(loop.now - s->t_start);
+	r.bytes_in = s->bytes[0];
+	r.bytes_out = s->bytes[1];
+	r.end = reason;
+	if (s->kind->record != NULL)
+		s->kind->record(s, &r);
+	access_write(&r);
+}
+
+void
+sess_refused(const struct lstn *l, const char *proto,
+    const struct mio_addr *client, const char *reason)
+{
+	struct access_rec r;
+
+	if (!access_enabled())
+		return;
+	memset(&r, 0, sizeof(r));
+	r.listener = l->conf->name;
+	r.proto = proto;
+	r.client = client;
+	r.connect_ms = -1;
+	r.end = reason;
+	access_write(&r);
+}
+
+void
+sess_finish(struct sess *s, const char *reason)
+{
+	if (s->dead)
+		return;
+	sess_record(s, reason);
+	if (s->server >= 0)
+		upstream_release(s->l->ups, s->server);
+	timer_unhold(&loop.timers, &s->timer);
+	s->l->active--;
+	sess_nlive--;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		sess_live = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->dead = 1;
+	s->next = sess_graveyard;
+	sess_graveyard = s;
+}
+
+void
+sess_bury(void)
+{
+	while (sess_graveyard != NULL) {
+		struct sess *s = sess_graveyard;
+		struct gen *g = s->l->gen;
+
+		sess_graveyard = s->next;
+		free(s);
+		gen_unref(g);
+	}
+}
+
+void
+sess_end_all(const char *reason)
+{
+	while (sess_live != NULL)
+		sess_live->kind->end(sess_live, reason);
+}
+
+uint64_t
+sess_count(void)
+{
+	return sess_nlive;
+}

@@ -1,0 +1,439 @@
+/*
+ * TCP sessions: connecting to a server (with retries on the next one),
+ * then relaying both directions until both are done.
+ *
+ * Each session has two sockets, registered once for reading and writing
+ * (edge-triggered, never re-registered), and two flows: client to server
+ * and server to client.  Readiness is remembered per flow (src_rd: the
+ * source may have data; dst_wr: the destination may take data) and
+ * forgotten only when an I/O call returns -EAGAIN, which is what edge
+ * triggers require.
+ *
+ * Backpressure.  A flow holds at most one buffer: it reads only when its
+ * buffer is empty and writes until the buffer is empty again, so a slow
+ * side stops the reading of the other and memory per session is bounded
+ * by two buffers whatever the peers do.  Buffers come from a pool and go
+ * back the moment they empty, so an idle session holds none.
+ *
+ * Half-close.  A FIN from one side (read returns 0) becomes
+ * shutdown(SHUT_WR) towards the other once the flow's buffer is flushed;
+ * the other direction keeps flowing for up to timeouts.half_close.  Both
+ * directions shut down: the session ends as client_close or server_close,
+ * after whichever side closed first.
+ *
+ * Resets.  An error on one side (ECONNRESET, EPIPE, ...) ends the session
+ * and resets the other side (SO_LINGER 0), so a reset propagates.
+ *
+ * Short reads and writes.  On epoll (Linux) a read that returns fewer
+ * bytes than asked has emptied the socket, and a write that takes fewer
+ * has filled it: new data or new room raises a new edge, as nginx relies
+ * on, so the relay does not spend a system call to hear -EAGAIN.  On
+ * backends that emulate edges only -EAGAIN re-arms, and there the relay
+ * drains to -EAGAIN as libmio's contract says (loop.short_io_drains).
+ *
+ * Urgent data.  Linux stops a read short at TCP's urgent mark, with data
+ * still queued behind it, and a splice(2) from a socket sitting on the
+ * mark moves nothing at all (-EAGAIN, for good).  Sockets are registered
+ * for MIO_PRIORITY too: while the source holds urgent data, its flow
+ * reads (which step over the mark, dropping the urgent byte: the proxy
+ * reads without SO_OOBINLINE) and reads on to -EAGAIN before it trusts
+ * a short read again.
+ *
+ * Ending with bytes held.  A session that ends while the proxy still
+ * holds bytes for a side (idle or half-close timeout, a stop's grace
+ * running out) resets that side: a clean FIN would pass the truncated
+ * stream for a whole one.  Bytes moved either way, written as well as
+ * read, count as traffic for the idle timeout.
+ *
+ * Fairness.  A flow moves at most RELAY_BUDGET buffers per turn; a
+ * session with work left goes on the run queue, served after the current
+ * batch of events with a zero wait timeout, so one fast pair cannot
+ * starve the others.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "loop.h"
+#include "relay/listener.h"
+#include "relay/pool.h"
+#include "relay/tcp.h"
+#include "relay/tcp_sess.h"
+#include "upstream/upstream.h"
+
+#define TCP_INTEREST		(MIO_READABLE | MIO_WRITABLE | MIO_PRIORITY)
+
+/* Sessions with work left over after their turn. */
+static struct tcp_sess *tcp_runq;
+
+static void tcp_timer(struct timer *tm, uint64_t now);
+static void tcp_pump(struct tcp_sess *t);
+
+/* --- ending ----------------------------------------------------------- */
+
+static void
+tcp_close_side(struct tcp_sess *t, unsigned side, int reset)
+{
+	int fd = t->fd[side];
+
+	/*
+	 * No mio_deregister(): closing the only copy of a descriptor drops
+	 * its registration (the kernel does on epoll, mio_close() does on
+	 * poll(2)), and the call would cost a system call per side.
+	 */
+	if (fd < 0)
+		return;
+	if (reset)
+		(void)mio_tcp_set_linger(fd, 0);
+	mio_close(fd);
+	t->fd[side] = -1;
+}
+
+/*
+ * Ends a session at once.  reset_side is the side to reset (0 or 1), or
+ * -1 for an orderly close of both; a side the proxy still holds bytes
+ * for is reset either way.  The memory waits for the burial.
+ */
+static void
+tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
+{
+	int reset[2];
+	unsigned i;
+
+	if (t->s.dead)
+		return;
+	/* A side we still hold bytes for gets a reset, not a clean FIN. */
+	for (i = 0; i < 2; i++)
+		reset[i] = reset_side == (int)i || flow_holds(&t->flow[1 - i]);
+	for (i = 0; i < 2; i++) {
+		tcp_close_side(t, i, reset[i]);
+		flow_release(&t->flow[i]);
+	}
+	sess_finish(&t->s, reason);
+}
+
+static void
+tcp_kind_end(struct sess *s, const char *reason)
+{
+	tcp_end((struct tcp_sess *)(void *)s, reason, -1);
+}
+
+static void
+tcp_kind_record(const struct sess *s, struct access_rec *r)
+{
+	const struct tcp_sess *t = (const struct tcp_sess *)(const void *)s;
+
+	r->connect_ms = t->t_connected ?
+	    (int64_t)(t->t_connected - t->t_connect) : -1;
+}
+
+static const struct sess_kind tcp_kind = {
+	.proto = "tcp",
+	.end = tcp_kind_end,
+	.record = tcp_kind_record
+};
+
+void
+tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
+    const char *reason)
+{
+	mio_close(fd);
+	sess_refused(l, "tcp", client, reason);
+}
+
+/* --- connecting ------------------------------------------------------- */
+
+static int
+tcp_is_inet(const struct mio_addr *a)
+{
+	return a->u.sa.sa_family == AF_INET || a->u.sa.sa_family == AF_INET6;
+}
+
+static void
+tcp_connect_failed(struct tcp_sess *t, int err)
+{
+	char text[CONF_ADDRSTRLEN];
+	struct upstream *u = t->s.l->ups;
+
+	log_debug("listener %s: connect %s: %s", t->s.l->conf->name,
+	    conf_addr_str(sess_server_addr(&t->s), text, sizeof(text)),
+	    mio_strerror(err));
+	upstream_failed(u, t->s.server);
+	tcp_close_side(t, 1, 0);
+	upstream_release(u, t->s.server);
+	if (t->nexcluded < TCP_EXCLUDE_MAX)
+		t->excluded[t->nexcluded++] = (uint16_t)t->s.server;
+	t->s.server = -1;
+}
+
+/* The next server to try: its index, or -1. */
+static int
+tcp_pick(struct tcp_sess *t)
+{
+	struct upstream *u = t->s.l->ups;
+	uint32_t excluded[TCP_EXCLUDE_MAX];
+	int i, k;
+
+	for (k = 0; k < t->nexcluded; k++)
+		excluded[k] = t->excluded[k];
+	i = upstream_pick(u, &t->s.client.sa, excluded, t->nexcluded);
+	if (i < 0 && t->nexcluded > 0) {
+		/* Every server failed once: more tries go round. */
+		t->nexcluded = 0;
+		i = upstream_pick(u, &t->s.client.sa, NULL, 0);
+	}
+	return i;
+}
+
+/*
+ * Starts a connection to the next server, trying further ones at once
+ * when a connect fails on the spot.  Ends the session when the tries
+ * are spent or no server is left.
+ */
+static void
+tcp_connect(struct tcp_sess *t)
+{
+	struct upstream *u = t->s.l->ups;
+	const struct mio_addr *addr;
+	int fd, i;
+
+	while (t->attempts < (uint32_t)u->conf->connect_tries &&
+	    (i = tcp_pick(t)) >= 0) {
+		t->attempts++;
+		t->s.server = i;
+		upstream_acquire(u, i);
+		addr = upstream_addr(u, i);
+		t->t_connect = loop.now;
+		fd = tcp_is_inet(addr) ? mio_tcp_connect(addr) :
+		    mio_unix_connect(addr);
+		if (fd < 0) {
+			tcp_connect_failed(t, fd);
+			continue;
+		}
+		t->fd[1] = fd;
+		if ((i = mio_register(loop.poll, fd,
+		    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), TCP_INTEREST)) != 0) {
+			tcp_connect_failed(t, i);
+			continue;
+		}
+		t->deadline = loop.now +
+		    (uint64_t)t->s.l->conf->timeouts.connect_ms;
+		(void)timer_set(&loop.timers, &t->s.timer, t->deadline);
+		return;
+	}
+	tcp_end(t, "connect_failed", -1);
+}
+
+static void
+tcp_connected(struct tcp_sess *t, uint32_t flags)
+{
+	t->state = TCP_RELAY;
+	t->t_connected = loop.now;
+	t->t_last = loop.now;
+	t->deadline = 0;
+	if (tcp_is_inet(sess_server_addr(&t->s)))
+		(void)mio_tcp_set_nodelay(t->fd[1], 1);
+	t->flow[0].dst_wr = 1;
+	flow_note_read(&t->flow[1], flags);
+	(void)timer_set(&loop.timers, &t->s.timer,
+	    loop.now + (uint64_t)t->s.l->conf->timeouts.idle_ms);
+	tcp_pump(t);
+}
+
+/* The server side's event while connecting. */
+static void
+tcp_connect_event(struct tcp_sess *t, uint32_t flags)
+{
+	int err;
+
+	/*
+	 * Linux reports a failed connect with EPOLLERR (MIO_ERROR): a clean
+	 * writable event is a connection, with no getsockopt(2) to ask.
+	 */
+	if (flags & (MIO_ERROR | MIO_WRITE_CLOSED | MIO_READ_CLOSED)) {
+		err = mio_take_error(t->fd[1]);
+		/* A server that answered and closed at once. */
+		if (err == 0 && (flags & MIO_WRITABLE) &&
+		    !(flags & MIO_ERROR)) {
+			tcp_connected(t, flags);
+			return;
+		}
+		tcp_connect_failed(t, err != 0 ? err : -ECONNREFUSED);
+		tcp_connect(t);
+	} else if (flags & MIO_WRITABLE) {
+		tcp_connected(t, flags);
+	}
+}
+
+void
+tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
+{
+	struct tcp_sess *t;
+	int rc;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		tcp_refuse(l, fd, client, "no_memory");
+		return;
+	}
+	if (sess_start(&t->s, &tcp_kind, l, client, tcp_timer) != 0) {
+		free(t);
+		tcp_refuse(l, fd, client, "no_memory");
+		return;
+	}
+	t->fd[0] = fd;
+	t->fd[1] = -1;
+	rc = mio_register(loop.poll, fd, LOOP_TOKEN(t, LOOP_TAG_TCP_CLIENT),
+	    TCP_INTEREST);
+	if (rc != 0) {
+		log_warn("listener %s: register: %s", l->conf->name,
+		    mio_strerror(rc));
+		tcp_end(t, "error", -1);
+		return;
+	}
+	tcp_connect(t);
+}
+
+/* --- relaying --------------------------------------------------------- */
+
+/* Arms the half-close deadline once a direction is shut. */
+static void
+tcp_half_closed(struct tcp_sess *t)
+{
+	t->deadline = loop.now + (uint64_t)t->s.l->conf->timeouts.half_close_ms;
+	if (t->deadline < t->s.timer.deadline || !timer_armed(&t->s.timer))
+		(void)timer_set(&loop.timers, &t->s.timer, t->deadline);
+}
+
+static void
+tcp_pump(struct tcp_sess *t)
+{
+	struct flow_error fe;
+	int more = 0, rc;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		if ((rc = flow_run(t, i, &fe)) < 0) {
+			if (fe.err == -ENOMEM) {
+				tcp_end(t, "no_memory", -1);
+				return;
+			}
+			/* The failed side is gone; the other learns by RST. */
+			log_debug("listener %s: %s: %s", t->s.l->conf->name,
+			    fe.side == 0 ? "client" : "server",
+			    mio_strerror(fe.err));
+			tcp_end(t, "reset", 1 - fe.side);
+			return;
+		}
+		more |= rc;
+	}
+	if (t->flow[0].shut && t->flow[1].shut) {
+		tcp_end(t, t->closed_first == 2 ? "server_close" :
+		    "client_close", -1);
+		return;
+	}
+	if ((t->flow[0].shut || t->flow[1].shut) && t->deadline == 0)
+		tcp_half_closed(t);
+	if (more && !t->queued) {
+		t->queued = 1;
+		t->qnext = tcp_runq;
+		tcp_runq = t;
+	}
+}
+
+static void
+tcp_run_queue(void)
+{
+	struct tcp_sess *t = tcp_runq;
+
+	tcp_runq = NULL;
+	while (t != NULL) {
+		struct tcp_sess *next = t->qnext;
+
+		t->queued = 0;
+		if (!t->s.dead)
+			tcp_pump(t);
+		t = next;
+	}
+}
+
+void
+tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags)
+{
+	if (t->s.dead)
+		return;
+	if (side == 1 && t->state == TCP_CONNECTING) {
+		tcp_connect_event(t, flags);
+		return;
+	}
+	flow_note_read(&t->flow[side], flags);
+	if (flags & (MIO_WRITABLE | MIO_WRITE_CLOSED | MIO_ERROR))
+		t->flow[1 - side].dst_wr = 1;
+	tcp_pump(t);
+}
+
+static void
+tcp_timer(struct timer *tm, uint64_t now)
+{
+	struct tcp_sess *t = (struct tcp_sess *)(void *)((char *)tm -
+	    offsetof(struct tcp_sess, s.timer));
+	uint64_t idle_due;
+
+	if (t->state == TCP_CONNECTING) {
+		tcp_connect_failed(t, -ETIMEDOUT);
+		tcp_connect(t);
+		return;
+	}
+	idle_due = t->t_last + (uint64_t)t->s.l->conf->timeouts.idle_ms;
+	if (now >= idle_due) {
+		tcp_end(t, "idle_timeout", -1);
+		return;
+	}
+	if (t->deadline != 0 && now >= t->deadline) {
+		tcp_end(t, "half_close_timeout", -1);
+		return;
+	}
+	(void)timer_set(&loop.timers, tm,
+	    t->deadline != 0 && t->deadline < idle_due ? t->deadline :
+	    idle_due);
+}
+
+/* --- the loop's module ------------------------------------------------ */
+
+static void
+tcp_event(void *obj, unsigned tag, uint32_t flags)
+{
+	if (tag == LOOP_TAG_TCP_LISTEN)
+		tcp_listen_event(obj);
+	else
+		tcp_sess_event(obj, tag == LOOP_TAG_TCP_SERVER, flags);
+}
+
+static int
+tcp_busy(void)
+{
+	return tcp_runq != NULL;
+}
+
+static void
+tcp_fini(void)
+{
+	tcp_listen_fini();
+	relay_pool_fini();
+}
+
+const struct loop_module tcp_module = {
+	.name = "tcp",
+	.tags = LOOP_TAG_BIT(LOOP_TAG_TCP_CLIENT) |
+	    LOOP_TAG_BIT(LOOP_TAG_TCP_SERVER) |
+	    LOOP_TAG_BIT(LOOP_TAG_TCP_LISTEN),
+	.event = tcp_event,
+	.start = tcp_listen_start,
+	.busy = tcp_busy,
+	.after_batch = tcp_run_queue,
+	.fini = tcp_fini
+};

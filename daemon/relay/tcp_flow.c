@@ -1,0 +1,294 @@
+/*
+ * The TCP data path: one flow (a direction of a session) moved as far as
+ * it can go.  A flow is always in one of four states, read off its
+ * fields, and each state has one small step:
+ *
+ *   state       when                     step
+ *   ---------   ----------------------   -----------------------------
+ *   SEND_BUF    the buffer holds bytes   write them to the destination
+ *   SEND_PIPE   the pipe holds bytes     splice them to the destination
+ *   SHUT        the source sent its FIN  pass it on, once, then rest
+ *   RECV        nothing held             read (or splice) the source
+ *
+ * A step says what comes next: go on (ON), go on with one buffer or
+ * pipe of the budget spent (SPENT), wait for an event (WAIT), or fail
+ * (FAIL, with the side and its error).  flow_run() repeats steps until a
+ * wait, a failure, or the budget's end (RELAY_BUDGET buffers, so that one
+ * fast pair cannot starve the others: tcp.c queues the session then).
+ *
+ * Readiness is remembered per flow (src_rd, dst_wr) and forgotten only
+ * when an I/O call returns -EAGAIN, or, where the backend raises a new
+ * edge for new data or room (loop.short_io_drains, epoll), when a read
+ * or write comes back short: that saves the system call that would only
+ * hear -EAGAIN.  Not so when the source's FIN came with the data (no
+ * edge is left to announce it), nor at TCP's urgent mark, where Linux
+ * stops a read short with data queued behind it (tcp.c, "Urgent data").
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include "conf.h"
+#include "loop.h"
+#include "relay/listener.h"
+#include "relay/pool.h"
+#include "relay/tcp_sess.h"
+
+#define RELAY_BUDGET		16	/* buffers per flow per turn */
+#define RELAY_SPLICE_MAX	(1u << 20)
+
+enum flow_state {
+	FLOW_SEND_BUF,
+	FLOW_SEND_PIPE,
+	FLOW_SHUT,
+	FLOW_RECV
+};
+
+enum flow_next {
+	FLOW_ON,
+	FLOW_SPENT,
+	FLOW_WAIT,
+	FLOW_FAIL
+};
+
+typedef enum flow_next flow_step(struct tcp_sess *t, unsigned i,
+    struct flow_error *fe);
+
+static enum flow_state
+flow_state(const struct flow *f)
+{
+	if (f->buf != NULL && f->buf->len > 0)
+		return FLOW_SEND_BUF;
+	if (f->piped > 0)
+		return FLOW_SEND_PIPE;
+	if (f->eof)
+		return FLOW_SHUT;
+	return FLOW_RECV;
+}
+
+static enum flow_next
+flow_fail(struct flow_error *fe, unsigned side, int err)
+{
+	fe->side = (int)side;
+	fe->err = err;
+	return FLOW_FAIL;
+}
+
+/* Whether the destination of flow i may be written now. */
+static int
+flow_can_send(const struct tcp_sess *t, const struct flow *f)
+{
+	return f->dst_wr && t->state == TCP_RELAY;
+}
+
+static enum flow_next
+flow_send_buf(struct tcp_sess *t, unsigned i, struct flow_error *fe)
+{
+	struct flow *f = &t->flow[i];
+	ssize_t n;
+
+	if (!flow_can_send(t, f))
+		return FLOW_WAIT;
+	n = mio_write(t->fd[1 - i], f->buf->data + f->buf->off, f->buf->len);
+	if (n == -EAGAIN) {
+		f->dst_wr = 0;
+		return FLOW_WAIT;
+	}
+	if (n < 0)
+		return flow_fail(fe, 1 - i, (int)n);
+	f->buf->off += (uint32_t)n;
+	f->buf->len -= (uint32_t)n;
+	t->t_last = loop.now;
+	if (f->buf->len == 0) {
+		relay_buf_put(f->buf);
+		f->buf = NULL;
+		return FLOW_SPENT;
+	}
+	if (loop.short_io_drains) {
+		f->dst_wr = 0;	/* full: room brings an edge */
+		return FLOW_WAIT;
+	}
+	return FLOW_ON;
+}
+
+static enum flow_next
+flow_send_pipe(struct tcp_sess *t, unsigned i, struct flow_error *fe)
+{
+	struct flow *f = &t->flow[i];
+	ssize_t n;
+
+	if (!flow_can_send(t, f))
+		return FLOW_WAIT;
+	n = mio_splice(f->pipe->fd[0], t->fd[1 - i], f->piped, SPLICE_F_MOVE);
+	if (n == -EAGAIN) {
+		f->dst_wr = 0;
+		return FLOW_WAIT;
+	}
+	if (n <= 0)
+		return flow_fail(fe, 1 - i, n < 0 ? (int)n : -EPIPE);
+	f->piped -= (uint32_t)n;
+	t->t_last = loop.now;
+	if (f->piped > 0)
+		return FLOW_ON;
+	relay_pipe_put(f->pipe, 1);
+	f->pipe = NULL;
+	return FLOW_SPENT;
+}
+
+static enum flow_next
+flow_shut(struct tcp_sess *t, unsigned i, struct flow_error *fe)
+{
+	struct flow *f = &t->flow[i];
+
+	(void)fe;
+	if (!f->shut && t->state == TCP_RELAY) {
+		/* The last FIN of the two: close(2) sends it. */
+		if (!t->flow[1 - i].shut)
+			(void)mio_tcp_shutdown(t->fd[1 - i], SHUT_WR);
+		f->shut = 1;
+	}
+	return FLOW_WAIT;
+}
+
+/* A read or splice from the source that moved nothing: n is why. */
+static enum flow_next
+flow_recv_none(struct tcp_sess *t, unsigned i, ssize_t n,
+    struct flow_error *fe)
+{
+	struct flow *f = &t->flow[i];
+
+	if (n == 0) {
+		f->eof = 1;
+		if (t->closed_first == 0)
+			t->closed_first = (uint8_t)(1 + i);
+		return FLOW_ON;
+	}
+	if (n == -EAGAIN) {
+		f->src_rd = 0;
+		f->urgent = 0;	/* read past the mark, if any */
+		return FLOW_WAIT;
+	}
+	return flow_fail(fe, i, (int)n);
+}
+
+static enum flow_next
+flow_recv_pipe(struct tcp_sess *t, unsigned i, struct flow_error *fe)
+{
+	struct flow *f = &t->flow[i];
+	ssize_t n;
+
+	n = mio_splice(t->fd[i], f->pipe->fd[1], RELAY_SPLICE_MAX,
+	    SPLICE_F_MOVE);
+	if (n > 0) {
+		f->piped = (uint32_t)n;
+		t->s.bytes[i] += (uint64_t)n;
+		t->t_last = loop.now;
+		return FLOW_ON;
+	}
+	relay_pipe_put(f->pipe, 1);
+	f->pipe = NULL;
+	return flow_recv_none(t, i, n, fe);
+}
+
+static enum flow_next
+flow_recv_buf(struct tcp_sess *t, unsigned i, struct flow_error *fe)
+{
+	struct flow *f = &t->flow[i];
+	ssize_t n;
+
+	if (f->buf == NULL && (f->buf = relay_buf_get((uint32_t)
+	    t->s.l->conf->limits.buffer_size)) == NULL)
+		return flow_fail(fe, i, -ENOMEM);
+	n = mio_read(t->fd[i], f->buf->data, f->buf->cap);
+	if (n <= 0) {
+		relay_buf_put(f->buf);
+		f->buf = NULL;
+		return flow_recv_none(t, i, n, fe);
+	}
+	f->buf->off = 0;
+	f->buf->len = (uint32_t)n;
+	t->s.bytes[i] += (uint64_t)n;
+	t->t_last = loop.now;
+	if ((uint32_t)n == f->buf->cap) {
+		/* A full buffer is bulk: the rest by splice. */
+		if (relay_splice_enabled())
+			f->splice = 1;
+	} else if (loop.short_io_drains && !f->src_hup && !f->urgent) {
+		/* A short read emptied the socket: new data brings an
+		 * edge (see the top of this file). */
+		f->src_rd = 0;
+	}
+	return FLOW_ON;
+}
+
+static enum flow_next
+flow_recv(struct tcp_sess *t, unsigned i, struct flow_error *fe)
+{
+	struct flow *f = &t->flow[i];
+
+	if (!f->src_rd || t->fd[i] < 0)
+		return FLOW_WAIT;
+	if (f->splice && !f->urgent && (f->pipe = relay_pipe_get()) != NULL)
+		return flow_recv_pipe(t, i, fe);
+	return flow_recv_buf(t, i, fe);
+}
+
+static flow_step *const flow_steps[] = {
+	[FLOW_SEND_BUF] = flow_send_buf,
+	[FLOW_SEND_PIPE] = flow_send_pipe,
+	[FLOW_SHUT] = flow_shut,
+	[FLOW_RECV] = flow_recv
+};
+
+int
+flow_run(struct tcp_sess *t, unsigned i, struct flow_error *fe)
+{
+	int budget = RELAY_BUDGET;
+
+	while (budget > 0) {
+		switch (flow_steps[flow_state(&t->flow[i])](t, i, fe)) {
+		case FLOW_SPENT:
+			budget--;
+			break;
+		case FLOW_WAIT:
+			return 0;
+		case FLOW_FAIL:
+			return -1;
+		default:
+			break;
+		}
+	}
+	return 1;
+}
+
+void
+flow_note_read(struct flow *f, uint32_t flags)
+{
+	if (flags & (MIO_READABLE | MIO_PRIORITY | MIO_READ_CLOSED |
+	    MIO_ERROR))
+		f->src_rd = 1;
+	if (flags & (MIO_READ_CLOSED | MIO_ERROR))
+		f->src_hup = 1;
+	if (flags & MIO_PRIORITY)
+		f->urgent = 1;
+}
+
+int
+flow_holds(const struct flow *f)
+{
+	return (f->buf != NULL && f->buf->len > 0) || f->piped > 0;
+}
+
+void
+flow_release(struct flow *f)
+{
+	if (f->buf != NULL) {
+		relay_buf_put(f->buf);
+		f->buf = NULL;
+	}
+	if (f->pipe != NULL) {
+		relay_pipe_put(f->pipe, f->piped == 0);
+		f->pipe = NULL;
+	}
+}

@@ -1,0 +1,184 @@
+/*
+ * The TCP wing's listening sockets (TCP and Unix streams): opening them,
+ * accepting until -EAGAIN, the ACL, the connection limit, and running
+ * out of descriptors.
+ *
+ * Descriptor exhaustion.  accept(2) failing with EMFILE or ENFILE leaves
+ * the connection in the backlog; with edge triggers no new event comes
+ * for it, so the listener would stall until the next client.  The wing
+ * keeps one reserve descriptor: on EMFILE it is closed, the pending
+ * connection accepted and closed at once (the client learns quickly,
+ * and it is counted), the reserve reopened, and accepting goes on until
+ * -EAGAIN.  Load is shed, nothing spins, and accepting resumes by itself
+ * as descriptors free up.  Out of memory (ENOMEM, ENOBUFS) pauses the
+ * socket for a moment on a timer instead.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "loop.h"
+#include "relay/listener.h"
+#include "relay/tcp.h"
+#include "relay/tcp_sess.h"
+
+/*
+ * The accept queue: deep enough for a burst of max_connections clients
+ * (the kernel caps it at net.core.somaxconn), so that none is dropped
+ * and left to retransmit its SYN a second later.
+ */
+#define TCP_BACKLOG_MIN		511
+#define TCP_BACKLOG_MAX		65535
+#define TCP_PAUSE_MS		100
+
+static int tcp_reserve_fd = -1;	/* spent to shed a connection on EMFILE */
+
+static int
+tcp_listen_open(const struct conf_listener *cl, const struct mio_addr *addr)
+{
+	int fd, backlog;
+
+	backlog = cl->limits.max_connections < TCP_BACKLOG_MIN ?
+	    TCP_BACKLOG_MIN : cl->limits.max_connections > TCP_BACKLOG_MAX ?
+	    TCP_BACKLOG_MAX : (int)cl->limits.max_connections;
+	if (addr->u.sa.sa_family == AF_UNIX)
+		return mio_unix_listen(addr, backlog);
+	if ((fd = mio_tcp_listen(addr, backlog)) >= 0)
+		/* Accepted sockets inherit it: no call per connection. */
+		(void)mio_tcp_set_nodelay(fd, 1);
+	return fd;
+}
+
+static int
+tcp_listen_serve(struct lsock *ls, struct lsock *prev)
+{
+	mio_token token = LOOP_TOKEN(ls, LOOP_TAG_TCP_LISTEN);
+
+	if (prev != NULL)
+		return mio_reregister(loop.poll, ls->fd, token, MIO_READABLE);
+	return mio_register(loop.poll, ls->fd, token, MIO_READABLE);
+}
+
+int
+tcp_listen_start(void)
+{
+	tcp_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+void
+tcp_listen_fini(void)
+{
+	if (tcp_reserve_fd >= 0)
+		close(tcp_reserve_fd);
+	tcp_reserve_fd = -1;
+}
+
+/* Sheds one pending connection with the reserve descriptor. */
+static int
+tcp_shed(struct lsock *ls)
+{
+	int fd;
+
+	if (tcp_reserve_fd < 0)
+		tcp_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (tcp_reserve_fd < 0)
+		return -EMFILE;
+	close(tcp_reserve_fd);
+	tcp_reserve_fd = -1;
+	fd = mio_tcp_accept(ls->fd, NULL);
+	if (fd >= 0) {
+		mio_close(fd);
+		ls->l->rejected_fds++;
+	}
+	tcp_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0 ? 0 : fd;
+}
+
+/* Errors that concern one client only: the next may be fine. */
+static int
+tcp_accept_client_error(int err)
+{
+	switch (-err) {
+	case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN:
+	case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH:
+	case EOPNOTSUPP: case ENETUNREACH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A failed accept: 1 to go on accepting, 0 to stop for now. */
+static int
+tcp_accept_failed(struct lsock *ls, int err)
+{
+	const char *name = ls->l->conf->name;
+
+	if (err == -EAGAIN)
+		return 0;
+	if (err == -EMFILE || err == -ENFILE) {
+		if (tcp_shed(ls) == 0)
+			return 1;
+		log_warn("listener %s: out of descriptors, pausing accept",
+		    name);
+	} else if (err == -ENOMEM || err == -ENOBUFS) {
+		log_warn("listener %s: accept: %s", name, mio_strerror(err));
+	} else if (tcp_accept_client_error(err)) {
+		return 1;
+	} else {
+		log_error("listener %s: accept: %s", name, mio_strerror(err));
+	}
+	lstn_pause(ls, TCP_PAUSE_MS);
+	return 0;
+}
+
+/* An accepted client: a session, or refused by the ACL or the limit. */
+static void
+tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
+{
+	l->accepted++;
+	if (loop.stopping) {
+		mio_close(fd);
+	} else if (!lstn_acl_allows(l->conf->acl, &client->u.sa)) {
+		l->rejected_acl++;
+		tcp_refuse(l, fd, client, "acl_denied");
+	} else if (l->active >= (uint64_t)l->conf->limits.max_connections) {
+		l->rejected_limit++;
+		tcp_refuse(l, fd, client, "limit");
+	} else {
+		tcp_start(l, fd, client);
+	}
+}
+
+void
+tcp_listen_event(struct lsock *ls)
+{
+	int unix_sock = ls->bind->addr.u.sa.sa_family == AF_UNIX;
+	struct mio_addr client;
+	int fd;
+
+	/* Closed, or handed over, earlier in this batch; or paused. */
+	if (ls->fd < 0 || lstn_paused(ls))
+		return;
+	for (;;) {
+		memset(&client, 0, sizeof(client));
+		fd = unix_sock ? mio_unix_accept(ls->fd, &client) :
+		    mio_tcp_accept(ls->fd, &client);
+		if (fd >= 0)
+			tcp_admit(ls->l, fd, &client);
+		else if (!tcp_accept_failed(ls, fd))
+			return;
+	}
+}
+
+const struct lstn_proto tcp_listen_proto = {
+	.open = tcp_listen_open,
+	.serve = tcp_listen_serve,
+	.resume = tcp_listen_event
+};

@@ -1,0 +1,85 @@
+/*
+ * Inside the TCP wing: a TCP session and its two flows, shared by the
+ * session's life (tcp.c), the data path (tcp_flow.c) and accepting
+ * (tcp_listen.c).  tcp.c's header comment says how a session works.
+ */
+#ifndef MIOPROXY_RELAY_TCP_SESS_H
+#define MIOPROXY_RELAY_TCP_SESS_H
+
+#include <stdint.h>
+
+#include <mio.h>
+
+#include "relay/sess.h"
+
+#define TCP_EXCLUDE_MAX		8	/* servers remembered as failed */
+
+struct lstn;
+struct relay_buf;
+struct relay_pipe;
+
+/* One direction: from side i to side 1 - i. */
+struct flow {
+	struct relay_buf *buf;
+	struct relay_pipe *pipe;	/* splicing: the bytes in flight */
+	uint32_t	 piped;		/* bytes in the pipe */
+	uint8_t		 src_rd;	/* the source may have data */
+	uint8_t		 dst_wr;	/* the destination may take data */
+	uint8_t		 eof;		/* the source sent its FIN */
+	uint8_t		 shut;		/* ...and it was passed on */
+	uint8_t		 splice;	/* bulk seen: move data with splice(2) */
+	uint8_t		 src_hup;	/* the source's FIN or error is known */
+	uint8_t		 urgent;	/* the source holds TCP urgent data */
+};
+
+enum tcp_state {
+	TCP_CONNECTING,
+	TCP_RELAY
+};
+
+struct tcp_sess {
+	struct sess	 s;		/* first: the session core */
+	struct tcp_sess	*qnext;		/* on the run queue */
+	int		 fd[2];		/* [0] client, [1] server; -1: none */
+	struct flow	 flow[2];	/* [0] client->server, [1] back */
+	uint8_t		 state;
+	uint8_t		 queued;
+	uint8_t		 closed_first;	/* 1 + the side whose FIN came first */
+	uint8_t		 nexcluded;
+	uint32_t	 attempts;
+	uint16_t	 excluded[TCP_EXCLUDE_MAX];
+	uint64_t	 t_connect;	/* this attempt's start */
+	uint64_t	 t_connected;	/* 0: not (yet) connected */
+	uint64_t	 t_last;	/* last bytes moved, either side */
+	uint64_t	 deadline;	/* connect, or half-close; 0: none */
+};
+
+/* Why a side failed: its error, seen by a read or a write. */
+struct flow_error {
+	int	side;
+	int	err;
+};
+
+/* tcp.c: a new session for an accepted client (fd is the session's). */
+void	tcp_start(struct lstn *l, int fd, const struct mio_addr *client);
+/* tcp.c: closes fd and writes the access record of a refused client. */
+void	tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
+	    const char *reason);
+/* tcp.c: one readiness event on a session's side. */
+void	tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags);
+
+/* tcp_flow.c: moves flow i; 1 with work left, 0, or -1 with *fe set. */
+int	flow_run(struct tcp_sess *t, unsigned i, struct flow_error *fe);
+/* tcp_flow.c: what a readiness event says of a flow's source. */
+void	flow_note_read(struct flow *f, uint32_t flags);
+/* tcp_flow.c: whether the proxy holds bytes of f not yet passed on. */
+int	flow_holds(const struct flow *f);
+/* tcp_flow.c: gives back f's buffer and pipe. */
+void	flow_release(struct flow *f);
+
+/* tcp_listen.c: accepting on a listening socket. */
+void	tcp_listen_event(struct lsock *ls);
+int	tcp_listen_start(void);
+void	tcp_listen_fini(void);
+
+#endif /* MIOPROXY_RELAY_TCP_SESS_H */

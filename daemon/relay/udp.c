@@ -1,0 +1,803 @@
+/*
+ * UDP sessions: one per (listening socket, client address, and on a
+ * wildcard bind the address the client sent to), each with a connected
+ * socket of its own towards the server the balancer chose, so that the
+ * kernel routes replies to the right session and drops datagrams from
+ * anyone else.
+ *
+ * A datagram from a client finds its session in a hash table (or makes
+ * one) and goes out on the session's socket; a reply read there goes
+ * back through the listening socket, from the very address the client
+ * sent to: on a wildcard bind (0.0.0.0, [::]) the destination of each
+ * request comes with it (IP_PKTINFO, IPV6_RECVPKTINFO), is part of the
+ * session's key (a client that writes to two of the host's addresses
+ * has two sessions, and each reply leaves from the address its request
+ * went to) and is given back as the source of the replies.
+ *
+ * Sessions end after udp.session_timeout without traffic (the idle timer
+ * is pushed lazily, once per timeout, not per datagram), once every
+ * request has had its udp.responses replies when that is set (DNS style,
+ * counted per request as nginx's proxy_responses is, so that a client
+ * with several queries in flight loses none), on an ICMP error from the
+ * server (a
+ * connected socket reports it as ECONNREFUSED: counted as a failure of
+ * that server), or when a new client needs room at udp.max_sessions
+ * (the least recently used session of the listener is evicted).
+ *
+ * Datagrams are read in batches (recvmmsg) into buffers large enough for
+ * any datagram (65,535 bytes), so none is ever truncated or merged; one
+ * the kernel truncated anyway (MSG_TRUNC) is dropped and counted.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include "conf.h"
+#include "log.h"
+#include "loop.h"
+#include "relay/listener.h"
+#include "relay/udp.h"
+#include "relay/udp_sess.h"
+#include "upstream/upstream.h"
+
+#define UDP_BATCH	16
+#define UDP_DGRAM_MAX	65535
+#define UDP_CMSG_SPACE	64	/* room for one in_pktinfo or in6_pktinfo */
+#define UDP_EXCLUDE_MAX	8
+
+struct udp_batch {
+	struct mmsghdr	 msg[UDP_BATCH];
+	struct iovec	 iov[UDP_BATCH];
+	union sess_peer	 from[UDP_BATCH];
+	char		 cmsg[UDP_BATCH][UDP_CMSG_SPACE];
+	char		 data[UDP_BATCH][UDP_DGRAM_MAX];
+};
+
+/* Sessions by (listening socket, client address, local address). */
+static struct udp_sess **udp_table;
+static uint32_t udp_buckets;		/* a power of two */
+static uint64_t udp_count;
+static struct udp_batch *udp_batch;	/* made before UDP serves */
+
+/* --- the session table ------------------------------------------------ */
+
+static socklen_t
+udp_peer_len(const union sess_peer *p)
+{
+	return p->sa.sa_family == AF_INET ? sizeof(p->in4) : sizeof(p->in6);
+}
+
+static int
+udp_peer_eq(const union sess_peer *a, const union sess_peer *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET)
+		return a->in4.sin_port == b->in4.sin_port &&
+		    a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+	return a->in6.sin6_port == b->in6.sin6_port &&
+	    a->in6.sin6_scope_id == b->in6.sin6_scope_id &&
+	    memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+}
+
+static uint64_t
+udp_fnv(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/*
+ * FNV-1a over the listening socket, the port, the address, and the local
+ * address (NULL: not a wildcard socket, whose sessions all have zero).
+ */
+static uint64_t
+udp_hash(const struct udp_sock *us, const union sess_peer *p,
+    const struct udp_local *local)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(uintptr_t)us;
+
+	if (p->sa.sa_family == AF_INET) {
+		h ^= p->in4.sin_port;
+		h *= 0x100000001b3ull;
+		h = udp_fnv(h, &p->in4.sin_addr, 4);
+	} else {
+		h ^= p->in6.sin6_port;
+		h *= 0x100000001b3ull;
+		h = udp_fnv(h, &p->in6.sin6_addr, 16);
+	}
+	/* The local address is zero except on wildcard binds: skip it. */
+	if (local != NULL)
+		h = udp_fnv(h, &local->addr, sizeof(local->addr));
+	return h;
+}
+
+static struct udp_sess *
+udp_find(const struct udp_sock *us, const union sess_peer *p,
+    const struct udp_local *local, uint64_t h)
+{
+	struct udp_sess *u;
+
+	if (udp_buckets == 0)
+		return NULL;
+	for (u = udp_table[h & (udp_buckets - 1)]; u != NULL; u = u->hnext)
+		if (u->hash == h && u->us == us &&
+		    udp_peer_eq(&u->s.client, p) &&
+		    memcmp(&u->local.addr, &local->addr,
+		    sizeof(local->addr)) == 0)
+			return u;
+	return NULL;
+}
+
+/* Grows the table to keep chains short; a failure keeps the old one. */
+static void
+udp_table_grow(void)
+{
+	uint32_t n = udp_buckets ? udp_buckets * 2 : 256, i;
+	struct udp_sess **t = calloc(n, sizeof(*t));
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < udp_buckets; i++) {
+		struct udp_sess *u = udp_table[i], *next;
+
+		for (; u != NULL; u = next) {
+			next = u->hnext;
+			u->hnext = t[u->hash & (n - 1)];
+			t[u->hash & (n - 1)] = u;
+		}
+	}
+	free(udp_table);
+	udp_table = t;
+	udp_buckets = n;
+}
+
+static void
+udp_hash_add(struct udp_sess *u)
+{
+	u->hnext = udp_table[u->hash & (udp_buckets - 1)];
+	udp_table[u->hash & (udp_buckets - 1)] = u;
+	udp_count++;
+}
+
+static void
+udp_unhash(struct udp_sess *u)
+{
+	struct udp_sess **pp = &udp_table[u->hash & (udp_buckets - 1)];
+
+	while (*pp != u)
+		pp = &(*pp)->hnext;
+	*pp = u->hnext;
+	udp_count--;
+}
+
+/* --- ending ----------------------------------------------------------- */
+
+static void
+udp_end(struct udp_sess *u, const char *reason)
+{
+	if (u->s.dead)
+		return;
+	if (u->fd >= 0) {
+		(void)mio_deregister(loop.poll, u->fd);
+		mio_close(u->fd);
+		u->fd = -1;
+	}
+	udp_unhash(u);
+	sess_finish(&u->s, reason);
+	/* Last: a draining socket closes with its last session. */
+	udp_sock_remove(u->us, u);
+}
+
+static void
+udp_kind_end(struct sess *s, const char *reason)
+{
+	udp_end((struct udp_sess *)(void *)s, reason);
+}
+
+static void
+udp_kind_record(const struct sess *s, struct access_rec *r)
+{
+	const struct udp_sess *u = (const struct udp_sess *)(const void *)s;
+
+	r->connect_ms = s->server >= 0 ? 0 : -1;
+	r->datagrams_in = u->dgrams_in;
+	r->datagrams_out = u->dgrams_out;
+}
+
+static const struct sess_kind udp_kind = {
+	.proto = "udp",
+	.end = udp_kind_end,
+	.record = udp_kind_record
+};
+
+/* The server of u could not be reached (ICMP): its failure, and the end. */
+static void
+udp_unreachable(struct udp_sess *u)
+{
+	upstream_failed(u->s.l->ups, u->s.server);
+	udp_end(u, "server_unreachable");
+}
+
+static void
+udp_timer(struct timer *t, uint64_t now)
+{
+	struct udp_sess *u = (struct udp_sess *)(void *)((char *)t -
+	    offsetof(struct udp_sess, s.timer));
+	uint64_t due = u->t_last +
+	    (uint64_t)u->s.l->conf->udp.session_timeout_ms;
+
+	if (now >= due)
+		udp_end(u, "session_timeout");
+	else
+		(void)timer_set(&loop.timers, t, due);
+}
+
+/* --- starting --------------------------------------------------------- */
+
+static int
+udp_open_upstream(const struct mio_addr *server)
+{
+	struct mio_addr any;
+	int fd, rc;
+
+	memset(&any, 0, sizeof(any));
+	any.u.sa.sa_family = server->u.sa.sa_family;
+	any.len = server->u.sa.sa_family == AF_INET ?
+	    sizeof(any.u.in4) : sizeof(any.u.in6);
+	if ((fd = mio_udp_bind(&any)) < 0)
+		return fd;
+	if ((rc = mio_udp_connect(fd, server)) != 0) {
+		mio_close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/*
+ * A socket connected to a server for a client of l, each server once in
+ * the balancer's order until one opens: its descriptor (*server set), or
+ * -errno: -EMFILE and kin when the proxy is out of descriptors or memory
+ * (no server's fault), -EHOSTUNREACH when no server could be had.
+ */
+static int
+udp_connect_server(struct lstn *l, const union sess_peer *client,
+    int *server)
+{
+	uint32_t excluded[UDP_EXCLUDE_MAX];
+	unsigned nex = 0;
+	int i, fd;
+
+	while ((i = upstream_pick(l->ups, &client->sa, excluded, nex)) >= 0) {
+		fd = udp_open_upstream(upstream_addr(l->ups, i));
+		if (fd >= 0) {
+			*server = i;
+			return fd;
+		}
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
+		    fd == -ENOMEM)
+			return fd;
+		upstream_failed(l->ups, i);
+		if (nex == UDP_EXCLUDE_MAX)
+			break;
+		excluded[nex++] = (uint32_t)i;
+	}
+	return -EHOSTUNREACH;
+}
+
+/*
+ * Registers u's server socket and starts its session: 0 or -errno, and
+ * then the caller closes the socket (which drops the registration) and
+ * frees u, on which nothing else was done.
+ */
+static int
+udp_begin(struct udp_sess *u, struct lsock *ls, const union sess_peer *client)
+{
+	struct mio_addr addr;
+	int rc;
+
+	if ((rc = mio_register(loop.poll, u->fd,
+	    LOOP_TOKEN(u, LOOP_TAG_UDP_SERVER), MIO_READABLE)) != 0) {
+		log_warn("listener %s: register: %s", ls->l->conf->name,
+		    mio_strerror(rc));
+		return rc;
+	}
+	memset(&addr, 0, sizeof(addr));
+	addr.len = udp_peer_len(client);
+	memcpy(&addr.u, client, addr.len);
+	return sess_start(&u->s, &udp_kind, ls->l, &addr, udp_timer);
+}
+
+/*
+ * Makes a session for a new client, evicting the least recently used
+ * one of the listener when it is full.  NULL when no server can be had.
+ */
+static struct udp_sess *
+udp_start(struct udp_sock *us, const union sess_peer *client,
+    const struct udp_local *local, uint64_t h)
+{
+	struct lstn *l = us->ls->l;
+	struct udp_sess *u, *victim;
+	int server = -1, fd;
+
+	if (udp_count >= (uint64_t)udp_buckets * 2)
+		udp_table_grow();
+	if (udp_buckets == 0)
+		return NULL;
+	if ((victim = udp_sock_victim(l)) != NULL) {
+		l->udp_evicted++;
+		udp_end(victim, "evicted");
+	}
+	if ((fd = udp_connect_server(l, client, &server)) < 0) {
+		if (fd != -EHOSTUNREACH)
+			l->rejected_fds++;
+		return NULL;
+	}
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		mio_close(fd);
+		return NULL;
+	}
+	u->fd = fd;
+	u->local = *local;
+	u->hash = h;
+	if (udp_begin(u, us->ls, client) != 0) {
+		mio_close(fd);
+		free(u);
+		return NULL;
+	}
+	u->s.server = server;
+	upstream_acquire(l->ups, server);
+	u->t_last = loop.now;
+	(void)timer_set(&loop.timers, &u->s.timer,
+	    loop.now + (uint64_t)l->conf->udp.session_timeout_ms);
+	udp_hash_add(u);
+	udp_sock_add(us, u);	/* a new session replies through us */
+	l->udp_created++;
+	return u;
+}
+
+/* --- datagrams -------------------------------------------------------- */
+
+/*
+ * Makes the receive buffers before a configuration with UDP listeners
+ * serves (start or reload), so that no datagram event can find them
+ * missing: one that did would leave the socket unread, and on poll(2)
+ * unarmed.
+ */
+static int
+udp_prepare(const struct conf *conf)
+{
+	size_t i;
+
+	if (udp_batch != NULL)
+		return 0;
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].protocol == CONF_PROTO_UDP) {
+			udp_batch = malloc(sizeof(*udp_batch));
+			return udp_batch != NULL ? 0 : -ENOMEM;
+		}
+	return 0;
+}
+
+/* Prepares the batch for receiving, with or without addresses. */
+static void
+udp_batch_arm(struct udp_batch *b, int with_addr)
+{
+	unsigned i;
+
+	for (i = 0; i < UDP_BATCH; i++) {
+		struct msghdr *h = &b->msg[i].msg_hdr;
+
+		b->iov[i].iov_base = b->data[i];
+		b->iov[i].iov_len = UDP_DGRAM_MAX;
+		memset(h, 0, sizeof(*h));
+		h->msg_iov = &b->iov[i];
+		h->msg_iovlen = 1;
+		if (with_addr) {
+			h->msg_name = &b->from[i];
+			h->msg_namelen = sizeof(b->from[i]);
+			h->msg_control = b->cmsg[i];
+			h->msg_controllen = UDP_CMSG_SPACE;
+		}
+	}
+}
+
+/*
+ * One batch in: recvmmsg where the system has it, else one recvmsg (a
+ * batch of one), so the relay runs anywhere libmio does.
+ */
+static int
+udp_recv_batch(int fd, struct udp_batch *b)
+{
+	ssize_t n;
+	int r = mio_recvmmsg(fd, b->msg, UDP_BATCH, 0);
+
+	if (r != -ENOTSUP)
+		return r;
+	if ((n = mio_recvmsg(fd, &b->msg[0].msg_hdr, 0)) < 0)
+		return (int)n;
+	b->msg[0].msg_len = (unsigned)n;
+	return 1;
+}
+
+/*
+ * One batch out: sendmmsg where the system has it, else a loop of
+ * sendmsg.  Returns how many went, or -errno when none did.
+ */
+static int
+udp_send_batch(int fd, struct mmsghdr *msg, unsigned n)
+{
+	unsigned i;
+	ssize_t r;
+	int rc = mio_sendmmsg(fd, msg, n, 0);
+
+	if (rc != -ENOTSUP)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((r = mio_sendmsg(fd, &msg[i].msg_hdr, 0)) < 0)
+			return i > 0 ? (int)i : (int)r;
+		msg[i].msg_len = (unsigned)r;
+	}
+	return (int)n;
+}
+
+/* The destination of a request, from its IP_PKTINFO/IPV6_PKTINFO. */
+static void
+udp_local_of(struct msghdr *h, struct udp_local *local)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(&local->addr, &pi.ipi_addr, 4);
+			local->ifindex = 0;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			local->addr = pi.ipi6_addr;
+			local->ifindex = pi.ipi6_ifindex;
+		}
+	}
+}
+
+/*
+ * Where the backend raises a new edge for new data (epoll), a batch that
+ * came back short has emptied the socket's queue: no receive call just
+ * to hear -EAGAIN.  Backends that emulate edges re-arm only on -EAGAIN,
+ * so there the loop goes on until it comes.
+ */
+static int
+udp_drained(int n)
+{
+	return loop.short_io_drains && n < UDP_BATCH;
+}
+
+/* The session of a request's client, found or made; NULL: dropped. */
+static struct udp_sess *
+udp_session_of(struct udp_sock *us, struct msghdr *h,
+    const union sess_peer *from)
+{
+	struct lstn *l = us->ls != NULL ? us->ls->l : NULL;
+	struct udp_local local;
+	struct udp_sess *u;
+	uint64_t hash;
+
+	memset(&local, 0, sizeof(local));
+	if (us->wildcard)
+		udp_local_of(h, &local);
+	hash = udp_hash(us, from, us->wildcard ? &local : NULL);
+	if ((u = udp_find(us, from, &local, hash)) != NULL)
+		return u;
+	if (l == NULL) {		/* draining: no new clients */
+		us->dgrams_dropped++;
+		return NULL;
+	}
+	if (!lstn_acl_allows(l->conf->acl, &from->sa)) {
+		l->rejected_acl++;
+		return NULL;
+	}
+	if (loop.stopping || (u = udp_start(us, from, &local, hash)) == NULL)
+		l->dgrams_dropped++;
+	return u;
+}
+
+/*
+ * One request: to its session's server.  0, or -1 when it ended the
+ * last session of a draining socket, which is closed now.
+ */
+static int
+udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
+{
+	struct msghdr *h = &b->msg[i].msg_hdr;
+	const union sess_peer *from = &b->from[i];
+	struct lstn *l = us->ls != NULL ? us->ls->l : NULL;
+	size_t len = b->msg[i].msg_len;
+	struct udp_sess *u;
+	ssize_t sent;
+
+	if (l != NULL)
+		l->dgrams_in++;
+	if ((h->msg_flags & MSG_TRUNC) ||
+	    (from->sa.sa_family != AF_INET && from->sa.sa_family != AF_INET6)) {
+		if (l != NULL)
+			l->dgrams_dropped++;
+		return 0;
+	}
+	if ((u = udp_session_of(us, h, from)) == NULL)
+		return 0;
+	udp_sock_touch(us, u);
+	if ((sent = mio_send(u->fd, b->data[i], len)) >= 0) {
+		u->dgrams_in++;
+		u->s.bytes[0] += len;
+	} else if (sent == -ECONNREFUSED) {
+		/* The server's port is closed (ICMP): a failure of the
+		 * session's server, in the session's own generation. */
+		udp_unreachable(u);
+		return us->fd < 0 ? -1 : 0;
+	} else if (l != NULL) {
+		l->dgrams_dropped++;
+	}
+	return 0;
+}
+
+void
+udp_sock_event(struct udp_sock *us)
+{
+	struct udp_batch *b = udp_batch;
+	int n, i, errors = 0;
+
+	/* Closed earlier in this batch. */
+	if (b == NULL || us->fd < 0)
+		return;
+	for (;;) {
+		udp_batch_arm(b, 1);
+		n = udp_recv_batch(us->fd, b);
+		if (n == -EAGAIN)
+			return;
+		if (n < 0) {
+			/* An error is consumed by the call that reports it:
+			 * read on, to -EAGAIN (which re-arms poll(2)). */
+			log_debug("udp socket: receive: %s", mio_strerror(n));
+			if (++errors < 16)
+				continue;
+			return;
+		}
+		for (i = 0; i < n; i++)
+			if (udp_request(us, b, (unsigned)i) < 0)
+				return;
+		/* A short batch emptied the queue (see udp_drained()). */
+		if (udp_drained(n))
+			return;
+	}
+}
+
+/* --- replies ---------------------------------------------------------- */
+
+/*
+ * The control data that makes a reply leave from the address the client
+ * sent to (wildcard binds only); its length, 0 when none is needed.
+ */
+static size_t
+udp_reply_control(const struct udp_sess *u, void *buf)
+{
+	struct cmsghdr *c = buf;
+
+	if (!u->us->wildcard)
+		return 0;
+	memset(buf, 0, UDP_CMSG_SPACE);
+	if (u->s.client.sa.sa_family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi_spec_dst, &u->local.addr, 4);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = u->local.addr;
+		pi.ipi6_ifindex = u->local.ifindex;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+}
+
+/*
+ * Sends the replies held in the batch's first n messages (their iovecs
+ * set) to the client, in one sendmmsg where possible.  Returns how many
+ * went; the others are dropped, as UDP may.
+ */
+static unsigned
+udp_reply_batch(struct udp_sess *u, struct udp_batch *b, unsigned n)
+{
+	union {
+		char		buf[UDP_CMSG_SPACE];
+		struct cmsghdr	align;
+	} control;
+	size_t clen;
+	unsigned i, sent = 0;
+	int r;
+
+	if (u->us->fd < 0 || n == 0)
+		return 0;
+	clen = udp_reply_control(u, control.buf);
+	for (i = 0; i < n; i++) {
+		struct msghdr *h = &b->msg[i].msg_hdr;
+
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &u->s.client;
+		h->msg_namelen = udp_peer_len(&u->s.client);
+		h->msg_iov = &b->iov[i];
+		h->msg_iovlen = 1;
+		if (clen > 0) {
+			h->msg_control = control.buf;
+			h->msg_controllen = clen;
+		}
+	}
+	while (sent < n) {
+		r = udp_send_batch(u->us->fd, &b->msg[sent], n - sent);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0) {
+			/* This one failed (too large for the route...): skip. */
+			if (sent + 1 < n)
+				memmove(&b->iov[sent], &b->iov[sent + 1],
+				    (n - sent - 1) * sizeof(b->iov[0]));
+			n--;
+			continue;
+		}
+		sent += (unsigned)r;
+	}
+	return sent;
+}
+
+/* Keeps the whole replies of n, up to the responses still owed: k. */
+static unsigned
+udp_keep_replies(struct udp_sess *u, struct udp_batch *b, int n)
+{
+	uint64_t limit = (uint64_t)u->s.l->conf->udp.responses;
+	unsigned i, k;
+
+	for (i = k = 0; i < (unsigned)n; i++) {
+		if ((b->msg[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+		    (limit > 0 && u->dgrams_out + k >= limit * u->dgrams_in)) {
+			u->s.l->dgrams_dropped++;
+			continue;
+		}
+		b->iov[k].iov_base = b->data[i];
+		b->iov[k].iov_len = b->msg[i].msg_len;
+		k++;
+	}
+	return k;
+}
+
+/* Replies of one batch to the client: 1 when the session ended. */
+static int
+udp_replies(struct udp_sess *u, struct udp_batch *b, int n)
+{
+	struct lstn *l = u->s.l;
+	uint64_t limit = (uint64_t)l->conf->udp.responses;
+	unsigned i, k, sent;
+
+	k = udp_keep_replies(u, b, n);
+	sent = udp_reply_batch(u, b, k);
+	for (i = 0; i < sent; i++)
+		u->s.bytes[1] += b->iov[i].iov_len;
+	l->dgrams_dropped += k - sent;
+	l->dgrams_out += sent;
+	u->dgrams_out += sent;
+	if (sent > 0)
+		udp_sock_touch(u->us, u);
+	/* Every request has had its replies (nginx's counting). */
+	if (limit > 0 && u->dgrams_out >= limit * u->dgrams_in) {
+		udp_end(u, "responses");
+		return 1;
+	}
+	if (loop.stopping && u->dgrams_out >= u->dgrams_in) {
+		udp_end(u, "shutdown");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+udp_server_event(struct udp_sess *u)
+{
+	struct udp_batch *b = udp_batch;
+	int n;
+
+	if (u->s.dead || b == NULL)
+		return;
+	for (;;) {
+		udp_batch_arm(b, 0);
+		n = udp_recv_batch(u->fd, b);
+		if (n == -EAGAIN)
+			return;
+		if (n < 0) {
+			if (n == -ECONNREFUSED)
+				udp_unreachable(u);
+			else
+				udp_end(u, "error");
+			return;
+		}
+		if (udp_replies(u, b, n) || udp_drained(n))
+			return;
+	}
+}
+
+/* --- the loop's module ------------------------------------------------ */
+
+static void
+udp_event(void *obj, unsigned tag, uint32_t flags)
+{
+	(void)flags;
+	if (tag == LOOP_TAG_UDP_LISTEN)
+		udp_sock_event(obj);
+	else
+		udp_server_event(obj);
+}
+
+/*
+ * A stop leaves UDP nothing to drain but answers still owed: sessions
+ * whose every request was answered end now, the others when their
+ * answer comes (or at the session timeout, or when the grace ends).
+ */
+static void
+udp_stop(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < udp_buckets; i++) {
+		struct udp_sess *u = udp_table[i], *next;
+
+		for (; u != NULL; u = next) {
+			next = u->hnext;
+			if (u->dgrams_out >= u->dgrams_in)
+				udp_end(u, "shutdown");
+		}
+	}
+}
+
+static void
+udp_fini(void)
+{
+	udp_sock_bury();
+	free(udp_table);
+	udp_table = NULL;
+	udp_buckets = 0;
+	free(udp_batch);
+	udp_batch = NULL;
+}
+
+const struct loop_module udp_module = {
+	.name = "udp",
+	.tags = LOOP_TAG_BIT(LOOP_TAG_UDP_LISTEN) |
+	    LOOP_TAG_BIT(LOOP_TAG_UDP_SERVER),
+	.event = udp_event,
+	.prepare = udp_prepare,
+	.after_batch = udp_sock_bury,
+	.stop = udp_stop,
+	.fini = udp_fini
+};

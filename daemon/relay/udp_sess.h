@@ -1,0 +1,74 @@
+/*
+ * Inside the UDP wing: a UDP session, the UDP side of a listening socket
+ * (udp_sock.c), and what udp.c and udp_sock.c ask of each other.
+ */
+#ifndef MIOPROXY_RELAY_UDP_SESS_H
+#define MIOPROXY_RELAY_UDP_SESS_H
+
+#include <stdint.h>
+
+#include <mio.h>
+#include <netinet/in.h>
+
+#include "relay/sess.h"
+
+struct lsock;
+struct lstn;
+
+/* The address a client sent to, on wildcard binds (else zero). */
+struct udp_local {
+	struct in6_addr	 addr;		/* IPv4 in the first 4 bytes */
+	unsigned	 ifindex;
+};
+
+struct udp_sock;
+
+struct udp_sess {
+	struct sess	 s;		/* first: the session core */
+	struct udp_sess	*hnext;		/* hash chain */
+	struct udp_sess	*lru_prev;	/* towards the most recent */
+	struct udp_sess	*lru_next;	/* towards the least recent */
+	struct udp_sock	*us;		/* replies go out through it */
+	int		 fd;		/* connected to the server */
+	/* Part of the key, and the source of the replies. */
+	struct udp_local local;
+	uint64_t	 t_last;
+	uint64_t	 dgrams_in;
+	uint64_t	 dgrams_out;
+	uint64_t	 hash;
+};
+
+/* The UDP side of a listening socket: see udp_sock.c. */
+struct udp_sock {
+	struct lsock	*ls;		/* serving it now; NULL: draining */
+	int		 fd;		/* -1 once closed */
+	int		 wildcard;	/* bound to 0.0.0.0 or [::]: pktinfo */
+	int		 registered;
+	struct mio_addr	 addr;		/* bound to */
+	uint64_t	 nsessions;	/* replying through it */
+	struct udp_sess	*lru_head;	/* most recent */
+	struct udp_sess	*lru_tail;	/* least recent */
+	struct udp_sock	*next;		/* draining, or the graveyard */
+	uint64_t	 dgrams_dropped;	/* while draining */
+};
+
+/* udp_sock.c: u replies through us from now on (most recent). */
+void	udp_sock_add(struct udp_sock *us, struct udp_sess *u);
+/* udp_sock.c: u ended; a draining socket closes with its last one. */
+void	udp_sock_remove(struct udp_sock *us, struct udp_sess *u);
+/* udp_sock.c: u was used now (recency for max_sessions). */
+void	udp_sock_touch(struct udp_sock *us, struct udp_sess *u);
+/*
+ * udp_sock.c: the session to evict for a new client of l: none while
+ * l's sockets carry fewer than udp.max_sessions sessions (counting those
+ * that older generations still run through them), else the least
+ * recently used.
+ */
+struct udp_sess *udp_sock_victim(const struct lstn *l);
+/* udp_sock.c: frees the sockets closed in this batch. */
+void	udp_sock_bury(void);
+
+/* udp.c: the datagrams waiting on a listening socket. */
+void	udp_sock_event(struct udp_sock *us);
+
+#endif /* MIOPROXY_RELAY_UDP_SESS_H */

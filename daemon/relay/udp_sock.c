@@ -1,0 +1,291 @@
+/*
+ * The UDP side of a listening socket, and the one rule of its lifetime:
+ *
+ *   A UDP socket outlives the listener (and the generation) that bound
+ *   it for as long as sessions still reply through it.
+ *
+ * Each UDP session sends its replies to the client through the listening
+ * socket the client wrote to, since that address is the one the client
+ * expects them from.  So:
+ *
+ *  - a reload that keeps the address hands the socket to the new
+ *    generation's listener (serve: the state moves, the registration and
+ *    its token stay), and the old generation's sessions keep replying
+ *    through it, with the new ones;
+ *  - a reload that drops the address, or a stop, leaves the socket open,
+ *    draining (release: no listener, no new clients), until its last
+ *    session ends; then it closes;
+ *  - a later reload that names the address again takes a draining
+ *    socket back (kept, reclaim) instead of failing to bind it;
+ *  - the memory of a closed socket waits for the end of the batch, since
+ *    a later event of the same batch may still name it.
+ *
+ * Each socket also keeps its sessions in order of use, those of older
+ * generations included, so that udp.max_sessions evicts across
+ * generations.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "conf.h"
+#include "loop.h"
+#include "relay/listener.h"
+#include "relay/udp.h"
+#include "relay/udp_sess.h"
+
+#define UDP_RCVBUF	(4 << 20)
+
+static struct udp_sock *udp_draining;	/* released, sessions left */
+static struct udp_sock *udp_closed;	/* freed after the batch */
+
+static int
+udp_is_wildcard(const struct mio_addr *a)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (a->u.sa.sa_family == AF_INET)
+		return a->u.in4.sin_addr.s_addr == htonl(INADDR_ANY);
+	if (a->u.sa.sa_family == AF_INET6)
+		return memcmp(&a->u.in6.sin6_addr, &any6, sizeof(any6)) == 0;
+	return 0;
+}
+
+/*
+ * A socket on a wildcard address learns each request's destination
+ * (pktinfo), so that replies leave from the address the client used.
+ */
+static int
+udp_sock_open(const struct conf_listener *cl, const struct mio_addr *addr)
+{
+	int fd, rc;
+
+	(void)cl;
+	if (addr->u.sa.sa_family == AF_UNIX)
+		return -EAFNOSUPPORT;
+	if ((fd = mio_udp_bind(addr)) < 0)
+		return fd;
+	/* Room for bursts of many clients (the kernel caps it). */
+	(void)mio_set_recv_buffer_size(fd, UDP_RCVBUF);
+	if (udp_is_wildcard(addr) && (rc = mio_udp_set_pktinfo(fd, 1)) != 0) {
+		mio_close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static int
+udp_sock_attach(struct lsock *ls)
+{
+	struct udp_sock *us;
+
+	if ((us = calloc(1, sizeof(*us))) == NULL)
+		return -ENOMEM;
+	us->ls = ls;
+	us->fd = ls->fd;
+	us->addr = ls->bind->addr;
+	us->wildcard = udp_is_wildcard(&us->addr);
+	ls->proto = us;
+	return 0;
+}
+
+static int
+udp_sock_serve(struct lsock *ls, struct lsock *prev)
+{
+	struct udp_sock *us;
+	int rc;
+
+	if (prev != NULL) {
+		ls->proto = prev->proto;
+		prev->proto = NULL;
+	}
+	us = ls->proto;
+	us->ls = ls;
+	if (us->registered)
+		return 0;
+	rc = mio_register(loop.poll, us->fd,
+	    LOOP_TOKEN(us, LOOP_TAG_UDP_LISTEN), MIO_READABLE);
+	us->registered = rc == 0;
+	return rc;
+}
+
+/* Closes us; its memory waits for the batch's end. */
+static void
+udp_sock_close(struct udp_sock *us)
+{
+	if (us->registered)
+		(void)mio_deregister(loop.poll, us->fd);
+	mio_close(us->fd);
+	us->fd = -1;
+	us->next = udp_closed;
+	udp_closed = us;
+}
+
+static void
+udp_sock_undrain(struct udp_sock *us)
+{
+	struct udp_sock **pp = &udp_draining;
+
+	while (*pp != NULL && *pp != us)
+		pp = &(*pp)->next;
+	if (*pp == us)
+		*pp = us->next;
+	us->next = NULL;
+}
+
+static int
+udp_sock_release(struct lsock *ls)
+{
+	struct udp_sock *us = ls->proto;
+
+	if (us == NULL)		/* the bind failed before attaching */
+		return 0;
+	ls->proto = NULL;
+	us->ls = NULL;
+	if (us->nsessions > 0) {
+		/* Sessions still reply through it: drain. */
+		us->next = udp_draining;
+		udp_draining = us;
+		return 1;
+	}
+	/* The listener closes the descriptor; the memory waits. */
+	us->registered = 0;
+	us->fd = -1;
+	us->next = udp_closed;
+	udp_closed = us;
+	return 0;
+}
+
+static struct udp_sock *
+udp_sock_find_kept(const struct mio_addr *addr)
+{
+	struct udp_sock *us;
+
+	for (us = udp_draining; us != NULL; us = us->next)
+		if (conf_addr_equal(&us->addr, addr))
+			return us;
+	return NULL;
+}
+
+static int
+udp_sock_kept(const struct mio_addr *addr)
+{
+	return udp_sock_find_kept(addr) != NULL;
+}
+
+static void
+udp_sock_reclaim(struct lsock *ls)
+{
+	struct udp_sock *us = udp_sock_find_kept(&ls->bind->addr);
+
+	udp_sock_undrain(us);
+	ls->fd = us->fd;
+	ls->proto = us;
+	us->ls = ls;
+}
+
+static void
+udp_sock_resume(struct lsock *ls)
+{
+	udp_sock_event(ls->proto);
+}
+
+const struct lstn_proto udp_listen_proto = {
+	.open = udp_sock_open,
+	.attach = udp_sock_attach,
+	.serve = udp_sock_serve,
+	.release = udp_sock_release,
+	.kept = udp_sock_kept,
+	.reclaim = udp_sock_reclaim,
+	.resume = udp_sock_resume
+};
+
+void
+udp_sock_bury(void)
+{
+	while (udp_closed != NULL) {
+		struct udp_sock *us = udp_closed;
+
+		udp_closed = us->next;
+		free(us);
+	}
+}
+
+/* --- recency ---------------------------------------------------------- */
+
+static void
+udp_sock_unlink(struct udp_sock *us, struct udp_sess *u)
+{
+	if (u->lru_prev != NULL)
+		u->lru_prev->lru_next = u->lru_next;
+	else
+		us->lru_head = u->lru_next;
+	if (u->lru_next != NULL)
+		u->lru_next->lru_prev = u->lru_prev;
+	else
+		us->lru_tail = u->lru_prev;
+	u->lru_prev = u->lru_next = NULL;
+}
+
+static void
+udp_sock_front(struct udp_sock *us, struct udp_sess *u)
+{
+	u->lru_next = us->lru_head;
+	u->lru_prev = NULL;
+	if (us->lru_head != NULL)
+		us->lru_head->lru_prev = u;
+	us->lru_head = u;
+	if (us->lru_tail == NULL)
+		us->lru_tail = u;
+}
+
+void
+udp_sock_add(struct udp_sock *us, struct udp_sess *u)
+{
+	u->us = us;
+	udp_sock_front(us, u);
+	us->nsessions++;
+}
+
+void
+udp_sock_remove(struct udp_sock *us, struct udp_sess *u)
+{
+	udp_sock_unlink(us, u);
+	if (--us->nsessions == 0 && us->ls == NULL && us->fd >= 0) {
+		udp_sock_undrain(us);
+		udp_sock_close(us);
+	}
+}
+
+void
+udp_sock_touch(struct udp_sock *us, struct udp_sess *u)
+{
+	u->t_last = loop.now;
+	if (us->lru_head != u) {
+		udp_sock_unlink(us, u);
+		udp_sock_front(us, u);
+	}
+}
+
+struct udp_sess *
+udp_sock_victim(const struct lstn *l)
+{
+	struct udp_sess *v = NULL;
+	uint64_t n = 0;
+	size_t j;
+
+	for (j = 0; j < l->nsocks; j++) {
+		const struct udp_sock *us = l->socks[j].proto;
+
+		if (us == NULL)
+			continue;
+		n += us->nsessions;
+		if (us->lru_tail != NULL &&
+		    (v == NULL || us->lru_tail->t_last < v->t_last))
+			v = us->lru_tail;
+	}
+	return n >= (uint64_t)l->conf->udp.max_sessions ? v : NULL;
+}

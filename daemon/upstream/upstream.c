@@ -1,0 +1,68 @@
+/*
+ * Upstreams at run time: one record per server, and the balancer.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "conf.h"
+#include "upstream/upstream.h"
+
+static enum lb_algo
+upstream_algo(int balance)
+{
+	switch (balance) {
+	case CONF_BALANCE_LEAST_CONN:
+		return LB_LEAST_CONN;
+	case CONF_BALANCE_SOURCE_HASH:
+		return LB_SOURCE_HASH;
+	case CONF_BALANCE_RANDOM_TWO:
+		return LB_RANDOM_TWO;
+	default:
+		return LB_ROUND_ROBIN;
+	}
+}
+
+int
+upstream_init(struct upstream *u, const struct conf_upstream *cu)
+{
+	size_t j;
+
+	u->conf = cu;
+	if ((u->servers = calloc(cu->nservers + 1, sizeof(*u->servers))) ==
+	    NULL)
+		return -ENOMEM;
+	u->nservers = (uint32_t)cu->nservers;
+	for (j = 0; j < cu->nservers; j++) {
+		struct ups_server *s = &u->servers[j];
+
+		s->conf = &cu->servers[j];
+		s->weight = (uint32_t)cu->servers[j].weight;
+		s->max_conns = (uint32_t)cu->servers[j].max_connections;
+		s->backup = cu->servers[j].backup;
+	}
+	lb_init(&u->pool, upstream_algo(cu->balance), u->servers, u->nservers,
+	    (uint64_t)random() << 1 | 1);
+	return 0;
+}
+
+void
+upstream_fini(struct upstream *u)
+{
+	free(u->servers);
+	u->servers = NULL;
+	u->nservers = 0;
+}
+
+const struct mio_addr *
+upstream_addr(const struct upstream *u, int i)
+{
+	return &u->conf->servers[i].addr;
+}
+
+void
+upstream_failed(struct upstream *u, int i)
+{
+	u->servers[i].connect_failures++;
+}
