@@ -36,81 +36,107 @@ usage(FILE *fp)
 	    MIOPROXY_CONF_DEFAULT);
 }
 
-int
-main(int argc, char *argv[])
+/* What the command line asks for. */
+struct main_opts {
+	const char	*path;
+	const char	*level_word;
+	int		 level;		/* -1: the file's */
+	bool		 check;
+	bool		 help;
+	bool		 version;
+};
+
+/* Reads the command line into o: 0, or EXIT_INVALID after saying why. */
+static int
+main_options(int argc, char *argv[], struct main_opts *o)
 {
-	const char *path = MIOPROXY_CONF_DEFAULT, *level_word = NULL;
-	struct conf_errors errs = { 0 };
-	struct conf *conf = NULL;
-	bool check = false, help = false, version = false;
-	int ch, level = -1, rc;
+	int ch;
 
 	opterr = 0;	/* our own messages, then the usage */
 	while ((ch = getopt(argc, argv, ":c:tl:Vh")) != -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
+			o->path = optarg;
 			break;
 		case 't':
-			check = true;
+			o->check = true;
 			break;
 		case 'l':
-			level_word = optarg;
+			o->level_word = optarg;
 			break;
 		case 'V':
-			version = true;
+			o->version = true;
 			break;
 		case 'h':
-			help = true;
+			o->help = true;
 			break;
 		case ':':
 			fprintf(stderr, "mioproxy: option -%c needs a value\n",
 			    optopt);
-			usage(stderr);
 			return EXIT_INVALID;
 		default:
 			fprintf(stderr, "mioproxy: unknown option -%c\n",
 			    optopt);
-			usage(stderr);
 			return EXIT_INVALID;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "mioproxy: unexpected argument \"%s\"\n",
 		    argv[optind]);
+		return EXIT_INVALID;
+	}
+	return 0;
+}
+
+/* The -l override: 0, or EXIT_INVALID after saying why. */
+static int
+main_level(struct main_opts *o)
+{
+	if (o->level_word != NULL &&
+	    (o->level = conf_log_level_parse(o->level_word)) < 0) {
+		fprintf(stderr, "mioproxy: unknown log level \"%s\" (error, "
+		    "warn, info, debug)\n", o->level_word);
+		return EXIT_INVALID;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct main_opts o = { .path = MIOPROXY_CONF_DEFAULT, .level = -1 };
+	struct conf_errors errs = { 0 };
+	struct conf *conf = NULL;
+
+	if (main_options(argc, argv, &o) != 0) {
 		usage(stderr);
 		return EXIT_INVALID;
 	}
-	if (help) {
+	if (o.help) {
 		usage(stdout);
 		return 0;
 	}
-	if (version) {
+	if (o.version) {
 		printf("mioproxy %s (libmio %s)\n", PACKAGE_VERSION,
 		    mio_version());
 		return 0;
 	}
-	if (level_word != NULL &&
-	    (level = conf_log_level_parse(level_word)) < 0) {
-		fprintf(stderr, "mioproxy: unknown log level \"%s\" (error, "
-		    "warn, info, debug)\n", level_word);
+	if (main_level(&o) != 0) {
 		usage(stderr);
 		return EXIT_INVALID;
 	}
-
-	rc = conf_load(path, &conf, &errs);
-	if (rc != 0) {
+	if (conf_load(o.path, &conf, &errs) != 0) {
 		conf_errors_print(&errs, stderr);
 		conf_errors_free(&errs);
 		return EXIT_INVALID;
 	}
 	conf_errors_free(&errs);
-	if (level >= 0)
-		conf->logging.level = level;
-	if (check) {
+	if (o.level >= 0)
+		conf->logging.level = o.level;
+	if (o.check) {
 		printf("configuration ok\n");
 		conf_free(conf);
 		return 0;
 	}
-	return loop_run(conf, path, level);
+	return loop_run(conf, o.path, o.level);
 }
