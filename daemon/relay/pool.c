@@ -1,5 +1,5 @@
 /*
- * The relay's pools (pool.h).
+ * The relay's pool of pipes (pool.h).
  *
  * Pipes.  A flow that has shown bulk data (a read filled a whole buffer)
  * moves the rest through a pipe with splice(2): socket to pipe, pipe to
@@ -19,42 +19,10 @@
 
 #include "relay/pool.h"
 
-#define RELAY_POOL_MAX		64	/* idle buffers kept for reuse */
 #define RELAY_PIPES_MAX		256	/* in use and idle together */
 
-static struct relay_buf *relay_bufs;	/* idle, all of one size */
-static unsigned relay_nbufs;
 static struct relay_pipe *relay_pipes;	/* idle */
 static unsigned relay_npipes;		/* in use and idle */
-
-struct relay_buf *
-relay_buf_get(uint32_t cap)
-{
-	struct relay_buf *b = relay_bufs;
-
-	if (b != NULL && b->cap == cap) {
-		relay_bufs = b->next;
-		relay_nbufs--;
-	} else if ((b = malloc(sizeof(*b) + cap)) == NULL) {
-		return NULL;
-	}
-	b->cap = cap;
-	b->off = b->len = 0;
-	return b;
-}
-
-void
-relay_buf_put(struct relay_buf *b)
-{
-	if (relay_nbufs < RELAY_POOL_MAX &&
-	    (relay_bufs == NULL || relay_bufs->cap == b->cap)) {
-		b->next = relay_bufs;
-		relay_bufs = b;
-		relay_nbufs++;
-	} else {
-		free(b);
-	}
-}
 
 int
 relay_splice_enabled(void)
@@ -106,13 +74,6 @@ relay_pipe_put(struct relay_pipe *p, int empty)
 void
 relay_pool_fini(void)
 {
-	while (relay_bufs != NULL) {
-		struct relay_buf *b = relay_bufs;
-
-		relay_bufs = b->next;
-		free(b);
-	}
-	relay_nbufs = 0;
 	while (relay_pipes != NULL) {
 		struct relay_pipe *p = relay_pipes;
 

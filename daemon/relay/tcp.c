@@ -72,7 +72,6 @@
 static struct tcp_sess *tcp_runq;
 
 static void tcp_timer(struct timer *tm, uint64_t now);
-static void tcp_pump(struct tcp_sess *t);
 
 /* --- ending ----------------------------------------------------------- */
 
@@ -94,12 +93,8 @@ tcp_close_side(struct tcp_sess *t, unsigned side, int reset)
 	t->fd[side] = -1;
 }
 
-/*
- * Ends a session at once.  reset_side is the side to reset (0 or 1), or
- * -1 for an orderly close of both; a side the proxy still holds bytes
- * for is reset either way.  The memory waits for the burial.
- */
-static void
+/* Ends a session at once (tcp_sess.h). */
+void
 tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 {
 	int reset[2];
@@ -300,45 +295,10 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 
 /* --- relaying --------------------------------------------------------- */
 
-/* Arms the half-close deadline once a direction is shut. */
-static void
-tcp_half_closed(struct tcp_sess *t)
+void
+tcp_queue(struct tcp_sess *t)
 {
-	t->deadline = loop.now + (uint64_t)t->s.l->conf->timeouts.half_close_ms;
-	if (t->deadline < t->s.timer.deadline || !timer_armed(&t->s.timer))
-		(void)timer_set(&loop.timers, &t->s.timer, t->deadline);
-}
-
-static void
-tcp_pump(struct tcp_sess *t)
-{
-	struct flow_error fe;
-	int more = 0, rc;
-	unsigned i;
-
-	for (i = 0; i < 2; i++) {
-		if ((rc = flow_run(t, i, &fe)) < 0) {
-			if (fe.err == -ENOMEM) {
-				tcp_end(t, "no_memory", -1);
-				return;
-			}
-			/* The failed side is gone; the other learns by RST. */
-			log_debug("listener %s: %s: %s", t->s.l->conf->name,
-			    fe.side == 0 ? "client" : "server",
-			    mio_strerror(fe.err));
-			tcp_end(t, "reset", 1 - fe.side);
-			return;
-		}
-		more |= rc;
-	}
-	if (t->flow[0].shut && t->flow[1].shut) {
-		tcp_end(t, t->closed_first == 2 ? "server_close" :
-		    "client_close", -1);
-		return;
-	}
-	if ((t->flow[0].shut || t->flow[1].shut) && t->deadline == 0)
-		tcp_half_closed(t);
-	if (more && !t->queued) {
+	if (!t->queued) {
 		t->queued = 1;
 		t->qnext = tcp_runq;
 		tcp_runq = t;
@@ -423,6 +383,7 @@ static void
 tcp_fini(void)
 {
 	tcp_listen_fini();
+	flow_fini();
 	relay_pool_fini();
 }
 

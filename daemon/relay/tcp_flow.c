@@ -28,8 +28,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 
 #include "conf.h"
+#include "log.h"
 #include "loop.h"
 #include "relay/listener.h"
 #include "relay/pool.h"
@@ -37,6 +39,17 @@
 
 #define RELAY_BUDGET		16	/* buffers per flow per turn */
 #define RELAY_SPLICE_MAX	(1u << 20)
+#define RELAY_BUFS_MAX		64	/* idle buffers kept for reuse */
+
+/* Why a side failed: its error, seen by a read or a write. */
+struct flow_error {
+	int	side;
+	int	err;
+};
+
+/* Buffers not in use, all of one size, kept for the next flow. */
+static struct relay_buf *flow_bufs;
+static unsigned flow_nbufs;
 
 enum flow_state {
 	FLOW_SEND_BUF,
@@ -52,8 +65,48 @@ enum flow_next {
 	FLOW_FAIL
 };
 
-typedef enum flow_next flow_step(struct tcp_sess *t, unsigned i,
-    struct flow_error *fe);
+/* An empty buffer of cap bytes: an idle one, else malloc'd; NULL. */
+static inline struct relay_buf *
+flow_buf_get(uint32_t cap)
+{
+	struct relay_buf *b = flow_bufs;
+
+	if (b != NULL && b->cap == cap) {
+		flow_bufs = b->next;
+		flow_nbufs--;
+	} else if ((b = malloc(sizeof(*b) + cap)) == NULL) {
+		return NULL;
+	}
+	b->cap = cap;
+	b->off = b->len = 0;
+	return b;
+}
+
+/* Back to the idle ones, or freed when there are enough. */
+static inline void
+flow_buf_put(struct relay_buf *b)
+{
+	if (flow_nbufs < RELAY_BUFS_MAX &&
+	    (flow_bufs == NULL || flow_bufs->cap == b->cap)) {
+		b->next = flow_bufs;
+		flow_bufs = b;
+		flow_nbufs++;
+	} else {
+		free(b);
+	}
+}
+
+void
+flow_fini(void)
+{
+	while (flow_bufs != NULL) {
+		struct relay_buf *b = flow_bufs;
+
+		flow_bufs = b->next;
+		free(b);
+	}
+	flow_nbufs = 0;
+}
 
 static enum flow_state
 flow_state(const struct flow *f)
@@ -101,7 +154,7 @@ flow_send_buf(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	f->buf->len -= (uint32_t)n;
 	t->t_last = loop.now;
 	if (f->buf->len == 0) {
-		relay_buf_put(f->buf);
+		flow_buf_put(f->buf);
 		f->buf = NULL;
 		return FLOW_SPENT;
 	}
@@ -197,12 +250,12 @@ flow_recv_buf(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	struct flow *f = &t->flow[i];
 	ssize_t n;
 
-	if (f->buf == NULL && (f->buf = relay_buf_get((uint32_t)
+	if (f->buf == NULL && (f->buf = flow_buf_get((uint32_t)
 	    t->s.l->conf->limits.buffer_size)) == NULL)
 		return flow_fail(fe, i, -ENOMEM);
 	n = mio_read(t->fd[i], f->buf->data, f->buf->cap);
 	if (n <= 0) {
-		relay_buf_put(f->buf);
+		flow_buf_put(f->buf);
 		f->buf = NULL;
 		return flow_recv_none(t, i, n, fe);
 	}
@@ -234,20 +287,36 @@ flow_recv(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	return flow_recv_buf(t, i, fe);
 }
 
-static flow_step *const flow_steps[] = {
-	[FLOW_SEND_BUF] = flow_send_buf,
-	[FLOW_SEND_PIPE] = flow_send_pipe,
-	[FLOW_SHUT] = flow_shut,
-	[FLOW_RECV] = flow_recv
-};
+/*
+ * One step of flow i in its present state.  A switch over the table's
+ * rows, not an array of function pointers: each step is called from here
+ * alone, so the compiler folds them all into flow_run(), and a request
+ * costs the few instructions of its branches instead of an indirect call
+ * and a full prologue per step.
+ */
+static inline enum flow_next
+flow_step_once(struct tcp_sess *t, unsigned i, struct flow_error *fe)
+{
+	switch (flow_state(&t->flow[i])) {
+	case FLOW_SEND_BUF:
+		return flow_send_buf(t, i, fe);
+	case FLOW_SEND_PIPE:
+		return flow_send_pipe(t, i, fe);
+	case FLOW_SHUT:
+		return flow_shut(t, i, fe);
+	default:
+		return flow_recv(t, i, fe);
+	}
+}
 
-int
+/* Moves flow i: 1 with budget spent and work left, 0, or -1 with *fe. */
+static int
 flow_run(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 {
 	int budget = RELAY_BUDGET;
 
 	while (budget > 0) {
-		switch (flow_steps[flow_state(&t->flow[i])](t, i, fe)) {
+		switch (flow_step_once(t, i, fe)) {
 		case FLOW_SPENT:
 			budget--;
 			break;
@@ -262,18 +331,6 @@ flow_run(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	return 1;
 }
 
-void
-flow_note_read(struct flow *f, uint32_t flags)
-{
-	if (flags & (MIO_READABLE | MIO_PRIORITY | MIO_READ_CLOSED |
-	    MIO_ERROR))
-		f->src_rd = 1;
-	if (flags & (MIO_READ_CLOSED | MIO_ERROR))
-		f->src_hup = 1;
-	if (flags & MIO_PRIORITY)
-		f->urgent = 1;
-}
-
 int
 flow_holds(const struct flow *f)
 {
@@ -284,11 +341,53 @@ void
 flow_release(struct flow *f)
 {
 	if (f->buf != NULL) {
-		relay_buf_put(f->buf);
+		flow_buf_put(f->buf);
 		f->buf = NULL;
 	}
 	if (f->pipe != NULL) {
 		relay_pipe_put(f->pipe, f->piped == 0);
 		f->pipe = NULL;
 	}
+}
+
+/* Arms the half-close deadline once a direction is shut. */
+static void
+tcp_half_closed(struct tcp_sess *t)
+{
+	t->deadline = loop.now + (uint64_t)t->s.l->conf->timeouts.half_close_ms;
+	if (t->deadline < t->s.timer.deadline || !timer_armed(&t->s.timer))
+		(void)timer_set(&loop.timers, &t->s.timer, t->deadline);
+}
+
+void
+tcp_pump(struct tcp_sess *t)
+{
+	struct flow_error fe;
+	int more = 0, rc;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		if ((rc = flow_run(t, i, &fe)) < 0) {
+			if (fe.err == -ENOMEM) {
+				tcp_end(t, "no_memory", -1);
+				return;
+			}
+			/* The failed side is gone; the other learns by RST. */
+			log_debug("listener %s: %s: %s", t->s.l->conf->name,
+			    fe.side == 0 ? "client" : "server",
+			    mio_strerror(fe.err));
+			tcp_end(t, "reset", 1 - fe.side);
+			return;
+		}
+		more |= rc;
+	}
+	if (t->flow[0].shut && t->flow[1].shut) {
+		tcp_end(t, t->closed_first == 2 ? "server_close" :
+		    "client_close", -1);
+		return;
+	}
+	if ((t->flow[0].shut || t->flow[1].shut) && t->deadline == 0)
+		tcp_half_closed(t);
+	if (more)
+		tcp_queue(t);
 }

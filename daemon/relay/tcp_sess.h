@@ -15,8 +15,16 @@
 #define TCP_EXCLUDE_MAX		8	/* servers remembered as failed */
 
 struct lstn;
-struct relay_buf;
 struct relay_pipe;
+
+/* A buffer of the copying path (tcp_flow.c keeps the idle ones). */
+struct relay_buf {
+	struct relay_buf *next;		/* idle */
+	uint32_t	 cap;
+	uint32_t	 off;
+	uint32_t	 len;
+	char		 data[];
+};
 
 /* One direction: from side i to side 1 - i. */
 struct flow {
@@ -54,12 +62,6 @@ struct tcp_sess {
 	uint64_t	 deadline;	/* connect, or half-close; 0: none */
 };
 
-/* Why a side failed: its error, seen by a read or a write. */
-struct flow_error {
-	int	side;
-	int	err;
-};
-
 /* tcp.c: a new session for an accepted client (fd is the session's). */
 void	tcp_start(struct lstn *l, int fd, const struct mio_addr *client);
 /* tcp.c: closes fd and writes the access record of a refused client. */
@@ -67,15 +69,36 @@ void	tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
 	    const char *reason);
 /* tcp.c: one readiness event on a session's side. */
 void	tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags);
+/*
+ * tcp.c: ends a session at once.  reset_side is the side to reset (0 or
+ * 1), or -1 for an orderly close of both; a side the proxy still holds
+ * bytes for is reset either way.  The memory waits for the burial.
+ */
+void	tcp_end(struct tcp_sess *t, const char *reason, int reset_side);
+/* tcp.c: serves t again after this batch (its budget ran out). */
+void	tcp_queue(struct tcp_sess *t);
 
-/* tcp_flow.c: moves flow i; 1 with work left, 0, or -1 with *fe set. */
-int	flow_run(struct tcp_sess *t, unsigned i, struct flow_error *fe);
-/* tcp_flow.c: what a readiness event says of a flow's source. */
-void	flow_note_read(struct flow *f, uint32_t flags);
+/* tcp_flow.c: moves both flows as far as they go, ends t when done. */
+void	tcp_pump(struct tcp_sess *t);
 /* tcp_flow.c: whether the proxy holds bytes of f not yet passed on. */
 int	flow_holds(const struct flow *f);
 /* tcp_flow.c: gives back f's buffer and pipe. */
 void	flow_release(struct flow *f);
+/* tcp_flow.c: frees the idle buffers (the loop's last turn). */
+void	flow_fini(void);
+
+/* What a readiness event says of a flow's source. */
+static inline void
+flow_note_read(struct flow *f, uint32_t flags)
+{
+	if (flags & (MIO_READABLE | MIO_PRIORITY | MIO_READ_CLOSED |
+	    MIO_ERROR))
+		f->src_rd = 1;
+	if (flags & (MIO_READ_CLOSED | MIO_ERROR))
+		f->src_hup = 1;
+	if (flags & MIO_PRIORITY)
+		f->urgent = 1;
+}
 
 /* tcp_listen.c: accepting on a listening socket. */
 void	tcp_listen_event(struct lsock *ls);

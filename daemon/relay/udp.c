@@ -540,7 +540,7 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 	}
 	if ((u = udp_session_of(us, h, from)) == NULL)
 		return 0;
-	udp_sock_touch(us, u);
+	udp_sock_touch(us, u, loop.now);
 	if ((sent = mio_send(u->fd, b->data[i], len)) >= 0) {
 		u->dgrams_in++;
 		u->s.bytes[0] += len;
@@ -709,7 +709,7 @@ udp_replies(struct udp_sess *u, struct udp_batch *b, int n)
 	l->dgrams_out += sent;
 	u->dgrams_out += sent;
 	if (sent > 0)
-		udp_sock_touch(u->us, u);
+		udp_sock_touch(u->us, u, loop.now);
 	/* Every request has had its replies (nginx's counting). */
 	if (limit > 0 && u->dgrams_out >= limit * u->dgrams_in) {
 		udp_end(u, "responses");

@@ -56,8 +56,6 @@ struct udp_sock {
 void	udp_sock_add(struct udp_sock *us, struct udp_sess *u);
 /* udp_sock.c: u ended; a draining socket closes with its last one. */
 void	udp_sock_remove(struct udp_sock *us, struct udp_sess *u);
-/* udp_sock.c: u was used now (recency for max_sessions). */
-void	udp_sock_touch(struct udp_sock *us, struct udp_sess *u);
 /*
  * udp_sock.c: the session to evict for a new client of l: none while
  * l's sockets carry fewer than udp.max_sessions sessions (counting those
@@ -70,5 +68,46 @@ void	udp_sock_bury(void);
 
 /* udp.c: the datagrams waiting on a listening socket. */
 void	udp_sock_event(struct udp_sock *us);
+
+/*
+ * Recency, for udp.max_sessions: each socket keeps its sessions in order
+ * of use, most recent first.  Inline, since every datagram touches it.
+ */
+static inline void
+udp_lru_unlink(struct udp_sock *us, struct udp_sess *u)
+{
+	if (u->lru_prev != NULL)
+		u->lru_prev->lru_next = u->lru_next;
+	else
+		us->lru_head = u->lru_next;
+	if (u->lru_next != NULL)
+		u->lru_next->lru_prev = u->lru_prev;
+	else
+		us->lru_tail = u->lru_prev;
+	u->lru_prev = u->lru_next = NULL;
+}
+
+static inline void
+udp_lru_front(struct udp_sock *us, struct udp_sess *u)
+{
+	u->lru_next = us->lru_head;
+	u->lru_prev = NULL;
+	if (us->lru_head != NULL)
+		us->lru_head->lru_prev = u;
+	us->lru_head = u;
+	if (us->lru_tail == NULL)
+		us->lru_tail = u;
+}
+
+/* u was used at `now`: to the front of its socket's order. */
+static inline void
+udp_sock_touch(struct udp_sock *us, struct udp_sess *u, uint64_t now)
+{
+	u->t_last = now;
+	if (us->lru_head != u) {
+		udp_lru_unlink(us, u);
+		udp_lru_front(us, u);
+	}
+}
 
 #endif /* MIOPROXY_RELAY_UDP_SESS_H */

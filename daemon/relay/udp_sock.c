@@ -216,57 +216,21 @@ udp_sock_bury(void)
 
 /* --- recency ---------------------------------------------------------- */
 
-static void
-udp_sock_unlink(struct udp_sock *us, struct udp_sess *u)
-{
-	if (u->lru_prev != NULL)
-		u->lru_prev->lru_next = u->lru_next;
-	else
-		us->lru_head = u->lru_next;
-	if (u->lru_next != NULL)
-		u->lru_next->lru_prev = u->lru_prev;
-	else
-		us->lru_tail = u->lru_prev;
-	u->lru_prev = u->lru_next = NULL;
-}
-
-static void
-udp_sock_front(struct udp_sock *us, struct udp_sess *u)
-{
-	u->lru_next = us->lru_head;
-	u->lru_prev = NULL;
-	if (us->lru_head != NULL)
-		us->lru_head->lru_prev = u;
-	us->lru_head = u;
-	if (us->lru_tail == NULL)
-		us->lru_tail = u;
-}
-
 void
 udp_sock_add(struct udp_sock *us, struct udp_sess *u)
 {
 	u->us = us;
-	udp_sock_front(us, u);
+	udp_lru_front(us, u);
 	us->nsessions++;
 }
 
 void
 udp_sock_remove(struct udp_sock *us, struct udp_sess *u)
 {
-	udp_sock_unlink(us, u);
+	udp_lru_unlink(us, u);
 	if (--us->nsessions == 0 && us->ls == NULL && us->fd >= 0) {
 		udp_sock_undrain(us);
 		udp_sock_close(us);
-	}
-}
-
-void
-udp_sock_touch(struct udp_sock *us, struct udp_sess *u)
-{
-	u->t_last = loop.now;
-	if (us->lru_head != u) {
-		udp_sock_unlink(us, u);
-		udp_sock_front(us, u);
 	}
 }
 

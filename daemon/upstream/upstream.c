@@ -55,12 +55,6 @@ upstream_fini(struct upstream *u)
 	u->nservers = 0;
 }
 
-const struct mio_addr *
-upstream_addr(const struct upstream *u, int i)
-{
-	return &u->conf->servers[i].addr;
-}
-
 void
 upstream_failed(struct upstream *u, int i)
 {

@@ -11,10 +11,9 @@
 
 #include <mio.h>
 
+#include "conf.h"
 #include "upstream/balance.h"
 #include "upstream/server.h"
-
-struct conf_upstream;
 
 struct upstream {
 	const struct conf_upstream *conf;
@@ -53,7 +52,11 @@ upstream_release(struct upstream *u, int i)
 }
 
 /* The address of server i. */
-const struct mio_addr *upstream_addr(const struct upstream *u, int i);
+static inline const struct mio_addr *
+upstream_addr(const struct upstream *u, int i)
+{
+	return &u->servers[i].conf->addr;
+}
 
 /*
  * Server i failed a client: a refused or timed-out connect, or an ICMP
