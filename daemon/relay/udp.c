@@ -37,6 +37,7 @@
 #include <netinet/in.h>
 
 #include "conf.h"
+#include "fnv.h"
 #include "log.h"
 #include "loop.h"
 #include "relay/listener.h"
@@ -84,19 +85,6 @@ udp_peer_eq(const union sess_peer *a, const union sess_peer *b)
 	    memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 }
 
-static uint64_t
-udp_fnv(uint64_t h, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 /*
  * FNV-1a over the listening socket, the port, the address, and the local
  * address (NULL: not a wildcard socket, whose sessions all have zero).
@@ -105,20 +93,20 @@ static uint64_t
 udp_hash(const struct udp_sock *us, const union sess_peer *p,
     const struct udp_local *local)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(uintptr_t)us;
+	uint64_t h = FNV_OFFSET ^ (uint64_t)(uintptr_t)us;
 
 	if (p->sa.sa_family == AF_INET) {
 		h ^= p->in4.sin_port;
-		h *= 0x100000001b3ull;
-		h = udp_fnv(h, &p->in4.sin_addr, 4);
+		h *= FNV_PRIME;
+		h = fnv1a(h, &p->in4.sin_addr, 4);
 	} else {
 		h ^= p->in6.sin6_port;
-		h *= 0x100000001b3ull;
-		h = udp_fnv(h, &p->in6.sin6_addr, 16);
+		h *= FNV_PRIME;
+		h = fnv1a(h, &p->in6.sin6_addr, 16);
 	}
 	/* The local address is zero except on wildcard binds: skip it. */
 	if (local != NULL)
-		h = udp_fnv(h, &local->addr, sizeof(local->addr));
+		h = fnv1a(h, &local->addr, sizeof(local->addr));
 	return h;
 }
 

@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 
+#include "fnv.h"
 #include "upstream/balance.h"
 
 void
@@ -105,8 +106,8 @@ uint64_t
 lb_client_hash(const struct sockaddr *client)
 {
 	const unsigned char *p;
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t len, i;
+	uint64_t h = FNV_OFFSET;
+	size_t len;
 
 	if (client == NULL)
 		return h;
@@ -125,11 +126,7 @@ lb_client_hash(const struct sockaddr *client)
 		/* Unix clients are all alike: one bucket. */
 		return h;
 	}
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	return fnv1a(h, p, len);
 }
 
 /*
