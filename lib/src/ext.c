@@ -10,7 +10,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
-#include "io_rearm.h"
+#include "rearm.h"
 #include "mio.h"
 
 ssize_t

@@ -1,7 +1,7 @@
 /*
  * I/O on any descriptor: the calls the selector's contract rests on.
  * Each retries EINTR, returns -errno, and on -EAGAIN re-arms the
- * direction it drained (io_rearm.h), which is what keeps the edge
+ * direction it drained (rearm.h), which is what keeps the edge
  * contract identical on backends that emulate edges.
  */
 #include "config.h"
@@ -10,7 +10,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "io_rearm.h"
+#include "rearm.h"
+#include "sys/syscall.h"
 #include "mio.h"
 
 int
@@ -39,7 +40,7 @@ mio_unix_pair(int type, mio_sock out[2])
 /*
  * The two wrappers every event loop runs per message: a system call, a
  * test and a return when data moved, two more tests and a return for the
- * -EAGAIN that ends every drain (io_rearm.h's raw calls give -errno
+ * -EAGAIN that ends every drain (sys/syscall.h's raw calls give -errno
  * directly).  EINTR, other errors and the write fallback are out of line
  * and reached by tail jumps, so no path taken per message builds a frame.
  */

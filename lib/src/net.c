@@ -4,7 +4,7 @@
  *
  * Every I/O call here follows io.c: EINTR is retried, failures are
  * -errno, and -EAGAIN re-arms the direction that was drained
- * (io_rearm.h), so that the poll(2) backend keeps mio's edge semantics.
+ * (rearm.h), so that the poll(2) backend keeps mio's edge semantics.
  * Sends carry MSG_NOSIGNAL: a vanished peer is -EPIPE, never SIGPIPE.
  */
 #include "config.h"
@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "io_rearm.h"
+#include "rearm.h"
 #include "net.h"
 
 int

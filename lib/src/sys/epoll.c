@@ -41,13 +41,13 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 
-#include "io_rearm.h"
+#include "sys/syscall.h"
 #include "sys/backend.h"
 
 /*
  * A single-threaded process cannot be cancelled (no other thread exists
  * to call pthread_cancel), so there epoll_wait(2) needs none of libc's
- * cancellation-point wrapping and is made directly (io_rearm.h); with
+ * cancellation-point wrapping and is made directly (sys/syscall.h); with
  * threads, libc's wrapper keeps mio_poll_wait() a cancellation point.
  * glibc >= 2.32 says which case holds in __libc_single_threaded.
  */

@@ -9,7 +9,7 @@
  *    are emulated by disarming what was delivered (clearing its bits
  *    from .events) and arming it again only when an I/O call made through
  *    libmio returns -EAGAIN (mio__pollfd_rearm(), reached from
- *    io_rearm.h) or on reregister.  Raw I/O outside libmio re-arms
+ *    rearm.h) or on reregister.  Raw I/O outside libmio re-arms
  *    nothing: such callers must call mio_reregister() after -EAGAIN.
  *  - POLLHUP, POLLERR and POLLNVAL are reported whatever .events holds,
  *    so clearing bits cannot silence them and a hung-up descriptor would
@@ -49,7 +49,7 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
-#include "io_rearm.h"
+#include "rearm.h"
 #include "sys/backend.h"
 #include "sys/lock.h"
 
