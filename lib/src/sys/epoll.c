@@ -43,6 +43,7 @@
 
 #include "sys/syscall.h"
 #include "sys/backend.h"
+#include "sys/readiness.h"
 
 /*
  * A single-threaded process cannot be cancelled (no other thread exists
@@ -122,19 +123,8 @@ epoll_ctl_op(struct mio_poll *p, enum mio__ctl_op op, mio_sock s,
 	return 0;
 }
 
-/*
- * The mapping of MIO-NOTES.md section 1.4, with EPOLLPRI as readable, as
- * one constant expression of the event bits.
- */
-#define EPOLL_FLAGS(e)							\
-	((((e) & (EPOLLIN | EPOLLPRI)) ? MIO_READABLE : 0u) |		\
-	(((e) & EPOLLOUT) ? MIO_WRITABLE : 0u) |			\
-	(((e) & EPOLLPRI) ? MIO_PRIORITY : 0u) |			\
-	(((e) & EPOLLERR) ? MIO_ERROR : 0u) |				\
-	((((e) & EPOLLHUP) || ((e) & (EPOLLIN | EPOLLRDHUP)) ==	\
-	    (EPOLLIN | EPOLLRDHUP)) ? MIO_READ_CLOSED : 0u) |		\
-	((((e) & EPOLLHUP) || ((e) & (EPOLLOUT | EPOLLERR)) ==	\
-	    (EPOLLOUT | EPOLLERR) || (e) == EPOLLERR) ? MIO_WRITE_CLOSED : 0u))
+/* The mapping of sys/readiness.h, for epoll's spelling of the bits. */
+#define EPOLL_FLAGS(e)	MIO__READINESS(e, EPOLL)
 
 /*
  * The kernel reports the registered events (ADD and MOD ask for no more

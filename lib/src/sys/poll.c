@@ -51,7 +51,13 @@
 
 #include "rearm.h"
 #include "sys/backend.h"
+#include "sys/readiness.h"
 #include "sys/lock.h"
+
+/* Linux's; elsewhere a FIN shows only as a read of 0 bytes. */
+#ifndef POLLRDHUP
+#define POLLRDHUP	0
+#endif
 
 #define PFD_READ_BITS	(POLLIN | POLLRDHUP | POLLPRI)
 #define PFD_DEAD_BITS	(POLLHUP | POLLERR | POLLNVAL)
@@ -142,27 +148,11 @@ pfd_bits(unsigned interest)
 	return bits;
 }
 
-/* The mapping of MIO-NOTES.md section 1.4, identical to epoll's. */
+/* The mapping of sys/readiness.h, for poll(2)'s spelling of the bits. */
 static uint32_t
 pfd_flags(short re)
 {
-	uint32_t f = 0;
-
-	if (re & (POLLIN | POLLPRI))
-		f |= MIO_READABLE;
-	if (re & POLLOUT)
-		f |= MIO_WRITABLE;
-	if (re & POLLPRI)
-		f |= MIO_PRIORITY;
-	if (re & POLLERR)
-		f |= MIO_ERROR;
-	if ((re & POLLHUP) || (re & (POLLIN | POLLRDHUP)) ==
-	    (POLLIN | POLLRDHUP))
-		f |= MIO_READ_CLOSED;
-	if ((re & POLLHUP) || (re & (POLLOUT | POLLERR)) ==
-	    (POLLOUT | POLLERR) || re == POLLERR)
-		f |= MIO_WRITE_CLOSED;
-	return f;
+	return MIO__READINESS(re, POLL);
 }
 
 /* Interrupts a poll(2) under way so that it sees the changed array. */
