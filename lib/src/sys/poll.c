@@ -239,7 +239,7 @@ pfd_reserve(struct pfd_poll *pp)
 }
 
 static int
-pfd_create(struct mio_poll **out)
+pfd_init(struct mio_poll **out)
 {
 	struct pfd_poll *pp;
 	int fd, rc = -ENOMEM;
@@ -271,7 +271,7 @@ fail:
 }
 
 static void
-pfd_destroy(struct mio_poll *p)
+pfd_fini(struct mio_poll *p)
 {
 	struct pfd_poll *pp = (struct pfd_poll *)p;
 	nfds_t i;
@@ -532,7 +532,7 @@ pfd_now_ns(void)
 }
 
 static int
-pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
+pfd_wait(struct mio_poll *p, struct mio_event *events, int max,
     int timeout_ms)
 {
 	struct pfd_poll *pp = (struct pfd_poll *)p;
@@ -567,7 +567,8 @@ pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
 			pfd_drain(pp->fds[0].fd);
 		}
 		if (rc > 0 && polled > 1)
-			count = pfd_collect(pp, polled, events, capacity);
+			count = pfd_collect(pp, polled, events,
+			    (size_t)max);
 		if (count > 0 || left == 0)
 			break;
 		/*
@@ -590,8 +591,9 @@ pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
 const struct mio__backend mio__backend_poll = {
 	.name = "poll",
 	.interests = MIO_READABLE | MIO_WRITABLE | MIO_PRIORITY,
-	.create = pfd_create,
-	.destroy = pfd_destroy,
+	.short_io_drains = 0,
+	.init = pfd_init,
+	.fini = pfd_fini,
 	.ctl = pfd_ctl,
 	.wait = pfd_wait,
 };
