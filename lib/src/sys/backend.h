@@ -55,6 +55,39 @@ struct mio_poll {
 	const struct mio__backend *ops;
 };
 
+/*
+ * A waker's descriptors: the read end is registered with the waker's
+ * token (and MIO__WAKER), the write end is written to wake.
+ */
+struct mio__wake {
+	int		 rfd;
+	int		 wfd;		/* rfd itself for an eventfd */
+};
+
+/*
+ * A waker mechanism (sys/waker_*.c), also the poll(2) backend's way to
+ * interrupt its own wait.  A kernel with a wake-up of its own (kqueue's
+ * EVFILT_USER) gives a mechanism of its own, and its ctl recognises
+ * MIO__WAKER.
+ */
+struct mio__waker_ops {
+	/* Makes the descriptors, non-blocking and close-on-exec. */
+	int		(*open)(struct mio__wake *w);
+	/* Makes rfd readable (a new edge); async-signal-safe. */
+	int		(*wake)(const struct mio__wake *w);
+	/* Consumes every wake so far, so that the next raises a new edge. */
+	void		(*drain)(int rfd);
+	void		(*close)(struct mio__wake *w);
+};
+
+#ifdef HAVE_EVENTFD
+extern const struct mio__waker_ops mio__waker_eventfd;
+#define MIO__WAKER_DEFAULT	(&mio__waker_eventfd)
+#else
+#define MIO__WAKER_DEFAULT	(&mio__waker_pipe)
+#endif
+extern const struct mio__waker_ops mio__waker_pipe;
+
 struct mio__backend {
 	const char	*name;
 	/* Interest bits this backend can watch (a subset of the five). */
@@ -75,6 +108,8 @@ struct mio__backend {
 	/* 1 <= max <= MIO__WAIT_MAX; returns the count or -errno. */
 	int		(*wait)(struct mio_poll *p, struct mio_event *events,
 			    int max, int timeout_ms);
+	/* The mechanism of this backend's wakers (MIO__WAKER_DEFAULT). */
+	const struct mio__waker_ops *waker;
 };
 
 #ifdef HAVE_EPOLL_CREATE1

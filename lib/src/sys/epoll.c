@@ -279,6 +279,7 @@ const struct mio__backend mio__backend_epoll = {
 	.fini = epoll_fini,
 	.ctl = epoll_ctl_op,
 	.wait = epoll_wait_op,
+	.waker = MIO__WAKER_DEFAULT,
 };
 
 #endif /* HAVE_EPOLL_CREATE1 */

@@ -26,14 +26,16 @@
  *    count the kernel was given, and only growth (realloc) waits for the
  *    waiter to leave poll(2).
  *  - Changes from other threads must take effect in the wait under way:
- *    an eventfd at slot 0 is written to interrupt poll(2), which then
- *    runs again with the new array and what remains of the timeout.
+ *    a waker of the backend's mechanism (an eventfd, or a pipe) at slot 0
+ *    is woken to interrupt poll(2), which then runs again with the new
+ *    array and what remains of the timeout.
  *  - I/O functions see only a descriptor, so a process-wide table indexed
  *    by descriptor maps it to its poll and slot.  It is read only on the
  *    -EAGAIN path and by close; an epoll-only program never touches it.
- *  - Wakers are eventfds like any other: their slot is drained when its
- *    event is delivered and stays armed, so wakes before a wait coalesce
- *    and a wake after the drain raises a new event.
+ *  - Wakers are descriptors like any other: their slot is drained (by
+ *    the waker mechanism, sys/waker_*.c) when its event is delivered and
+ *    stays armed, so wakes before a wait coalesce and a wake after the
+ *    drain raises a new event.
  */
 #include "config.h"
 
@@ -46,7 +48,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 
 #include "rearm.h"
@@ -72,7 +73,8 @@ struct pfd_meta {
 struct pfd_poll {
 	struct mio_poll	 hdr;
 	struct mio__lock lock;
-	struct pollfd	*fds;		/* fds[0] is the notify eventfd */
+	struct mio__wake notify;	/* its rfd is fds[0].fd */
+	struct pollfd	*fds;		/* fds[0] is the notify descriptor */
 	struct pfd_meta	*meta;		/* parallel to fds */
 	nfds_t		 nfds;
 	nfds_t		 cap;
@@ -155,28 +157,17 @@ pfd_flags(short re)
 	return MIO__READINESS(re, POLL);
 }
 
+/* The waker mechanism of this backend: the notify descriptor's too. */
+#define PFD_WAKER	MIO__WAKER_DEFAULT
+
 /* Interrupts a poll(2) under way so that it sees the changed array. */
 static void
 pfd_kick(struct pfd_poll *pp)
 {
-	uint64_t one = 1;
-
 	if (pp->polling)
-		while (write(pp->fds[0].fd, &one, sizeof(one)) < 0 &&
-		    errno == EINTR)
-			;
+		(void)PFD_WAKER->wake(&pp->notify);
 }
 
-static void
-pfd_drain(int fd)
-{
-	uint64_t n;
-
-	while (read(fd, &n, sizeof(n)) < 0 && errno == EINTR)
-		;
-}
-
-/* Makes room for one more slot; called with the lock held. */
 /* Squeezes tombstones out; called with the lock held, nobody in poll(2). */
 static void
 pfd_compact(struct pfd_poll *pp)
@@ -198,6 +189,7 @@ pfd_compact(struct pfd_poll *pp)
 	pp->scan = 0;
 }
 
+/* Makes room for one more slot; called with the lock held. */
 static int
 pfd_reserve(struct pfd_poll *pp)
 {
@@ -242,7 +234,7 @@ static int
 pfd_init(struct mio_poll **out)
 {
 	struct pfd_poll *pp;
-	int fd, rc = -ENOMEM;
+	int rc = -ENOMEM;
 
 	if ((pp = calloc(1, sizeof(*pp))) == NULL)
 		return -ENOMEM;
@@ -252,12 +244,10 @@ pfd_init(struct mio_poll **out)
 	pp->meta = malloc(pp->cap * sizeof(*pp->meta));
 	if (pp->fds == NULL || pp->meta == NULL)
 		goto fail;
-	if ((fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-		rc = -errno;
+	if ((rc = PFD_WAKER->open(&pp->notify)) != 0)
 		goto fail;
-	}
-	pp->fds[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
-	pp->meta[0] = (struct pfd_meta){ .fd = fd, .live = 1 };
+	pp->fds[0] = (struct pollfd){ .fd = pp->notify.rfd, .events = POLLIN };
+	pp->meta[0] = (struct pfd_meta){ .fd = pp->notify.rfd, .live = 1 };
 	pp->nfds = 1;
 	mio__lock_init(&pp->lock);
 	atomic_fetch_add(&mio__pollfd_users, 1);
@@ -283,7 +273,7 @@ pfd_fini(struct mio_poll *p)
 			atomic_store(&e->owner, NULL);
 	}
 	atomic_fetch_sub(&mio__pollfd_users, 1);
-	close(pp->fds[0].fd);
+	PFD_WAKER->close(&pp->notify);
 	mio__lock_fini(&pp->lock);
 	free(pp->fds);
 	free(pp->meta);
@@ -494,7 +484,7 @@ pfd_collect(struct pfd_poll *pp, nfds_t polled, struct mio_event *events,
 			continue;
 		pfd->revents = 0;
 		if (m->interest & MIO__WAKER) {
-			pfd_drain(m->fd);
+			PFD_WAKER->drain(m->fd);
 			events[count].token = m->token;
 			events[count++].flags = MIO_READABLE;
 			continue;
@@ -564,7 +554,7 @@ pfd_wait(struct mio_poll *p, struct mio_event *events, int max,
 			break;
 		if (pp->fds[0].revents != 0) {
 			pp->fds[0].revents = 0;
-			pfd_drain(pp->fds[0].fd);
+			PFD_WAKER->drain(pp->notify.rfd);
 		}
 		if (rc > 0 && polled > 1)
 			count = pfd_collect(pp, polled, events,
@@ -596,4 +586,5 @@ const struct mio__backend mio__backend_poll = {
 	.fini = pfd_fini,
 	.ctl = pfd_ctl,
 	.wait = pfd_wait,
+	.waker = PFD_WAKER,
 };
