@@ -85,6 +85,13 @@ MIO_API const char *mio_poll_backend(const struct mio_poll *p);
 /* Waits for events; returns how many were written, or -errno. */
 MIO_API int mio_poll_wait(struct mio_poll *p, struct mio_event *events,
     size_t capacity, int timeout_ms);
+/*
+ * 1 when, on p's backend, a read that returns fewer bytes than asked (or
+ * a write that takes fewer) may end a drain: new data or room raises a
+ * new event without the caller first seeing -EAGAIN (epoll); 0 when only
+ * libmio's -EAGAIN re-arms (poll(2)).  See mio_poll_short_io_drains(3).
+ */
+MIO_API int mio_poll_short_io_drains(const struct mio_poll *p);
 
 MIO_API int mio_register(struct mio_poll *p, mio_sock s, mio_token token,
     unsigned interest);
@@ -134,6 +141,20 @@ MIO_API int mio_addr_parse(struct mio_addr *out, const char *text);
  */
 MIO_API int mio_addr_format(const struct mio_addr *a, char *buf,
     size_t size);
+/*
+ * 1 when a and b name the same socket address, else 0: the same family
+ * and, for IPv4, address and port; for IPv6, address, port and scope id
+ * (the flow label ignored); for Unix, the same path, the same abstract
+ * name, or both unnamed.  The length beyond the meaningful part is
+ * ignored.
+ */
+MIO_API int mio_addr_equal(const struct mio_addr *a,
+    const struct mio_addr *b);
+/*
+ * A total order for sorting (qsort(3)): < 0, 0 or > 0 as a sorts before,
+ * with or after b.  Ties are exactly mio_addr_equal().
+ */
+MIO_API int mio_addr_cmp(const struct mio_addr *a, const struct mio_addr *b);
 
 /*
  * TCP.  Sockets are created non-blocking and close-on-exec; IPv6 ones

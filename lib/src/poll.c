@@ -64,6 +64,13 @@ mio_poll_backend(const struct mio_poll *p)
 	return p->ops->name;
 }
 
+/* A property of the backend, from its table (see the man page for why). */
+int
+mio_poll_short_io_drains(const struct mio_poll *p)
+{
+	return p->ops->short_io_drains;
+}
+
 /*
  * The wait costs one call into libmio and one indirect jump: the checks
  * below are two compares, and the backend's wait is reached by a tail
