@@ -138,7 +138,8 @@ mio_recvmmsg(mio_sock s, struct mmsghdr *vec, unsigned n, int flags)
 	if (n == 0)
 		return 0;
 #ifdef MSG_WAITFORONE
-	flags &= ~MSG_WAITFORONE;	/* recvmmsg(2)'s own; recvmsg refuses it */
+	/* recvmmsg(2)'s own flag: recvmsg(2) has no use for it. */
+	flags &= ~MSG_WAITFORONE;
 #endif
 	if ((r = mio_recvmsg(s, &vec[0].msg_hdr, flags)) < 0)
 		return (int)r;

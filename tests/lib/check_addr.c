@@ -270,7 +270,7 @@ START_TEST(test_equal)
 
 	a = addr("10.0.0.1:80");
 	b = addr("10.0.0.1:80");
-	b.len = sizeof(b.u);		/* the length beyond the name: ignored */
+	b.len = sizeof(b.u);		/* beyond the name: ignored */
 	same(&a, &b, 1);
 	b = addr("10.0.0.1:81");
 	same(&a, &b, 0);
@@ -293,7 +293,7 @@ START_TEST(test_equal)
 	a = addr("unix:/tmp/a.sock");
 	b = addr("unix:/tmp/a.sock");
 	same(&a, &b, 1);
-	b.len--;			/* without the trailing NUL: same path */
+	b.len--;			/* without its NUL: same path */
 	same(&a, &b, 1);
 	b = addr("unix:/tmp/b.sock");
 	same(&a, &b, 0);
