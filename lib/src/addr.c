@@ -246,3 +246,100 @@ mio_addr_format(const struct mio_addr *a, char *buf, size_t size)
 		return -EINVAL;
 	}
 }
+
+/*
+ * The bytes that name a Unix socket: a path up to its NUL (a length that
+ * counts the NUL or not names the same file), an abstract name whole
+ * (its leading NUL included, so it never equals a path), or nothing for
+ * the unnamed address.
+ */
+static const char *
+addr_unix_name(const struct mio_addr *a, size_t *n)
+{
+	const char *path = a->u.un.sun_path;
+	size_t len = a->len > sizeof(struct sockaddr_un) ?
+	    sizeof(struct sockaddr_un) : a->len;
+
+	*n = len <= ADDR_SUN_OFF ? 0 : len - ADDR_SUN_OFF;
+	if (*n > 0 && path[0] != '\0')
+		*n = strnlen(path, *n);
+	return path;
+}
+
+static int
+addr_cmp_bytes(const void *a, const void *b, size_t n)
+{
+	int c = memcmp(a, b, n);
+
+	return (c > 0) - (c < 0);
+}
+
+static int
+addr_cmp_unix(const struct mio_addr *a, const struct mio_addr *b)
+{
+	const char *na, *nb;
+	size_t la, lb;
+
+	na = addr_unix_name(a, &la);
+	nb = addr_unix_name(b, &lb);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return addr_cmp_bytes(na, nb, la);
+}
+
+static int
+addr_cmp_in6(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b)
+{
+	int c;
+
+	if ((c = addr_cmp_bytes(&a->sin6_addr, &b->sin6_addr,
+	    sizeof(a->sin6_addr))) != 0)
+		return c;
+	if (a->sin6_scope_id != b->sin6_scope_id)
+		return a->sin6_scope_id < b->sin6_scope_id ? -1 : 1;
+	return addr_cmp_bytes(&a->sin6_port, &b->sin6_port,
+	    sizeof(a->sin6_port));
+}
+
+/*
+ * Family, then what names the socket in that family: IPv4 address and
+ * port; IPv6 address, scope and port (the flow label is no part of the
+ * name); the Unix name.  Addresses and ports compare in network order,
+ * so IPv4 sorts numerically.  Other families compare their bytes within
+ * the length.  The length of an IP address beyond its structure is
+ * ignored.  A NULL address sorts first.
+ */
+int
+mio_addr_cmp(const struct mio_addr *a, const struct mio_addr *b)
+{
+	int c;
+
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	if (a->u.sa.sa_family != b->u.sa.sa_family)
+		return a->u.sa.sa_family < b->u.sa.sa_family ? -1 : 1;
+	switch (a->u.sa.sa_family) {
+	case AF_INET:
+		if ((c = addr_cmp_bytes(&a->u.in4.sin_addr,
+		    &b->u.in4.sin_addr, sizeof(a->u.in4.sin_addr))) != 0)
+			return c;
+		return addr_cmp_bytes(&a->u.in4.sin_port, &b->u.in4.sin_port,
+		    sizeof(a->u.in4.sin_port));
+	case AF_INET6:
+		return addr_cmp_in6(&a->u.in6, &b->u.in6);
+	case AF_UNIX:
+		return addr_cmp_unix(a, b);
+	default:
+		if (a->len != b->len)
+			return a->len < b->len ? -1 : 1;
+		return addr_cmp_bytes(&a->u, &b->u,
+		    a->len > sizeof(a->u) ? sizeof(a->u) : a->len);
+	}
+}
+
+/* Defined by the order, so that its ties are exactly this. */
+int
+mio_addr_equal(const struct mio_addr *a, const struct mio_addr *b)
+{
+	return mio_addr_cmp(a, b) == 0;
+}

@@ -1,11 +1,7 @@
 /*
- * The socket layer's shared core: how sockets are made, bound, connected
- * and accepted (net.h), and the calls that work on any connected socket.
- *
- * Every I/O call here follows io.c: EINTR is retried, failures are
- * -errno, and -EAGAIN re-arms the direction that was drained
- * (io_rearm.h), so that the poll(2) backend keeps mio's edge semantics.
- * Sends carry MSG_NOSIGNAL: a vanished peer is -EPIPE, never SIGPIPE.
+ * Making sockets: how every socket is created, bound, connected and
+ * accepted (net.h), the integer option helpers, and a socket's own
+ * addresses.  The I/O on a socket once it exists is io.c's.
  */
 #include "config.h"
 
@@ -14,9 +10,8 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
-#include "io_rearm.h"
+#include "rearm.h"
 #include "net.h"
 
 int
@@ -161,107 +156,6 @@ mio__getopt(mio_sock s, int level, int name)
 	return value;
 }
 
-/*
- * readv(2) works on any descriptor; the readable side is re-armed on
- * -EAGAIN as mio_read() does.
- */
-ssize_t
-mio_readv(mio_sock s, const struct iovec *iov, int n)
-{
-	ssize_t r;
-
-	if (n < 0 || (iov == NULL && n > 0))
-		return -EINVAL;
-	while ((r = readv(s, iov, n)) < 0) {
-		if (errno == EINTR)
-			continue;
-		return mio__io_error(s, MIO_READABLE);
-	}
-	return r;
-}
-
-/*
- * sendmsg(2) carries MSG_NOSIGNAL where writev(2) cannot; a descriptor
- * that is no socket falls back to writev(2), as mio_write() falls back
- * to write(2).
- */
-ssize_t
-mio_writev(mio_sock s, const struct iovec *iov, int n)
-{
-	struct msghdr msg;
-	ssize_t r;
-
-	if (n < 0 || (iov == NULL && n > 0))
-		return -EINVAL;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = (struct iovec *)iov;
-	msg.msg_iovlen = (size_t)n;
-	for (;;) {
-		r = sendmsg(s, &msg, MSG_NOSIGNAL);
-		if (r < 0 && errno == ENOTSOCK)
-			r = writev(s, iov, n);
-		if (r >= 0)
-			return r;
-		if (errno == EINTR)
-			continue;
-		return mio__io_error(s, MIO_WRITABLE);
-	}
-}
-
-ssize_t
-mio_send(mio_sock s, const void *buf, size_t len)
-{
-	ssize_t r;
-
-	while ((r = send(s, buf, len, MSG_NOSIGNAL)) < 0) {
-		if (errno == EINTR)
-			continue;
-		return mio__io_error(s, MIO_WRITABLE);
-	}
-	return r;
-}
-
-static ssize_t
-net_recv(mio_sock s, void *buf, size_t len, int flags)
-{
-	ssize_t r;
-
-	while ((r = recv(s, buf, len, flags)) < 0) {
-		if (errno == EINTR)
-			continue;
-		return mio__io_error(s, MIO_READABLE);
-	}
-	return r;
-}
-
-ssize_t
-mio_recv(mio_sock s, void *buf, size_t len)
-{
-	return net_recv(s, buf, len, 0);
-}
-
-/*
- * A peek that finds nothing re-arms like any read (mio's fix #1895); one
- * that returns data changes nothing, so the event already delivered
- * stands and the caller reads next.
- */
-ssize_t
-mio_peek(mio_sock s, void *buf, size_t len)
-{
-	return net_recv(s, buf, len, MSG_PEEK);
-}
-
-int
-mio_take_error(mio_sock s)
-{
-	int e = mio__getopt(s, SOL_SOCKET, SO_ERROR);
-
-	/* Consumed: on poll(2), the slot its event silenced listens again. */
-	if (e > 0)
-		mio__error_consumed(s);
-	return e < 0 ? e : -e;
-}
-
 /* Both leave *out untouched when they fail. */
 int
 mio_local_addr(mio_sock s, struct mio_addr *out)
@@ -290,18 +184,5 @@ mio_peer_addr(mio_sock s, struct mio_addr *out)
 	if (getpeername(s, &a.u.sa, &a.len) < 0)
 		return -errno;
 	*out = a;
-	return 0;
-}
-
-int
-mio_set_nonblocking(mio_sock s, int on)
-{
-	int fl, want;
-
-	if ((fl = fcntl(s, F_GETFL)) < 0)
-		return -errno;
-	want = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-	if (want != fl && fcntl(s, F_SETFL, want) < 0)
-		return -errno;
 	return 0;
 }

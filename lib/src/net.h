@@ -1,6 +1,6 @@
 /*
- * Internal helpers of the socket layer, shared by tcp.c, udp.c, unix.c
- * and net.c so that every socket is created, bound, connected and
+ * Internal helpers of the socket layer, shared by tcp.c, udp.c, unix.c,
+ * io.c and net.c so that every socket is created, bound, connected and
  * accepted the same way: non-blocking and close-on-exec from birth,
  * IPv6-only for IPv6, EINTR retried, -errno returned.
  */

@@ -2,7 +2,8 @@
  * The portable selector: argument checks shared by every backend, the
  * choice of backend, and one indirect call into it.  Checking here keeps
  * the errors identical on every backend (-EINVAL, -ENOTSUP) and keeps the
- * backends free of validation.
+ * backends free of validation.  Nothing here names a backend but the
+ * table below.
  */
 #include "config.h"
 
@@ -15,9 +16,11 @@
 #define MIO__INTERESTS	(MIO_READABLE | MIO_WRITABLE | MIO_PRIORITY | \
 			    MIO_AIO | MIO_LIO)
 
-/* Preference order: the first whose create() succeeds is the default. */
+/* Preference order: the first whose init() succeeds is the default. */
 static const struct mio__backend *const poll_backends[] = {
+#ifdef HAVE_EPOLL_CREATE1
 	&mio__backend_epoll,
+#endif
 	&mio__backend_poll,
 };
 
@@ -41,7 +44,7 @@ mio_poll_new(struct mio_poll **out)
 
 		if (want != NULL && strcmp(want, b->name) != 0)
 			continue;
-		rc = b->create(out);
+		rc = b->init(out);
 		if (rc == 0 || want != NULL)
 			return rc;
 	}
@@ -52,7 +55,7 @@ void
 mio_poll_free(struct mio_poll *p)
 {
 	if (p != NULL)
-		p->ops->destroy(p);
+		p->ops->fini(p);
 }
 
 const char *
@@ -61,11 +64,32 @@ mio_poll_backend(const struct mio_poll *p)
 	return p->ops->name;
 }
 
+/* A property of the backend, from its table (see the man page for why). */
+int
+mio_poll_short_io_drains(const struct mio_poll *p)
+{
+	return p->ops->short_io_drains;
+}
+
 /*
- * mio_poll_wait() is defined in sys/epoll.c: the common backend's wait is
- * inlined there behind one pointer compare, and the others are reached
- * through their operations table as here.
+ * The wait costs one call into libmio and one indirect jump: the checks
+ * below are two compares, and the backend's wait is reached by a tail
+ * call through its table, so this function builds no frame.  A zero
+ * capacity and a huge one share the first compare.
  */
+int
+mio_poll_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
+    int timeout_ms)
+{
+	if (__builtin_expect(capacity - 1 >= (size_t)MIO__WAIT_MAX, 0)) {
+		if (capacity == 0)
+			return -EINVAL;
+		capacity = (size_t)MIO__WAIT_MAX;
+	}
+	if (events == NULL)
+		return -EINVAL;
+	return p->ops->wait(p, events, (int)capacity, timeout_ms);
+}
 
 /* The interest checks of API.md, in the order that keeps them stable. */
 static int

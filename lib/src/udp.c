@@ -1,14 +1,14 @@
 /*
  * UDP, and datagram I/O on any datagram socket (Unix ones included):
  * bind, connect, and send/receive/peek with an address.  Every call
- * retries EINTR and re-arms its direction on -EAGAIN (io_rearm.h).
+ * retries EINTR and re-arms its direction on -EAGAIN (rearm.h).
  */
 #include "config.h"
 
 #include <string.h>
 #include <sys/socket.h>
 
-#include "io_rearm.h"
+#include "rearm.h"
 #include "net.h"
 
 int

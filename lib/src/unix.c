@@ -1,12 +1,13 @@
 /*
  * Unix domain sockets: stream listeners and connections, datagram
- * sockets bound, unbound and connected.  Pairs are made in io.c.
+ * sockets bound, unbound and connected, and connected pairs.
  * Paths and Linux abstract names are whatever mio_addr_parse() built;
  * nothing here unlinks a path, so a stale socket file gives -EADDRINUSE
  * and its removal is the caller's decision.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <sys/socket.h>
 
 #include "net.h"
@@ -70,6 +71,19 @@ mio_unix_dgram_connect(mio_sock s, const struct mio_addr *addr)
 	if ((e = mio__check_family(addr, AF_UNIX)) < 0)
 		return e;
 	if (connect(s, &addr->u.sa, addr->len) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+mio_unix_pair(int type, mio_sock out[2])
+{
+	if (out == NULL ||
+	    (type != SOCK_STREAM && type != SOCK_DGRAM &&
+	    type != SOCK_SEQPACKET))
+		return -EINVAL;
+	if (socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    out) < 0)
 		return -errno;
 	return 0;
 }

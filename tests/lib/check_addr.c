@@ -1,12 +1,14 @@
 /*
  * mio_addr_parse() and mio_addr_format(): every text form round-trips
- * exactly, and every kind of bad text gets its documented error.  Pure
- * functions, so the suite runs the same under both backends.
+ * exactly, and every kind of bad text gets its documented error; and
+ * mio_addr_equal() and mio_addr_cmp().  Pure functions, so the suite
+ * runs the same under both backends.
  */
 #include "config.h"
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 
@@ -240,6 +242,124 @@ START_TEST(test_strlen_enough)
 }
 END_TEST
 
+static struct mio_addr
+addr(const char *text)
+{
+	struct mio_addr a;
+
+	memset(&a, 0, sizeof(a));
+	ck_assert_msg(mio_addr_parse(&a, text) == 0, "parse %s", text);
+	return a;
+}
+
+/* equal(a, b) == want, and cmp agrees both ways. */
+static void
+same(const struct mio_addr *a, const struct mio_addr *b, int want)
+{
+	int ab = mio_addr_cmp(a, b), ba = mio_addr_cmp(b, a);
+
+	ck_assert_int_eq(mio_addr_equal(a, b), want);
+	ck_assert_int_eq(mio_addr_equal(b, a), want);
+	ck_assert_int_eq(ab == 0, want);
+	ck_assert_int_eq((ab > 0) - (ab < 0), -((ba > 0) - (ba < 0)));
+}
+
+START_TEST(test_equal)
+{
+	struct mio_addr a, b;
+
+	a = addr("10.0.0.1:80");
+	b = addr("10.0.0.1:80");
+	b.len = sizeof(b.u);		/* beyond the name: ignored */
+	same(&a, &b, 1);
+	b = addr("10.0.0.1:81");
+	same(&a, &b, 0);
+	b = addr("10.0.0.2:80");
+	same(&a, &b, 0);
+	b = addr("[::ffff:10.0.0.1]:80");
+	same(&a, &b, 0);		/* another family */
+
+	a = addr("[fe80::1%1]:80");
+	b = addr("[fe80::1%1]:80");
+	b.u.in6.sin6_flowinfo = htonl(12345);	/* the flow label: ignored */
+	same(&a, &b, 1);
+	b = addr("[fe80::1%2]:80");
+	same(&a, &b, 0);		/* the scope names another link */
+	b = addr("[fe80::1]:80");
+	same(&a, &b, 0);
+	b = addr("[fe80::2%1]:80");
+	same(&a, &b, 0);
+
+	a = addr("unix:/tmp/a.sock");
+	b = addr("unix:/tmp/a.sock");
+	same(&a, &b, 1);
+	b.len--;			/* without its NUL: same path */
+	same(&a, &b, 1);
+	b = addr("unix:/tmp/b.sock");
+	same(&a, &b, 0);
+	b = addr("unix:@/tmp/a.sock");
+	same(&a, &b, 0);		/* abstract is never a path */
+	a = addr("unix:@name");
+	b = addr("unix:@name");
+	same(&a, &b, 1);
+	b = addr("unix:@nam");
+	same(&a, &b, 0);
+	b = addr("unix:@");
+	same(&a, &b, 0);
+	memset(&a, 0, sizeof(a));	/* unnamed, as getpeername(2) gives */
+	a.u.sa.sa_family = AF_UNIX;
+	a.len = sizeof(sa_family_t);
+	b = a;
+	b.u.un.sun_path[0] = 'x';	/* beyond the length: ignored */
+	same(&a, &b, 1);
+	b = addr("unix:@");
+	same(&a, &b, 0);		/* the empty abstract name is a name */
+	same(NULL, NULL, 1);
+	same(&a, NULL, 0);
+}
+END_TEST
+
+static int
+cmp_qsort(const void *a, const void *b)
+{
+	return mio_addr_cmp(a, b);
+}
+
+/* A total order: sorting groups ties, and every triple is transitive. */
+START_TEST(test_cmp_order)
+{
+	static const char *const texts[] = {
+		"10.0.0.2:80", "unix:/b", "[::1]:80", "10.0.0.1:443",
+		"unix:@b", "[fe80::1%2]:80", "10.0.0.1:80", "unix:/a",
+		"[::1]:79", "10.0.0.1:80", "[fe80::1%1]:80", "unix:@a",
+		"9.255.255.255:65535", "unix:/b"
+	};
+	enum { N = sizeof(texts) / sizeof(texts[0]) };
+	struct mio_addr v[N];
+	size_t i, j, k;
+
+	for (i = 0; i < N; i++)
+		v[i] = addr(texts[i]);
+	qsort(v, N, sizeof(v[0]), cmp_qsort);
+	for (i = 0; i + 1 < N; i++)
+		ck_assert_int_le(mio_addr_cmp(&v[i], &v[i + 1]), 0);
+	/* IPv4 sorts numerically, address before port. */
+	for (i = 0; v[i].u.sa.sa_family != AF_INET; i++)
+		;
+	ck_assert_int_eq(mio_addr_cmp(&v[i], &v[i + 1]) < 0, 1);
+	ck_assert_uint_eq(ntohl(v[i].u.in4.sin_addr.s_addr), 0x09ffffffu);
+	ck_assert_uint_eq(ntohs(v[i + 1].u.in4.sin_port), 80);
+	ck_assert_uint_eq(ntohs(v[i + 3].u.in4.sin_port), 443);
+	for (i = 0; i < N; i++)
+		for (j = 0; j < N; j++)
+			for (k = 0; k < N; k++)
+				if (mio_addr_cmp(&v[i], &v[j]) <= 0 &&
+				    mio_addr_cmp(&v[j], &v[k]) <= 0)
+					ck_assert_int_le(
+					    mio_addr_cmp(&v[i], &v[k]), 0);
+}
+END_TEST
+
 static Suite *
 addr_suite(void)
 {
@@ -253,6 +373,8 @@ addr_suite(void)
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_format_errors);
 	tcase_add_test(tc, test_strlen_enough);
+	tcase_add_test(tc, test_equal);
+	tcase_add_test(tc, test_cmp_order);
 	suite_add_tcase(s, tc);
 	return s;
 }

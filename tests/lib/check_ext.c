@@ -143,8 +143,15 @@ START_TEST(test_mmsg_batch)
 		in[i].msg_hdr.msg_name = &froms[i].u.ss;
 		in[i].msg_hdr.msg_namelen = sizeof(froms[i].u);
 	}
-	/* Loopback delivers within sendmmsg: all are queued at once. */
-	n = mio_recvmmsg(srv, in, BATCH + 3, 0);
+	/*
+	 * Loopback delivers within sendmmsg: all are queued at once, and
+	 * recvmmsg(2) takes them in one call; the fallback of systems
+	 * without it takes one per call.
+	 */
+	for (n = 0; n < BATCH; n += i) {
+		i = mio_recvmmsg(srv, in + n, BATCH + 3 - (unsigned)n, 0);
+		ck_assert_int_ge(i, 1);
+	}
 	ck_assert_int_eq(n, BATCH);
 	for (i = 0; i < n; i++) {
 		ck_assert_uint_eq(in[i].msg_len, oiov[i].iov_len);
@@ -162,6 +169,9 @@ START_TEST(test_mmsg_batch)
 	ck_assert_int_eq(mio_recvmmsg(srv, in, 4, 0), 1);
 	ck_assert_int_eq(mio_recvmmsg(srv, NULL, 4, 0), -EINVAL);
 	ck_assert_int_eq(mio_sendmmsg(srv, NULL, 4, 0), -EINVAL);
+	ck_assert_int_eq(mio_sendmmsg(cli, out, 0, 0), 0);
+	/* The first message fails: its error, nothing sent. */
+	ck_assert_int_eq(mio_sendmmsg(srv, out, 2, 0), -EDESTADDRREQ);
 	mio_close(cli);
 	mio_close(srv);
 	mio_poll_free(p);

@@ -379,6 +379,41 @@ START_TEST(test_edge_readable)
 }
 END_TEST
 
+/*
+ * What mio_poll_short_io_drains() promises: on a backend that says 1 a
+ * short read ends the drain (new data is a new event without -EAGAIN
+ * first); on one that says 0 only -EAGAIN re-arms, so nothing comes.
+ */
+START_TEST(test_short_io_drains)
+{
+	struct mio_poll *p = tu_poll();
+	struct mio_event ev[4];
+	mio_sock sv[2];
+	char buf[8];
+	int drains = mio_poll_short_io_drains(p);
+
+	ck_assert_int_eq(drains,
+	    strcmp(mio_poll_backend(p), "epoll") == 0 ? 1 : 0);
+	ck_assert_int_eq(mio_unix_pair(SOCK_STREAM, sv), 0);
+	ck_assert_int_eq(mio_register(p, sv[0], 9, MIO_READABLE), 0);
+	put(sv[1], "ab");
+	ck_assert_int_eq(wait_n(p, ev, 4, TIMEOUT_MS), 1);
+	/* Short: 2 of 8 bytes, and no -EAGAIN seen. */
+	ck_assert_int_eq(mio_read(sv[0], buf, sizeof(buf)), 2);
+	put(sv[1], "c");
+	ck_assert_int_eq(wait_n(p, ev, 4, drains ? TIMEOUT_MS : 50), drains);
+	if (drains)
+		ck_assert_uint_eq(ev[0].token, 9);
+	/* Either way, reading to -EAGAIN gets the next edge. */
+	drain(sv[0]);
+	put(sv[1], "d");
+	ck_assert_int_eq(wait_n(p, ev, 4, TIMEOUT_MS), 1);
+	mio_close(sv[0]);
+	mio_close(sv[1]);
+	mio_poll_free(p);
+}
+END_TEST
+
 START_TEST(test_edge_writable)
 {
 	struct mio_poll *p = tu_poll();
@@ -870,6 +905,7 @@ selector_suite(void)
 	tcase_add_test(tc, test_reregister_replaces_token_and_interest);
 	tcase_add_test(tc, test_no_events_after_deregister);
 	tcase_add_test(tc, test_edge_readable);
+	tcase_add_test(tc, test_short_io_drains);
 	tcase_add_test(tc, test_edge_writable);
 	tcase_add_test(tc, test_reregister_rearms);
 	tcase_add_test(tc, test_waker_coalesces);

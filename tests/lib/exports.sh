@@ -17,8 +17,9 @@ if [ -n "$bad$internal" ]; then
 	printf '%s\n' "$bad" "$internal"
 	exit 1
 fi
-for want in mio_poll_new mio_poll_wait mio_register mio_waker_wake \
-    mio_read mio_version; do
+for want in mio_poll_new mio_poll_wait mio_poll_short_io_drains \
+    mio_register mio_waker_wake mio_read mio_version mio_addr_equal \
+    mio_addr_cmp mio_sendmmsg mio_recvmmsg; do
 	printf '%s\n' "$syms" | grep -qx "$want" || {
 		echo "missing export: $want"
 		exit 1

@@ -23,7 +23,8 @@
  *    descriptor registered only for writing still sees a peer's reset.
  *    They are mapped to MIO_ERROR and the closed flags, never dropped.
  *  - epoll_wait() rejects maxevents <= 0 with EINVAL and takes an int:
- *    the core rejects a zero capacity and we clamp large ones.
+ *    the core rejects a zero capacity and clamps large ones to
+ *    MIO__WAIT_MAX, which is below the kernel's limit.
  *  - The kernel's struct epoll_event is packed to 12 bytes on x86-64
  *    while struct mio_event is 16: the kernel writes its array into the
  *    caller's buffer and we widen it in place from the last entry down,
@@ -35,19 +36,22 @@
  */
 #include "config.h"
 
+#ifdef HAVE_EPOLL_CREATE1
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 
-#include "io_rearm.h"
+#include "sys/syscall.h"
 #include "sys/backend.h"
+#include "sys/readiness.h"
 
 /*
  * A single-threaded process cannot be cancelled (no other thread exists
  * to call pthread_cancel), so there epoll_wait(2) needs none of libc's
- * cancellation-point wrapping and is made directly (io_rearm.h); with
+ * cancellation-point wrapping and is made directly (sys/syscall.h); with
  * threads, libc's wrapper keeps mio_poll_wait() a cancellation point.
  * glibc >= 2.32 says which case holds in __libc_single_threaded.
  */
@@ -63,7 +67,7 @@ struct epoll_poll {
 };
 
 static int
-epoll_create_poll(struct mio_poll **out)
+epoll_init(struct mio_poll **out)
 {
 	struct epoll_poll *ep;
 	int rc;
@@ -81,7 +85,7 @@ epoll_create_poll(struct mio_poll **out)
 }
 
 static void
-epoll_destroy(struct mio_poll *p)
+epoll_fini(struct mio_poll *p)
 {
 	struct epoll_poll *ep = (struct epoll_poll *)p;
 
@@ -122,19 +126,8 @@ epoll_ctl_op(struct mio_poll *p, enum mio__ctl_op op, mio_sock s,
 	return 0;
 }
 
-/*
- * The mapping of MIO-NOTES.md section 1.4, with EPOLLPRI as readable, as
- * one constant expression of the event bits.
- */
-#define EPOLL_FLAGS(e)							\
-	((((e) & (EPOLLIN | EPOLLPRI)) ? MIO_READABLE : 0u) |		\
-	(((e) & EPOLLOUT) ? MIO_WRITABLE : 0u) |			\
-	(((e) & EPOLLPRI) ? MIO_PRIORITY : 0u) |			\
-	(((e) & EPOLLERR) ? MIO_ERROR : 0u) |				\
-	((((e) & EPOLLHUP) || ((e) & (EPOLLIN | EPOLLRDHUP)) ==	\
-	    (EPOLLIN | EPOLLRDHUP)) ? MIO_READ_CLOSED : 0u) |		\
-	((((e) & EPOLLHUP) || ((e) & (EPOLLOUT | EPOLLERR)) ==	\
-	    (EPOLLOUT | EPOLLERR) || (e) == EPOLLERR) ? MIO_WRITE_CLOSED : 0u))
+/* The mapping of sys/readiness.h, for epoll's spelling of the bits. */
+#define EPOLL_FLAGS(e)	MIO__READINESS(e, EPOLL)
 
 /*
  * The kernel reports the registered events (ADD and MOD ask for no more
@@ -215,7 +208,7 @@ epoll_widen(struct mio_event *events, int n)
  * The wait through libc (a cancellation point), and the whole wait where
  * mio_event is the smaller structure (32-bit: a stack buffer bridges in
  * chunks).  Out of line, so that the direct path below needs no frame.
- * max is 1..EPOLL_MAX_EVENTS; every negative timeout waits forever in
+ * max is 1..MIO__WAIT_MAX; every negative timeout waits forever in
  * epoll_wait(2), as -1 does.
  */
 /* The kernel refuses more (EINVAL): EP_MAX_EVENTS in fs/eventpoll.c. */
@@ -250,10 +243,21 @@ epoll_wait_libc(struct epoll_poll *ep, struct mio_event *events, int max,
 #endif
 }
 
-static inline int
-epoll_wait_events(struct epoll_poll *ep, struct mio_event *events, int max,
+/*
+ * The backend's wait, reached from mio_poll_wait() by a tail jump: in a
+ * single-threaded process the system call and the widening are all
+ * inline, so the path per wait builds no frame.  The core has checked
+ * and clamped max (1..MIO__WAIT_MAX, within the kernel's limit).
+ */
+_Static_assert(MIO__WAIT_MAX <= EPOLL_MAX_EVENTS,
+    "the core's clamp must be within epoll_wait(2)'s limit");
+
+static int
+epoll_wait_op(struct mio_poll *p, struct mio_event *events, int max,
     int timeout_ms)
 {
+	struct epoll_poll *ep = (struct epoll_poll *)p;
+
 #ifdef EPOLL_RAW_WAIT
 	if (__builtin_expect(__libc_single_threaded, 1)) {
 		int n = (int)mio__syscall4(SYS_epoll_wait, ep->epfd,
@@ -267,49 +271,15 @@ epoll_wait_events(struct epoll_poll *ep, struct mio_event *events, int max,
 	return epoll_wait_libc(ep, events, max, timeout_ms);
 }
 
-/*
- * The public wait, with the portable core's argument check (the same
- * -EINVAL on every backend).  It lives here rather than in poll.c so that
- * the epoll wait above is inlined: a call into libmio per wait, one
- * compare to pick the backend, no indirect call.  Other backends go
- * through their table.
- */
-int
-mio_poll_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
-    int timeout_ms)
-{
-	int max = (int)capacity;
-
-	/* One unsigned compare for both a zero and a huge capacity. */
-	if (__builtin_expect(capacity - 1 >= (size_t)EPOLL_MAX_EVENTS, 0)) {
-		if (capacity == 0)
-			return -EINVAL;
-		max = EPOLL_MAX_EVENTS;
-	}
-	if (events == NULL)
-		return -EINVAL;
-	if (__builtin_expect(p->ops != &mio__backend_epoll, 0))
-		return p->ops->wait(p, events, capacity, timeout_ms);
-	return epoll_wait_events((struct epoll_poll *)p, events, max,
-	    timeout_ms);
-}
-
-static int
-epoll_wait_op(struct mio_poll *p, struct mio_event *events, size_t capacity,
-    int timeout_ms)
-{
-	int max = capacity > (size_t)EPOLL_MAX_EVENTS ? EPOLL_MAX_EVENTS :
-	    (int)capacity;
-
-	return epoll_wait_events((struct epoll_poll *)p, events, max,
-	    timeout_ms);
-}
-
 const struct mio__backend mio__backend_epoll = {
 	.name = "epoll",
 	.interests = MIO_READABLE | MIO_WRITABLE | MIO_PRIORITY,
-	.create = epoll_create_poll,
-	.destroy = epoll_destroy,
+	.short_io_drains = 1,
+	.init = epoll_init,
+	.fini = epoll_fini,
 	.ctl = epoll_ctl_op,
 	.wait = epoll_wait_op,
+	.waker = MIO__WAKER_DEFAULT,
 };
+
+#endif /* HAVE_EPOLL_CREATE1 */

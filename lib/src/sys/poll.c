@@ -9,7 +9,7 @@
  *    are emulated by disarming what was delivered (clearing its bits
  *    from .events) and arming it again only when an I/O call made through
  *    libmio returns -EAGAIN (mio__pollfd_rearm(), reached from
- *    io_rearm.h) or on reregister.  Raw I/O outside libmio re-arms
+ *    rearm.h) or on reregister.  Raw I/O outside libmio re-arms
  *    nothing: such callers must call mio_reregister() after -EAGAIN.
  *  - POLLHUP, POLLERR and POLLNVAL are reported whatever .events holds,
  *    so clearing bits cannot silence them and a hung-up descriptor would
@@ -26,14 +26,16 @@
  *    count the kernel was given, and only growth (realloc) waits for the
  *    waiter to leave poll(2).
  *  - Changes from other threads must take effect in the wait under way:
- *    an eventfd at slot 0 is written to interrupt poll(2), which then
- *    runs again with the new array and what remains of the timeout.
+ *    a waker of the backend's mechanism (an eventfd, or a pipe) at slot 0
+ *    is woken to interrupt poll(2), which then runs again with the new
+ *    array and what remains of the timeout.
  *  - I/O functions see only a descriptor, so a process-wide table indexed
  *    by descriptor maps it to its poll and slot.  It is read only on the
  *    -EAGAIN path and by close; an epoll-only program never touches it.
- *  - Wakers are eventfds like any other: their slot is drained when its
- *    event is delivered and stays armed, so wakes before a wait coalesce
- *    and a wake after the drain raises a new event.
+ *  - Wakers are descriptors like any other: their slot is drained (by
+ *    the waker mechanism, sys/waker_*.c) when its event is delivered and
+ *    stays armed, so wakes before a wait coalesce and a wake after the
+ *    drain raises a new event.
  */
 #include "config.h"
 
@@ -46,12 +48,17 @@
 #include <time.h>
 #include <unistd.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 
-#include "io_rearm.h"
+#include "rearm.h"
 #include "sys/backend.h"
+#include "sys/readiness.h"
 #include "sys/lock.h"
+
+/* Linux's; elsewhere a FIN shows only as a read of 0 bytes. */
+#ifndef POLLRDHUP
+#define POLLRDHUP	0
+#endif
 
 #define PFD_READ_BITS	(POLLIN | POLLRDHUP | POLLPRI)
 #define PFD_DEAD_BITS	(POLLHUP | POLLERR | POLLNVAL)
@@ -66,7 +73,8 @@ struct pfd_meta {
 struct pfd_poll {
 	struct mio_poll	 hdr;
 	struct mio__lock lock;
-	struct pollfd	*fds;		/* fds[0] is the notify eventfd */
+	struct mio__wake notify;	/* its rfd is fds[0].fd */
+	struct pollfd	*fds;		/* fds[0] is the notify descriptor */
 	struct pfd_meta	*meta;		/* parallel to fds */
 	nfds_t		 nfds;
 	nfds_t		 cap;
@@ -142,51 +150,24 @@ pfd_bits(unsigned interest)
 	return bits;
 }
 
-/* The mapping of MIO-NOTES.md section 1.4, identical to epoll's. */
+/* The mapping of sys/readiness.h, for poll(2)'s spelling of the bits. */
 static uint32_t
 pfd_flags(short re)
 {
-	uint32_t f = 0;
-
-	if (re & (POLLIN | POLLPRI))
-		f |= MIO_READABLE;
-	if (re & POLLOUT)
-		f |= MIO_WRITABLE;
-	if (re & POLLPRI)
-		f |= MIO_PRIORITY;
-	if (re & POLLERR)
-		f |= MIO_ERROR;
-	if ((re & POLLHUP) || (re & (POLLIN | POLLRDHUP)) ==
-	    (POLLIN | POLLRDHUP))
-		f |= MIO_READ_CLOSED;
-	if ((re & POLLHUP) || (re & (POLLOUT | POLLERR)) ==
-	    (POLLOUT | POLLERR) || re == POLLERR)
-		f |= MIO_WRITE_CLOSED;
-	return f;
+	return MIO__READINESS(re, POLL);
 }
+
+/* The waker mechanism of this backend: the notify descriptor's too. */
+#define PFD_WAKER	MIO__WAKER_DEFAULT
 
 /* Interrupts a poll(2) under way so that it sees the changed array. */
 static void
 pfd_kick(struct pfd_poll *pp)
 {
-	uint64_t one = 1;
-
 	if (pp->polling)
-		while (write(pp->fds[0].fd, &one, sizeof(one)) < 0 &&
-		    errno == EINTR)
-			;
+		(void)PFD_WAKER->wake(&pp->notify);
 }
 
-static void
-pfd_drain(int fd)
-{
-	uint64_t n;
-
-	while (read(fd, &n, sizeof(n)) < 0 && errno == EINTR)
-		;
-}
-
-/* Makes room for one more slot; called with the lock held. */
 /* Squeezes tombstones out; called with the lock held, nobody in poll(2). */
 static void
 pfd_compact(struct pfd_poll *pp)
@@ -208,6 +189,7 @@ pfd_compact(struct pfd_poll *pp)
 	pp->scan = 0;
 }
 
+/* Makes room for one more slot; called with the lock held. */
 static int
 pfd_reserve(struct pfd_poll *pp)
 {
@@ -249,10 +231,10 @@ pfd_reserve(struct pfd_poll *pp)
 }
 
 static int
-pfd_create(struct mio_poll **out)
+pfd_init(struct mio_poll **out)
 {
 	struct pfd_poll *pp;
-	int fd, rc = -ENOMEM;
+	int rc = -ENOMEM;
 
 	if ((pp = calloc(1, sizeof(*pp))) == NULL)
 		return -ENOMEM;
@@ -262,12 +244,10 @@ pfd_create(struct mio_poll **out)
 	pp->meta = malloc(pp->cap * sizeof(*pp->meta));
 	if (pp->fds == NULL || pp->meta == NULL)
 		goto fail;
-	if ((fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-		rc = -errno;
+	if ((rc = PFD_WAKER->open(&pp->notify)) != 0)
 		goto fail;
-	}
-	pp->fds[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
-	pp->meta[0] = (struct pfd_meta){ .fd = fd, .live = 1 };
+	pp->fds[0] = (struct pollfd){ .fd = pp->notify.rfd, .events = POLLIN };
+	pp->meta[0] = (struct pfd_meta){ .fd = pp->notify.rfd, .live = 1 };
 	pp->nfds = 1;
 	mio__lock_init(&pp->lock);
 	atomic_fetch_add(&mio__pollfd_users, 1);
@@ -281,7 +261,7 @@ fail:
 }
 
 static void
-pfd_destroy(struct mio_poll *p)
+pfd_fini(struct mio_poll *p)
 {
 	struct pfd_poll *pp = (struct pfd_poll *)p;
 	nfds_t i;
@@ -293,7 +273,7 @@ pfd_destroy(struct mio_poll *p)
 			atomic_store(&e->owner, NULL);
 	}
 	atomic_fetch_sub(&mio__pollfd_users, 1);
-	close(pp->fds[0].fd);
+	PFD_WAKER->close(&pp->notify);
 	mio__lock_fini(&pp->lock);
 	free(pp->fds);
 	free(pp->meta);
@@ -504,7 +484,7 @@ pfd_collect(struct pfd_poll *pp, nfds_t polled, struct mio_event *events,
 			continue;
 		pfd->revents = 0;
 		if (m->interest & MIO__WAKER) {
-			pfd_drain(m->fd);
+			PFD_WAKER->drain(m->fd);
 			events[count].token = m->token;
 			events[count++].flags = MIO_READABLE;
 			continue;
@@ -542,7 +522,7 @@ pfd_now_ns(void)
 }
 
 static int
-pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
+pfd_wait(struct mio_poll *p, struct mio_event *events, int max,
     int timeout_ms)
 {
 	struct pfd_poll *pp = (struct pfd_poll *)p;
@@ -574,10 +554,11 @@ pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
 			break;
 		if (pp->fds[0].revents != 0) {
 			pp->fds[0].revents = 0;
-			pfd_drain(pp->fds[0].fd);
+			PFD_WAKER->drain(pp->notify.rfd);
 		}
 		if (rc > 0 && polled > 1)
-			count = pfd_collect(pp, polled, events, capacity);
+			count = pfd_collect(pp, polled, events,
+			    (size_t)max);
 		if (count > 0 || left == 0)
 			break;
 		/*
@@ -600,8 +581,10 @@ pfd_wait(struct mio_poll *p, struct mio_event *events, size_t capacity,
 const struct mio__backend mio__backend_poll = {
 	.name = "poll",
 	.interests = MIO_READABLE | MIO_WRITABLE | MIO_PRIORITY,
-	.create = pfd_create,
-	.destroy = pfd_destroy,
+	.short_io_drains = 0,
+	.init = pfd_init,
+	.fini = pfd_fini,
 	.ctl = pfd_ctl,
 	.wait = pfd_wait,
+	.waker = PFD_WAKER,
 };
