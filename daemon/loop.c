@@ -355,8 +355,7 @@ loop_open(struct conf *conf)
 		return rc;
 	}
 	loop.now = timer_now_ms();
-	loop.short_io_drains = strcmp(mio_poll_backend(loop.poll),
-	    "epoll") == 0;
+	loop.short_io_drains = mio_poll_short_io_drains(loop.poll);
 	return 0;
 }
 

@@ -74,7 +74,7 @@ lstn_find(struct gen *old, int protocol, const struct mio_addr *addr)
 			continue;
 		for (j = 0; j < l->nsocks; j++)
 			if (l->socks[j].fd >= 0 &&
-			    conf_addr_equal(&l->socks[j].bind->addr, addr))
+			    mio_addr_equal(&l->socks[j].bind->addr, addr))
 				return &l->socks[j];
 	}
 	return NULL;

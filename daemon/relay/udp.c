@@ -400,45 +400,6 @@ udp_batch_arm(struct udp_batch *b, int with_addr)
 	}
 }
 
-/*
- * One batch in: recvmmsg where the system has it, else one recvmsg (a
- * batch of one), so the relay runs anywhere libmio does.
- */
-static int
-udp_recv_batch(int fd, struct udp_batch *b)
-{
-	ssize_t n;
-	int r = mio_recvmmsg(fd, b->msg, UDP_BATCH, 0);
-
-	if (r != -ENOTSUP)
-		return r;
-	if ((n = mio_recvmsg(fd, &b->msg[0].msg_hdr, 0)) < 0)
-		return (int)n;
-	b->msg[0].msg_len = (unsigned)n;
-	return 1;
-}
-
-/*
- * One batch out: sendmmsg where the system has it, else a loop of
- * sendmsg.  Returns how many went, or -errno when none did.
- */
-static int
-udp_send_batch(int fd, struct mmsghdr *msg, unsigned n)
-{
-	unsigned i;
-	ssize_t r;
-	int rc = mio_sendmmsg(fd, msg, n, 0);
-
-	if (rc != -ENOTSUP)
-		return rc;
-	for (i = 0; i < n; i++) {
-		if ((r = mio_sendmsg(fd, &msg[i].msg_hdr, 0)) < 0)
-			return i > 0 ? (int)i : (int)r;
-		msg[i].msg_len = (unsigned)r;
-	}
-	return (int)n;
-}
-
 /* The destination of a request, from its IP_PKTINFO/IPV6_PKTINFO. */
 static void
 udp_local_of(struct msghdr *h, struct udp_local *local)
@@ -554,7 +515,7 @@ udp_sock_event(struct udp_sock *us)
 		return;
 	for (;;) {
 		udp_batch_arm(b, 1);
-		n = udp_recv_batch(us->fd, b);
+		n = mio_recvmmsg(us->fd, b->msg, UDP_BATCH, 0);
 		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
@@ -645,7 +606,7 @@ udp_reply_batch(struct udp_sess *u, struct udp_batch *b, unsigned n)
 		}
 	}
 	while (sent < n) {
-		r = udp_send_batch(u->us->fd, &b->msg[sent], n - sent);
+		r = mio_sendmmsg(u->us->fd, &b->msg[sent], n - sent, 0);
 		if (r == -EAGAIN)
 			break;
 		if (r < 0) {
@@ -720,7 +681,7 @@ udp_server_event(struct udp_sess *u)
 		return;
 	for (;;) {
 		udp_batch_arm(b, 0);
-		n = udp_recv_batch(u->fd, b);
+		n = mio_recvmmsg(u->fd, b->msg, UDP_BATCH, 0);
 		if (n == -EAGAIN)
 			return;
 		if (n < 0) {

@@ -165,7 +165,7 @@ udp_sock_find_kept(const struct mio_addr *addr)
 	struct udp_sock *us;
 
 	for (us = udp_draining; us != NULL; us = us->next)
-		if (conf_addr_equal(&us->addr, addr))
+		if (mio_addr_equal(&us->addr, addr))
 			return us;
 	return NULL;
 }
