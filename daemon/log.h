@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 
 /* Sets the error log's level and target (enum conf_log_*). */
 void	log_setup(int level, int target);

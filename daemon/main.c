@@ -12,7 +12,7 @@
 
 #include <mio.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "proxy.h"
 
 #ifndef MIOPROXY_CONF_DEFAULT

@@ -28,7 +28,7 @@
 #include <mio.h>
 
 #include "balance.h"
-#include "conf.h"
+#include "conf/conf.h"
 #include "timer.h"
 
 enum proxy_tag {

@@ -16,8 +16,8 @@
 #include <arpa/inet.h>
 
 #include "../common.h"
-#include "conf.h"
-#include "conf_priv.h"
+#include "conf/conf.h"
+#include "conf/priv.h"
 
 struct load {
 	char		 path[64];

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf_priv.h"
+#include "conf/priv.h"
 
 #define CONF_FILEMAX	(16 * 1024 * 1024)	/* larger is a mistake */
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "conf_priv.h"
+#include "conf/priv.h"
 
 static void value_why(char *why, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -15,7 +15,7 @@
 
 #include <yaml.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 
 #define CONF_PATHMAX	256	/* "listeners[3].timeouts.idle"; cut */
 #define CONF_WHYMAX	160	/* the reason a scalar parser gives */

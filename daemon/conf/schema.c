@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf_priv.h"
+#include "conf/priv.h"
 
 #define SEC	1000LL
 #define MIN	(60 * SEC)
