@@ -21,6 +21,7 @@
 #include <sys/signalfd.h>
 
 #include "log.h"
+#include "ops/access.h"
 #include "proxy.h"
 #include "service.h"
 

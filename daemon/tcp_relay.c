@@ -59,6 +59,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ops/access.h"
 #include "proxy.h"
 
 #define RELAY_BUDGET		16	/* buffers per flow per turn */

@@ -37,6 +37,7 @@
 #include <netinet/in.h>
 
 #include "log.h"
+#include "ops/access.h"
 #include "proxy.h"
 
 #define UDP_BATCH	16
