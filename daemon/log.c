@@ -1,28 +1,56 @@
 /*
- * The error log (log.h says what it writes).
+ * The error log (log.h says what it writes and where it sits): a level
+ * and a target in two statics, set at start and at each reload.
  */
 #include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
 
-static int log_level = CONF_LOG_INFO;
-static int log_target = CONF_LOG_STDERR;
+static int log_level = LOG_LEVEL_INFO;
+static int log_target = LOG_TARGET_STDERR;
 static int log_syslog_opened;
 
+/* Indexed by enum log_level: the word, and syslog's priority. */
+static const char *const log_words[] = { "error", "warn", "info", "debug" };
 static const int log_priority[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
     LOG_DEBUG };
+
+_Static_assert(sizeof(log_words) / sizeof(log_words[0]) ==
+    LOG_LEVEL_DEBUG + 1, "a word per level");
+_Static_assert(sizeof(log_priority) / sizeof(log_priority[0]) ==
+    LOG_LEVEL_DEBUG + 1, "a priority per level");
+
+int
+log_level_parse(const char *word)
+{
+	int level;
+
+	for (level = LOG_LEVEL_ERROR; level <= LOG_LEVEL_DEBUG; level++)
+		if (strcmp(log_words[level], word) == 0)
+			return level;
+	return -1;
+}
+
+const char *
+log_level_name(int level)
+{
+	if (level < LOG_LEVEL_ERROR || level > LOG_LEVEL_DEBUG)
+		return "?";
+	return log_words[level];
+}
 
 void
 log_setup(int level, int target)
 {
 	log_level = level;
 	log_target = target;
-	if (target == CONF_LOG_SYSLOG)
+	if (target == LOG_TARGET_SYSLOG)
 		log_syslog_open();
 }
 
@@ -51,12 +79,12 @@ log_msg(int level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
-	if (log_target == CONF_LOG_SYSLOG) {
+	if (log_target == LOG_TARGET_SYSLOG) {
 		vsyslog(log_priority[level], fmt, ap);
 		va_end(ap);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "%s: ", conf_log_level_name(level));
+	n = snprintf(line, sizeof(line), "%s: ", log_level_name(level));
 	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
 	if (n > (int)sizeof(line) - 2)

@@ -2,14 +2,34 @@
  * The error log: "LEVEL: message" lines on stderr (the journal adds the
  * time and the unit), or syslog with the matching priority; messages
  * above the configured level are dropped before they are formatted.
- * The access log is ops/access.h.
+ *
+ * Its place: a foundation, below the configuration.  It owns its levels
+ * and their words, so that the loader (conf/) may parse `logging.level`
+ * with them and everything may log, while this file knows nothing of the
+ * configuration.  The access log, which does, is ops/access.h.
  */
 #ifndef MIOPROXY_LOG_H
 #define MIOPROXY_LOG_H
 
-#include "conf/conf.h"
+/* Most to least severe: a level writes itself and those before it. */
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
 
-/* Sets the error log's level and target (enum conf_log_*). */
+enum log_target {
+	LOG_TARGET_STDERR,
+	LOG_TARGET_SYSLOG,
+};
+
+/* Parses a level word (error, warn, info, debug): its level, or -1. */
+int	log_level_parse(const char *word);
+/* The word of a level, or "?" for anything else. */
+const char *log_level_name(int level);
+
+/* Sets the error log's level and target (enum log_level, log_target). */
 void	log_setup(int level, int target);
 /* True when messages of `level` are written. */
 int	log_enabled(int level);
@@ -18,12 +38,12 @@ void	log_msg(int level, const char *fmt, ...)
 /* Opens the connection to syslog once, for whichever log wants it first. */
 void	log_syslog_open(void);
 
-#define log_error(...)	log_msg(CONF_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...)	log_msg(CONF_LOG_WARN, __VA_ARGS__)
-#define log_info(...)	log_msg(CONF_LOG_INFO, __VA_ARGS__)
+#define log_error(...)	log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...)	do {						\
-	if (log_enabled(CONF_LOG_DEBUG))				\
-		log_msg(CONF_LOG_DEBUG, __VA_ARGS__);			\
+	if (log_enabled(LOG_LEVEL_DEBUG))				\
+		log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__);			\
 } while (0)
 
 #endif /* MIOPROXY_LOG_H */

@@ -13,6 +13,7 @@
 #include <mio.h>
 
 #include "conf/conf.h"
+#include "log.h"
 #include "proxy.h"
 
 #ifndef MIOPROXY_CONF_DEFAULT
@@ -91,7 +92,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if (level_word != NULL &&
-	    (level = conf_log_level_parse(level_word)) < 0) {
+	    (level = log_level_parse(level_word)) < 0) {
 		fprintf(stderr, "mioproxy: unknown log level \"%s\" (error, "
 		    "warn, info, debug)\n", level_word);
 		usage(stderr);

@@ -74,18 +74,6 @@ enum conf_proto {
 	CONF_PROTO_UDP,
 };
 
-enum conf_log_level {
-	CONF_LOG_ERROR,
-	CONF_LOG_WARN,
-	CONF_LOG_INFO,
-	CONF_LOG_DEBUG,
-};
-
-enum conf_log_target {
-	CONF_LOG_STDERR,
-	CONF_LOG_SYSLOG,
-};
-
 enum conf_access_target {
 	CONF_ACCESS_OFF,
 	CONF_ACCESS_STDOUT,
@@ -157,8 +145,8 @@ struct conf_process {
 };
 
 struct conf_logging {
-	int		 level;		/* enum conf_log_level */
-	int		 target;	/* enum conf_log_target */
+	int		 level;		/* enum log_level (log.h) */
+	int		 target;	/* enum log_target (log.h) */
 	int		 access_target;	/* enum conf_access_target */
 	char		*access_path;	/* CONF_ACCESS_FILE only */
 	int		 access_format;	/* enum conf_access_format */
@@ -257,12 +245,6 @@ void	conf_errors_free(struct conf_errors *errs);
  * "FILE: message" for an error about the whole file.
  */
 void	conf_errors_print(const struct conf_errors *errs, FILE *fp);
-
-/* Parses a log level word; returns its enum conf_log_level or -1. */
-int	conf_log_level_parse(const char *word);
-
-/* The word of an enum conf_log_level, or "?". */
-const char *conf_log_level_name(int level);
 
 /*
  * Formats an address as the file would write it: "127.0.0.1:80",

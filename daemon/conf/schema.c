@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "conf/priv.h"
+#include "log.h"
 
 #define SEC	1000LL
 #define MIN	(60 * SEC)
@@ -50,17 +51,18 @@ struct schema_server {
 static conf_fn schema_version, schema_access_target, schema_listeners,
     schema_upstreams, schema_acls, schema_servers;
 
+/* The words of log.h's levels (log_level_parse() reads the same). */
 static const struct conf_word schema_levels[] = {
-	{ "error", CONF_LOG_ERROR, false },
-	{ "warn", CONF_LOG_WARN, false },
-	{ "info", CONF_LOG_INFO, false },
-	{ "debug", CONF_LOG_DEBUG, false },
+	{ "error", LOG_LEVEL_ERROR, false },
+	{ "warn", LOG_LEVEL_WARN, false },
+	{ "info", LOG_LEVEL_INFO, false },
+	{ "debug", LOG_LEVEL_DEBUG, false },
 	{ NULL, 0, false },
 };
 
 static const struct conf_word schema_log_targets[] = {
-	{ "stderr", CONF_LOG_STDERR, false },
-	{ "syslog", CONF_LOG_SYSLOG, false },
+	{ "stderr", LOG_TARGET_STDERR, false },
+	{ "syslog", LOG_TARGET_SYSLOG, false },
 	{ NULL, 0, false },
 };
 
@@ -217,8 +219,8 @@ void
 conf_init(struct conf *conf)
 {
 	conf->process.shutdown_grace_ms = CONF_SHUTDOWN_GRACE_MS;
-	conf->logging.level = CONF_LOG_INFO;
-	conf->logging.target = CONF_LOG_STDERR;
+	conf->logging.level = LOG_LEVEL_INFO;
+	conf->logging.target = LOG_TARGET_STDERR;
 	conf->logging.access_target = CONF_ACCESS_OFF;
 	conf->logging.access_format = CONF_ACCESS_TEXT;
 	conf->defaults_timeouts.connect_ms = CONF_CONNECT_TIMEOUT_MS;
@@ -252,28 +254,6 @@ schema_upstream_init(void *elem)
 	u->balance = CONF_BALANCE_ROUND_ROBIN;
 	u->connect_timeout_ms = CONF_UNSET;
 	u->connect_tries = CONF_CONNECT_TRIES;
-}
-
-int
-conf_log_level_parse(const char *word)
-{
-	const struct conf_word *w;
-
-	for (w = schema_levels; w->word != NULL; w++)
-		if (strcmp(w->word, word) == 0)
-			return w->value;
-	return -1;
-}
-
-const char *
-conf_log_level_name(int level)
-{
-	const struct conf_word *w;
-
-	for (w = schema_levels; w->word != NULL; w++)
-		if (w->value == level)
-			return w->word;
-	return "?";
 }
 
 /*
