@@ -6,6 +6,9 @@
  * Numbers are decimal only: no signs but a leading '-' (so that "-1" is
  * reported as negative rather than as garbage), no 0x, no exponents, so
  * that "010" is ten and "1e3" is an error rather than a surprise.
+ *
+ * Its place: the bottom of conf/ (value.h); it knows no YAML and no
+ * schema, only text in and a value or a reason out.
  */
 #include "config.h"
 
@@ -19,7 +22,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "conf/priv.h"
+#include "conf/value.h"
 
 static void value_why(char *why, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -212,6 +215,16 @@ conf_parse_cidr(const char *s, struct conf_cidr *out, char *why, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/* Names of listeners, upstreams and ACLs: [A-Za-z0-9._-]{1,64}. */
+bool
+conf_is_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
 /* Appends one address; -ENOMEM or 0. */
@@ -421,7 +434,7 @@ conf_addr_equal(const struct mio_addr *a, const struct mio_addr *b)
 }
 
 static int
-conf_cmp_bytes(const void *a, const void *b, size_t n)
+value_cmp_bytes(const void *a, const void *b, size_t n)
 {
 	int c = memcmp(a, b, n);
 
@@ -437,24 +450,24 @@ conf_addr_cmp(const struct mio_addr *a, const struct mio_addr *b)
 		return a->u.sa.sa_family < b->u.sa.sa_family ? -1 : 1;
 	switch (a->u.sa.sa_family) {
 	case AF_INET:
-		if ((c = conf_cmp_bytes(&a->u.in4.sin_addr,
+		if ((c = value_cmp_bytes(&a->u.in4.sin_addr,
 		    &b->u.in4.sin_addr, sizeof(a->u.in4.sin_addr))) != 0)
 			return c;
-		return conf_cmp_bytes(&a->u.in4.sin_port, &b->u.in4.sin_port,
+		return value_cmp_bytes(&a->u.in4.sin_port, &b->u.in4.sin_port,
 		    sizeof(a->u.in4.sin_port));
 	case AF_INET6:
-		if ((c = conf_cmp_bytes(&a->u.in6.sin6_addr,
+		if ((c = value_cmp_bytes(&a->u.in6.sin6_addr,
 		    &b->u.in6.sin6_addr, sizeof(a->u.in6.sin6_addr))) != 0)
 			return c;
 		if (a->u.in6.sin6_scope_id != b->u.in6.sin6_scope_id)
 			return a->u.in6.sin6_scope_id <
 			    b->u.in6.sin6_scope_id ? -1 : 1;
-		return conf_cmp_bytes(&a->u.in6.sin6_port,
+		return value_cmp_bytes(&a->u.in6.sin6_port,
 		    &b->u.in6.sin6_port, sizeof(a->u.in6.sin6_port));
 	case AF_UNIX:
 		if (a->len != b->len)
 			return a->len < b->len ? -1 : 1;
-		return conf_cmp_bytes(a->u.un.sun_path, b->u.un.sun_path,
+		return value_cmp_bytes(a->u.un.sun_path, b->u.un.sun_path,
 		    a->len - offsetof(struct sockaddr_un, sun_path));
 	}
 	return 0;

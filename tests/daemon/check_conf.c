@@ -17,7 +17,7 @@
 
 #include "../common.h"
 #include "conf/conf.h"
-#include "conf/priv.h"
+#include "conf/value.h"
 #include "log.h"
 
 struct load {
