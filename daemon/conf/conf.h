@@ -35,6 +35,11 @@
  *
  * Keys this file adds to CONFIG.md's schema: limits.buffer_size (a size:
  * the bound on unsent data per direction of one session, 1k..16m).
+ *
+ * This header is the loader's model and its public entry points: what the
+ * rest of the daemon includes, and what every layer of conf/ builds on.
+ * The layers, each using only those after it: load.c -> check.c ->
+ * schema.c -> walk.c -> doc.c -> resolve.c -> value.c.
  */
 #ifndef MIOPROXY_CONF_H
 #define MIOPROXY_CONF_H
@@ -229,7 +234,13 @@ struct conf_errors {
  * failure stores NULL, appends every error to `errs` sorted by position
  * (a YAML syntax error stops the parse, so it comes alone), and returns
  * -EINVAL for an invalid file, -ENOMEM, or the -errno of opening or
- * reading the file.  Host names are resolved here, so this may block.
+ * reading the file.
+ *
+ * Host names in addresses are resolved here, by a step of its own
+ * (conf/resolve.c, getaddrinfo(3)), so this blocks for as long as the
+ * resolver takes: at start, at `-t`, and at a SIGHUP reload, which calls
+ * it inside the event loop.  The issue "names that move" takes lookups
+ * out of the loop.
  */
 int	conf_load(const char *path, struct conf **out,
 	    struct conf_errors *errs);

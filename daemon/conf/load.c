@@ -6,7 +6,7 @@
  *
  * Its place: the top of conf/, and the only file that implements the
  * public entry points of conf.h.  The layers, each using only those after
- * it:  load -> check -> schema -> walk -> doc -> value, with
+ * it:  load -> check -> schema -> walk -> doc -> resolve -> value, with
  * the model, conf.h, under all of them.
  *
  * Why the document API rather than events: errors must point at nodes,

@@ -4,8 +4,10 @@
  * each value is read by its row's type: scalars through the parsers of
  * value.h, nested mappings by recursion, the rest by the row's handler.
  *
- * Its place: conf/, below the schema (load -> check -> schema -> walk);
- * it knows the shape of a table, never a table's keys.
+ * Its place: conf/, below the schema (load -> check -> schema -> walk ->
+ * doc, resolve, value); it knows the shape of a table, never a table's
+ * keys.  Host names in addresses are looked up here, through resolve.h,
+ * as a step of their own.
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "conf/walk.h"
+#include "conf/resolve.h"
 #include "conf/value.h"
 
 
@@ -84,41 +87,64 @@ walk_enum(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *node,
 	conf_err(ctx, node, "expected one of %s; got \"%s\"", list, s);
 }
 
-/* One element of an address or CIDR list. */
+/* One CIDR of a list. */
 static int
-walk_list_item(struct conf_ctx *ctx, const struct conf_key *k,
-    yaml_node_t *node, void *dst)
+walk_cidr(struct conf_ctx *ctx, yaml_node_t *node, struct conf_cidrs *v)
 {
-	struct conf_cidrs *cidrs = dst;
-	struct conf_cidr c, *v;
+	struct conf_cidr c, *nv;
+	char why[CONF_WHYMAX];
+	const char *s;
+
+	if ((s = walk_scalar(ctx, node, "a CIDR")) == NULL)
+		return 0;
+	if (conf_parse_cidr(s, &c, why, sizeof(why)) != 0) {
+		conf_err(ctx, node, "bad CIDR \"%s\": %s", s, why);
+		return 0;
+	}
+	nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	v->v = nv;
+	nv[v->n++] = c;
+	return 0;
+}
+
+/*
+ * One address of a list: its syntax first (value.c), then, when it names
+ * a host, the lookup (resolve.c), which blocks.
+ */
+static int
+walk_addr(struct conf_ctx *ctx, yaml_node_t *node, struct conf_addrs *v)
+{
+	struct conf_addr_spec spec;
+	struct conf_pos pos = conf_node_pos(node);
 	char why[CONF_WHYMAX];
 	const char *s;
 	int rc;
 
-	if (k->type == CONF_T_CIDRS) {
-		s = walk_scalar(ctx, node, "a CIDR");
-		if (s == NULL)
-			return 0;
-		if (conf_parse_cidr(s, &c, why, sizeof(why)) != 0) {
-			conf_err(ctx, node, "bad CIDR \"%s\": %s", s, why);
-			return 0;
-		}
-		v = realloc(cidrs->v, (cidrs->n + 1) * sizeof(*v));
-		if (v == NULL)
-			return -ENOMEM;
-		cidrs->v = v;
-		v[cidrs->n++] = c;
+	if ((s = walk_scalar(ctx, node, "an address")) == NULL)
 		return 0;
-	}
-	s = walk_scalar(ctx, node, "an address");
-	if (s == NULL)
-		return 0;
-	rc = conf_parse_addr(s, conf_node_pos(node), dst, why, sizeof(why));
+	rc = conf_parse_addr(s, &spec, why, sizeof(why));
+	if (rc == 0 && spec.host[0] == '\0')
+		rc = conf_addrs_push(v, &spec.addr, pos);
+	else if (rc == 0)
+		rc = conf_resolve_host(spec.host, spec.port, pos, v, why,
+		    sizeof(why));
 	if (rc == -1) {
 		conf_err(ctx, node, "bad address \"%s\": %s", s, why);
 		rc = 0;
 	}
 	return rc;
+}
+
+/* One element of an address or CIDR list. */
+static int
+walk_list_item(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, void *dst)
+{
+	if (k->type == CONF_T_CIDRS)
+		return walk_cidr(ctx, node, dst);
+	return walk_addr(ctx, node, dst);
 }
 
 /* A list: one scalar, or a sequence of them (not for CONF_T_ADDR). */
