@@ -49,7 +49,7 @@ check_name_cmp(const void *pa, const void *pb)
 }
 
 static int
-check_check_names(struct conf_ctx *ctx, struct conf *conf)
+check_names(struct conf_ctx *ctx, struct conf *conf)
 {
 	struct conf_pos first;
 	struct check_name *v;
@@ -78,7 +78,7 @@ check_check_names(struct conf_ctx *ctx, struct conf *conf)
 }
 
 static void
-check_check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i)
+check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i)
 {
 	struct conf_listener *l = &conf->listeners[i];
 	size_t j;
@@ -153,7 +153,7 @@ check_bind_cmp(const void *pa, const void *pb)
 }
 
 static int
-check_check_binds(struct conf_ctx *ctx, struct conf *conf)
+check_binds(struct conf_ctx *ctx, struct conf *conf)
 {
 	const struct conf_listener *l, *m;
 	struct check_bind *v;
@@ -228,11 +228,11 @@ conf_check(struct conf_ctx *ctx, struct conf *conf)
 		if (conf->upstreams[i].connect_timeout_ms == CONF_UNSET)
 			conf->upstreams[i].connect_timeout_ms =
 			    conf->defaults_timeouts.connect_ms;
-	if (check_check_names(ctx, conf) != 0)
+	if (check_names(ctx, conf) != 0)
 		return -ENOMEM;
 	for (i = 0; i < conf->nlisteners; i++) {
-		check_check_refs(ctx, conf, i);
+		check_refs(ctx, conf, i);
 		check_effective(conf, &conf->listeners[i]);
 	}
-	return check_check_binds(ctx, conf);
+	return check_binds(ctx, conf);
 }

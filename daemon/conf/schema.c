@@ -425,13 +425,54 @@ _Static_assert(offsetof(struct conf_acl, name) == 0, "name comes first");
 _Static_assert(offsetof(struct conf_upstream, name) == 0,
     "name comes first");
 
+/*
+ * The name of the entry `pair` of a name-keyed mapping whose pairs start
+ * at `pairs`, or NULL after saying why it cannot be one: not a scalar, a
+ * duplicate of an earlier key, or not a name.
+ */
+static const char *
+schema_entry_name(struct conf_ctx *ctx, yaml_node_pair_t *pairs,
+    yaml_node_pair_t *pair)
+{
+	yaml_node_pair_t *prev;
+	yaml_node_t *kn, *pk = NULL;
+	struct conf_pos first;
+	const char *name;
+	char desc[64];
+
+	kn = conf_node(ctx, pair->key);
+	if (kn->type != YAML_SCALAR_NODE) {
+		conf_err(ctx, kn, "expected a name, got %s",
+		    conf_describe(kn, desc, sizeof(desc)));
+		return NULL;
+	}
+	name = (const char *)kn->data.scalar.value;
+	for (prev = pairs; prev < pair; prev++) {
+		pk = conf_node(ctx, prev->key);
+		if (pk->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)pk->data.scalar.value, name) == 0)
+			break;
+	}
+	if (prev < pair) {
+		first = conf_node_pos(pk);
+		conf_err(ctx, kn, "duplicate key \"%s\" (first at %lu:%lu)",
+		    name, first.line, first.column);
+		return NULL;
+	}
+	if (!conf_is_name(name)) {
+		conf_err(ctx, kn, "bad name \"%s\": use 1 to 64 letters, "
+		    "digits, '.', '_' or '-'", name);
+		return NULL;
+	}
+	return name;
+}
+
 static int
 schema_named(struct conf_ctx *ctx, yaml_node_t *node, void **arrp,
     size_t *np, size_t size, const struct conf_key *table,
     void (*init)(void *))
 {
-	yaml_node_pair_t *pairs, *pair, *prev;
-	yaml_node_t *kn, *pk = NULL;
+	yaml_node_pair_t *pairs, *pair;
 	const char *name;
 	char desc[64];
 	size_t n, saved;
@@ -452,32 +493,8 @@ schema_named(struct conf_ctx *ctx, yaml_node_t *node, void **arrp,
 	if (*arrp == NULL)
 		return -ENOMEM;
 	for (pair = pairs; pair < pairs + n && rc == 0; pair++) {
-		kn = conf_node(ctx, pair->key);
-		if (kn->type != YAML_SCALAR_NODE) {
-			conf_err(ctx, kn, "expected a name, got %s",
-			    conf_describe(kn, desc, sizeof(desc)));
+		if ((name = schema_entry_name(ctx, pairs, pair)) == NULL)
 			continue;
-		}
-		name = (const char *)kn->data.scalar.value;
-		for (prev = pairs; prev < pair; prev++) {
-			pk = conf_node(ctx, prev->key);
-			if (pk->type == YAML_SCALAR_NODE &&
-			    strcmp((const char *)pk->data.scalar.value,
-			    name) == 0)
-				break;
-		}
-		if (prev < pair) {
-			struct conf_pos first = conf_node_pos(pk);
-
-			conf_err(ctx, kn, "duplicate key \"%s\" (first at "
-			    "%lu:%lu)", name, first.line, first.column);
-			continue;
-		}
-		if (!conf_is_name(name)) {
-			conf_err(ctx, kn, "bad name \"%s\": use 1 to 64 "
-			    "letters, digits, '.', '_' or '-'", name);
-			continue;
-		}
 		elem = (char *)*arrp + *np * size;
 		if (init != NULL)
 			init(elem);

@@ -177,15 +177,108 @@ walk_list(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *node,
 	return walk_list_item(ctx, k, node, dst);
 }
 
+static void
+walk_bool(struct conf_ctx *ctx, yaml_node_t *node, bool *dst)
+{
+	const char *s;
+
+	if ((s = walk_scalar(ctx, node, "true or false")) == NULL)
+		return;
+	if (strcmp(s, "true") == 0)
+		*dst = true;
+	else if (strcmp(s, "false") == 0)
+		*dst = false;
+	else
+		conf_err(ctx, node, "expected true or false, got \"%s\"", s);
+}
+
+/*
+ * Parses the text of an integer, a duration or a size (by the row's
+ * type) into *v; false after saying why not.  The row's range is the
+ * caller's to check, except for an integer too large to parse.
+ */
+static bool
+walk_parse_number(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, const char *s, int64_t *v)
+{
+	char why[CONF_WHYMAX];
+	int rc;
+
+	switch (k->type) {
+	case CONF_T_DURATION:
+		if (conf_parse_duration(s, v, why, sizeof(why)) == 0)
+			return true;
+		conf_err(ctx, node, "bad duration \"%s\": %s", s, why);
+		return false;
+	case CONF_T_SIZE:
+		if (conf_parse_size(s, v, why, sizeof(why)) == 0)
+			return true;
+		conf_err(ctx, node, "bad size \"%s\": %s", s, why);
+		return false;
+	default:
+		rc = conf_parse_int(s, v);
+		if (rc == -EINVAL)
+			conf_err(ctx, node, "expected an integer, got \"%s\"",
+			    s);
+		else if (rc != 0)
+			walk_range(ctx, k, node, s);
+		return rc == 0;
+	}
+}
+
+/* An integer, a duration or a size, in the row's [min, max]. */
+static void
+walk_number(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, int64_t *dst)
+{
+	const char *what, *s;
+	int64_t v;
+
+	if (k->type == CONF_T_DURATION)
+		what = "a duration, e.g. 3s";
+	else if (k->type == CONF_T_SIZE)
+		what = "a size, e.g. 64k";
+	else
+		what = "an integer";
+	if ((s = walk_scalar(ctx, node, what)) == NULL ||
+	    !walk_parse_number(ctx, k, node, s, &v))
+		return;
+	if (v < k->min || v > k->max)
+		walk_range(ctx, k, node, s);
+	else
+		*dst = v;
+}
+
+/* A string, not empty; a name for CONF_T_NAME.  0 or -ENOMEM. */
+static int
+walk_string(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, char **dst)
+{
+	const char *s;
+
+	if ((s = walk_scalar(ctx, node, k->type == CONF_T_NAME ?
+	    "a name" : "a string")) == NULL)
+		return 0;
+	if (*s == '\0') {
+		conf_err(ctx, node, "must not be empty");
+		return 0;
+	}
+	if (k->type == CONF_T_NAME && !conf_is_name(s)) {
+		conf_err(ctx, node, "bad name \"%s\": use 1 to 64 "
+		    "letters, digits, '.', '_' or '-'", s);
+		return 0;
+	}
+	free(*dst);
+	*dst = strdup(s);
+	return *dst == NULL ? -ENOMEM : 0;
+}
+
+/* Reads the value of row `k` into `base`, by the row's type. */
 static int
 walk_value(struct conf_ctx *ctx, const struct conf_key *k,
     yaml_node_t *node, void *base)
 {
 	void *dst = (char *)base + k->offset;
-	char why[CONF_WHYMAX];
-	const char *s;
-	int64_t v;
-	int rc;
 
 	switch (k->type) {
 	case CONF_T_MAP:
@@ -202,74 +295,71 @@ walk_value(struct conf_ctx *ctx, const struct conf_key *k,
 	case CONF_T_LATER:
 		return 0;	/* the walker reported it at the key */
 	case CONF_T_BOOL:
-		if ((s = walk_scalar(ctx, node, "true or false")) == NULL)
-			return 0;
-		if (strcmp(s, "true") == 0)
-			*(bool *)dst = true;
-		else if (strcmp(s, "false") == 0)
-			*(bool *)dst = false;
-		else
-			conf_err(ctx, node, "expected true or false, got "
-			    "\"%s\"", s);
+		walk_bool(ctx, node, dst);
 		return 0;
 	case CONF_T_INT:
-		if ((s = walk_scalar(ctx, node, "an integer")) == NULL)
-			return 0;
-		rc = conf_parse_int(s, &v);
-		if (rc == -EINVAL)
-			conf_err(ctx, node, "expected an integer, got \"%s\"",
-			    s);
-		else if (rc != 0 || v < k->min || v > k->max)
-			walk_range(ctx, k, node, s);
-		else
-			*(int64_t *)dst = v;
-		return 0;
 	case CONF_T_DURATION:
-		if ((s = walk_scalar(ctx, node, "a duration, e.g. 3s")) ==
-		    NULL)
-			return 0;
-		if (conf_parse_duration(s, &v, why, sizeof(why)) != 0)
-			conf_err(ctx, node, "bad duration \"%s\": %s", s, why);
-		else if (v < k->min || v > k->max)
-			walk_range(ctx, k, node, s);
-		else
-			*(int64_t *)dst = v;
-		return 0;
 	case CONF_T_SIZE:
-		if ((s = walk_scalar(ctx, node, "a size, e.g. 64k")) == NULL)
-			return 0;
-		if (conf_parse_size(s, &v, why, sizeof(why)) != 0)
-			conf_err(ctx, node, "bad size \"%s\": %s", s, why);
-		else if (v < k->min || v > k->max)
-			walk_range(ctx, k, node, s);
-		else
-			*(int64_t *)dst = v;
+		walk_number(ctx, k, node, dst);
 		return 0;
 	case CONF_T_STRING:
 	case CONF_T_NAME:
-		if ((s = walk_scalar(ctx, node, k->type == CONF_T_NAME ?
-		    "a name" : "a string")) == NULL)
-			return 0;
-		if (*s == '\0') {
-			conf_err(ctx, node, "must not be empty");
-			return 0;
-		}
-		if (k->type == CONF_T_NAME && !conf_is_name(s)) {
-			conf_err(ctx, node, "bad name \"%s\": use 1 to 64 "
-			    "letters, digits, '.', '_' or '-'", s);
-			return 0;
-		}
-		free(*(char **)dst);
-		*(char **)dst = strdup(s);
-		return *(char **)dst == NULL ? -ENOMEM : 0;
+		return walk_string(ctx, k, node, dst);
 	}
 	return 0;
 }
 
 /*
+ * One key of a mapping read with `table` (`nkeys` rows), and its value:
+ * the key must be a scalar, a row of the table, and not seen before
+ * (`seen` holds each row's key node once read).  0 or -ENOMEM.
+ */
+static int
+walk_pair(struct conf_ctx *ctx, const struct conf_key *table, size_t nkeys,
+    yaml_node_t **seen, const yaml_node_pair_t *pair, void *base)
+{
+	yaml_node_t *kn, *vn;
+	struct conf_pos first;
+	const char *name;
+	char desc[64];
+	size_t i, saved;
+	int rc = 0;
+
+	kn = conf_node(ctx, pair->key);
+	vn = conf_node(ctx, pair->value);
+	if (kn->type != YAML_SCALAR_NODE) {
+		conf_err(ctx, kn, "expected a key, got %s",
+		    conf_describe(kn, desc, sizeof(desc)));
+		return 0;
+	}
+	name = (const char *)kn->data.scalar.value;
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(table[i].name, name) == 0)
+			break;
+	if (i == nkeys) {
+		conf_err(ctx, kn, "unknown key \"%s\"", name);
+		return 0;
+	}
+	if (seen[i] != NULL) {
+		first = conf_node_pos(seen[i]);
+		conf_err(ctx, kn, "duplicate key \"%s\" (first at %lu:%lu)",
+		    name, first.line, first.column);
+		return 0;
+	}
+	seen[i] = kn;
+	saved = conf_path_key(ctx, name);
+	if (table[i].type == CONF_T_LATER)
+		conf_err_nopath(ctx, kn, "%s is not supported yet", ctx->path);
+	else
+		rc = walk_value(ctx, &table[i], vn, base);
+	conf_path_pop(ctx, saved);
+	return rc;
+}
+
+/*
  * Reads mapping `node` with `table` into `base`: unknown, duplicate and
- * missing keys are reported here, values by walk_value().  A null
- * value (a key with nothing after it) reads as an empty mapping.
+ * missing keys are reported here, values by walk_value().  A null value
+ * (a key with nothing after it) reads as an empty mapping.
  */
 int
 conf_map(struct conf_ctx *ctx, yaml_node_t *node, const struct conf_key *table,
@@ -277,10 +367,8 @@ conf_map(struct conf_ctx *ctx, yaml_node_t *node, const struct conf_key *table,
 {
 	yaml_node_t *seen[CONF_MAXKEYS] = { NULL };
 	yaml_node_pair_t *pair;
-	yaml_node_t *kn, *vn;
-	const char *name;
 	char desc[64];
-	size_t nkeys, i, saved;
+	size_t nkeys, i;
 	int rc = 0;
 
 	for (nkeys = 0; table[nkeys].name != NULL; nkeys++)
@@ -289,47 +377,14 @@ conf_map(struct conf_ctx *ctx, yaml_node_t *node, const struct conf_key *table,
 		abort();	/* a table too long for `seen` */
 	if (ctx->too_big)
 		return 0;
-	if (node->type != YAML_MAPPING_NODE) {
-		if (!conf_is_null(node)) {
-			conf_err(ctx, node, "expected a mapping, got %s",
-			    conf_describe(node, desc, sizeof(desc)));
-			return 0;
-		}
-	} else {
+	if (node->type == YAML_MAPPING_NODE) {
 		for (pair = node->data.mapping.pairs.start;
-		    pair < node->data.mapping.pairs.top && rc == 0; pair++) {
-			kn = conf_node(ctx, pair->key);
-			vn = conf_node(ctx, pair->value);
-			if (kn->type != YAML_SCALAR_NODE) {
-				conf_err(ctx, kn, "expected a key, got %s",
-				    conf_describe(kn, desc, sizeof(desc)));
-				continue;
-			}
-			name = (const char *)kn->data.scalar.value;
-			for (i = 0; i < nkeys; i++)
-				if (strcmp(table[i].name, name) == 0)
-					break;
-			if (i == nkeys) {
-				conf_err(ctx, kn, "unknown key \"%s\"", name);
-				continue;
-			}
-			if (seen[i] != NULL) {
-				struct conf_pos first = conf_node_pos(seen[i]);
-
-				conf_err(ctx, kn, "duplicate key \"%s\" (first "
-				    "at %lu:%lu)", name, first.line,
-				    first.column);
-				continue;
-			}
-			seen[i] = kn;
-			saved = conf_path_key(ctx, name);
-			if (table[i].type == CONF_T_LATER)
-				conf_err_nopath(ctx, kn, "%s is not supported "
-				    "yet", ctx->path);
-			else
-				rc = walk_value(ctx, &table[i], vn, base);
-			conf_path_pop(ctx, saved);
-		}
+		    pair < node->data.mapping.pairs.top && rc == 0; pair++)
+			rc = walk_pair(ctx, table, nkeys, seen, pair, base);
+	} else if (!conf_is_null(node)) {
+		conf_err(ctx, node, "expected a mapping, got %s",
+		    conf_describe(node, desc, sizeof(desc)));
+		return 0;
 	}
 	for (i = 0; i < nkeys; i++)
 		if ((table[i].flags & CONF_K_REQUIRED) && seen[i] == NULL)
