@@ -141,12 +141,52 @@ access_time(char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
+/* The line of one session as one JSON object. */
+static void
+access_json(struct access_line *l, const struct access_rec *r,
+    const char *when, const char *client, const char *server)
+{
+	access_put(l, "{\"time\":\"%s\",\"listener\":\"", when);
+	access_put_json(l, r->listener);
+	access_put(l, "\",\"proto\":\"%s\",\"client\":\"", r->proto);
+	access_put_json(l, client);
+	access_put(l, "\",\"server\":\"");
+	access_put_json(l, server);
+	access_put(l, "\",\"connect_ms\":%lld,\"duration_ms\":%lld,"
+	    "\"bytes_in\":%llu,\"bytes_out\":%llu",
+	    (long long)r->connect_ms, (long long)r->duration_ms,
+	    (unsigned long long)r->bytes_in,
+	    (unsigned long long)r->bytes_out);
+	if (strcmp(r->proto, "udp") == 0)
+		access_put(l, ",\"datagrams_in\":%llu,\"datagrams_out\":%llu",
+		    (unsigned long long)r->datagrams_in,
+		    (unsigned long long)r->datagrams_out);
+	access_put(l, ",\"end\":\"%s\"}", r->end);
+}
+
+/* The line of one session as key=value pairs. */
+static void
+access_text(struct access_line *l, const struct access_rec *r,
+    const char *when, const char *client, const char *server)
+{
+	access_put(l, "time=%s listener=%s proto=%s client=%s "
+	    "server=%s connect_ms=%lld duration_ms=%lld bytes_in=%llu "
+	    "bytes_out=%llu", when, r->listener, r->proto, client,
+	    server, (long long)r->connect_ms, (long long)r->duration_ms,
+	    (unsigned long long)r->bytes_in,
+	    (unsigned long long)r->bytes_out);
+	if (strcmp(r->proto, "udp") == 0)
+		access_put(l, " datagrams_in=%llu datagrams_out=%llu",
+		    (unsigned long long)r->datagrams_in,
+		    (unsigned long long)r->datagrams_out);
+	access_put(l, " end=%s", r->end);
+}
+
 void
 access_write(const struct access_rec *r)
 {
 	struct access_line l;
 	char when[40], client[CONF_ADDRSTRLEN], server[CONF_ADDRSTRLEN];
-	int udp = strcmp(r->proto, "udp") == 0;
 
 	if (access_target == CONF_ACCESS_OFF)
 		return;
@@ -157,37 +197,10 @@ access_write(const struct access_rec *r)
 	else
 		strcpy(server, "-");
 	l.len = 0;
-	if (access_format == CONF_ACCESS_JSON) {
-		access_put(&l, "{\"time\":\"%s\",\"listener\":\"", when);
-		access_put_json(&l, r->listener);
-		access_put(&l, "\",\"proto\":\"%s\",\"client\":\"", r->proto);
-		access_put_json(&l, client);
-		access_put(&l, "\",\"server\":\"");
-		access_put_json(&l, server);
-		access_put(&l, "\",\"connect_ms\":%lld,\"duration_ms\":%lld,"
-		    "\"bytes_in\":%llu,\"bytes_out\":%llu",
-		    (long long)r->connect_ms, (long long)r->duration_ms,
-		    (unsigned long long)r->bytes_in,
-		    (unsigned long long)r->bytes_out);
-		if (udp)
-			access_put(&l, ",\"datagrams_in\":%llu,"
-			    "\"datagrams_out\":%llu",
-			    (unsigned long long)r->datagrams_in,
-			    (unsigned long long)r->datagrams_out);
-		access_put(&l, ",\"end\":\"%s\"}", r->end);
-	} else {
-		access_put(&l, "time=%s listener=%s proto=%s client=%s "
-		    "server=%s connect_ms=%lld duration_ms=%lld bytes_in=%llu "
-		    "bytes_out=%llu", when, r->listener, r->proto, client,
-		    server, (long long)r->connect_ms, (long long)r->duration_ms,
-		    (unsigned long long)r->bytes_in,
-		    (unsigned long long)r->bytes_out);
-		if (udp)
-			access_put(&l, " datagrams_in=%llu datagrams_out=%llu",
-			    (unsigned long long)r->datagrams_in,
-			    (unsigned long long)r->datagrams_out);
-		access_put(&l, " end=%s", r->end);
-	}
+	if (access_format == CONF_ACCESS_JSON)
+		access_json(&l, r, when, client, server);
+	else
+		access_text(&l, r, when, client, server);
 	if (access_target == CONF_ACCESS_SYSLOG) {
 		syslog(LOG_INFO, "%.*s", (int)l.len, l.buf);
 		return;
