@@ -90,6 +90,6 @@ log_msg(int level, const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	/* One write: concurrent writers (tests, the journal) see whole lines. */
+	/* One write: concurrent writers (tests, journal) see whole lines. */
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }

@@ -4,10 +4,13 @@
  *
  * Errors are bounded (CONF_ERRORS_MAX): past the bound they are counted,
  * not formatted, and conf_errors_finish() says how many were left out.
+ *
+ * Its place: conf/, under the walker (walk -> doc); the errors it keeps
+ * are conf.h's public list, whose conf_errors_free() and
+ * conf_errors_print() are here too.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

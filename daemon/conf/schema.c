@@ -6,7 +6,8 @@
  *
  * Its place: conf/, above the walker that applies these tables (load ->
  * check -> schema -> walk); the checks that need the whole file are
- * check.c's.
+ * check.c's.  The words of logging.level are the error log's (log.h,
+ * a foundation below conf/).
  */
 #include "config.h"
 
