@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "gen.h"
 #include "relay/listener.h"
 #include "relay/tcp.h"

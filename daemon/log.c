@@ -1,35 +1,65 @@
 /*
- * The error log and the access log (log.h says what each writes).
+ * The error log (log.h says what it writes and where it sits): a level
+ * and a target in two statics, set at start and at each reload.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
-static int log_level = CONF_LOG_INFO;
-static int log_target = CONF_LOG_STDERR;
-static int log_syslog_open;
+static int log_level = LOG_LEVEL_INFO;
+static int log_target = LOG_TARGET_STDERR;
+static int log_syslog_opened;
 
+/* Indexed by enum log_level: the word, and syslog's priority. */
+static const char *const log_words[] = { "error", "warn", "info", "debug" };
 static const int log_priority[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
     LOG_DEBUG };
+
+_Static_assert(sizeof(log_words) / sizeof(log_words[0]) ==
+    LOG_LEVEL_DEBUG + 1, "a word per level");
+_Static_assert(sizeof(log_priority) / sizeof(log_priority[0]) ==
+    LOG_LEVEL_DEBUG + 1, "a priority per level");
+
+int
+log_level_parse(const char *word)
+{
+	int level;
+
+	for (level = LOG_LEVEL_ERROR; level <= LOG_LEVEL_DEBUG; level++)
+		if (strcmp(log_words[level], word) == 0)
+			return level;
+	return -1;
+}
+
+const char *
+log_level_name(int level)
+{
+	if (level < LOG_LEVEL_ERROR || level > LOG_LEVEL_DEBUG)
+		return "?";
+	return log_words[level];
+}
 
 void
 log_setup(int level, int target)
 {
 	log_level = level;
 	log_target = target;
-	if (target == CONF_LOG_SYSLOG && !log_syslog_open) {
+	if (target == LOG_TARGET_SYSLOG)
+		log_syslog_open();
+}
+
+void
+log_syslog_open(void)
+{
+	if (!log_syslog_opened) {
 		openlog("mioproxy", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		log_syslog_open = 1;
+		log_syslog_opened = 1;
 	}
 }
 
@@ -49,202 +79,17 @@ log_msg(int level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
-	if (log_target == CONF_LOG_SYSLOG) {
+	if (log_target == LOG_TARGET_SYSLOG) {
 		vsyslog(log_priority[level], fmt, ap);
 		va_end(ap);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "%s: ", conf_log_level_name(level));
+	n = snprintf(line, sizeof(line), "%s: ", log_level_name(level));
 	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	/* One write: concurrent writers (tests, the journal) see whole lines. */
+	/* One write: concurrent writers (tests, journal) see whole lines. */
 	(void)!write(STDERR_FILENO, line, (size_t)n);
-}
-
-/* --- access log ------------------------------------------------------ */
-
-static int access_target = CONF_ACCESS_OFF;
-static int access_format = CONF_ACCESS_TEXT;
-static int access_fd = -1;		/* owned only for a file target */
-static char *access_path;
-
-static int
-access_open_file(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-
-	return fd < 0 ? -errno : fd;
-}
-
-int
-access_open(const struct conf_logging *lg)
-{
-	char *path = NULL;
-	int fd = -1;
-
-	if (lg->access_target == CONF_ACCESS_FILE) {
-		if ((path = strdup(lg->access_path)) == NULL)
-			return -ENOMEM;
-		if ((fd = access_open_file(path)) < 0) {
-			free(path);
-			return fd;
-		}
-	}
-	access_close();
-	access_target = lg->access_target;
-	access_format = lg->access_format;
-	access_fd = fd;
-	access_path = path;
-	if (access_target == CONF_ACCESS_SYSLOG && !log_syslog_open) {
-		openlog("mioproxy", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		log_syslog_open = 1;
-	}
-	return 0;
-}
-
-int
-access_reopen(void)
-{
-	int fd;
-
-	if (access_target != CONF_ACCESS_FILE)
-		return 0;
-	if ((fd = access_open_file(access_path)) < 0)
-		return fd;
-	close(access_fd);
-	access_fd = fd;
-	return 0;
-}
-
-void
-access_close(void)
-{
-	if (access_fd >= 0)
-		close(access_fd);
-	access_fd = -1;
-	free(access_path);
-	access_path = NULL;
-	access_target = CONF_ACCESS_OFF;
-}
-
-int
-access_enabled(void)
-{
-	return access_target != CONF_ACCESS_OFF;
-}
-
-/* Appends to a bounded line; the line is cut, never overrun. */
-struct access_line {
-	char	buf[1024];
-	size_t	len;
-};
-
-static void
-access_put(struct access_line *l, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-access_put(struct access_line *l, const char *fmt, ...)
-{
-	/* One byte stays free for the newline that ends the line. */
-	size_t room = sizeof(l->buf) - 1 - l->len;
-	va_list ap;
-	int n;
-
-	if (room < 2)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(l->buf + l->len, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		l->len += (size_t)n < room ? (size_t)n : room - 1;
-}
-
-/* A JSON string body: quotes, backslashes and controls escaped. */
-static void
-access_put_json(struct access_line *l, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			access_put(l, "\\%c", c);
-		else if (c < 0x20)
-			access_put(l, "\\u%04x", c);
-		else
-			access_put(l, "%c", c);
-	}
-}
-
-static void
-access_time(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
-void
-access_write(const struct access_rec *r)
-{
-	struct access_line l;
-	char when[40], client[CONF_ADDRSTRLEN], server[CONF_ADDRSTRLEN];
-	int udp = strcmp(r->proto, "udp") == 0;
-
-	if (access_target == CONF_ACCESS_OFF)
-		return;
-	access_time(when, sizeof(when));
-	conf_addr_str(r->client, client, sizeof(client));
-	if (r->server != NULL)
-		conf_addr_str(r->server, server, sizeof(server));
-	else
-		strcpy(server, "-");
-	l.len = 0;
-	if (access_format == CONF_ACCESS_JSON) {
-		access_put(&l, "{\"time\":\"%s\",\"listener\":\"", when);
-		access_put_json(&l, r->listener);
-		access_put(&l, "\",\"proto\":\"%s\",\"client\":\"", r->proto);
-		access_put_json(&l, client);
-		access_put(&l, "\",\"server\":\"");
-		access_put_json(&l, server);
-		access_put(&l, "\",\"connect_ms\":%lld,\"duration_ms\":%lld,"
-		    "\"bytes_in\":%llu,\"bytes_out\":%llu",
-		    (long long)r->connect_ms, (long long)r->duration_ms,
-		    (unsigned long long)r->bytes_in,
-		    (unsigned long long)r->bytes_out);
-		if (udp)
-			access_put(&l, ",\"datagrams_in\":%llu,"
-			    "\"datagrams_out\":%llu",
-			    (unsigned long long)r->datagrams_in,
-			    (unsigned long long)r->datagrams_out);
-		access_put(&l, ",\"end\":\"%s\"}", r->end);
-	} else {
-		access_put(&l, "time=%s listener=%s proto=%s client=%s "
-		    "server=%s connect_ms=%lld duration_ms=%lld bytes_in=%llu "
-		    "bytes_out=%llu", when, r->listener, r->proto, client,
-		    server, (long long)r->connect_ms, (long long)r->duration_ms,
-		    (unsigned long long)r->bytes_in,
-		    (unsigned long long)r->bytes_out);
-		if (udp)
-			access_put(&l, " datagrams_in=%llu datagrams_out=%llu",
-			    (unsigned long long)r->datagrams_in,
-			    (unsigned long long)r->datagrams_out);
-		access_put(&l, " end=%s", r->end);
-	}
-	if (access_target == CONF_ACCESS_SYSLOG) {
-		syslog(LOG_INFO, "%.*s", (int)l.len, l.buf);
-		return;
-	}
-	l.buf[l.len++] = '\n';
-	(void)!write(access_target == CONF_ACCESS_FILE ? access_fd :
-	    access_target == CONF_ACCESS_STDERR ? STDERR_FILENO :
-	    STDOUT_FILENO, l.buf, l.len);
 }

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "gen.h"
 #include "log.h"
 #include "loop.h"
@@ -29,6 +29,7 @@
 #include "relay/sess.h"
 #include "relay/tcp.h"
 #include "relay/udp.h"
+#include "ops/access.h"
 #include "service.h"
 
 #define LOOP_EVENTS	256

@@ -12,7 +12,8 @@
 
 #include <mio.h>
 
-#include "conf.h"
+#include "conf/conf.h"
+#include "log.h"
 #include "loop.h"
 
 #ifndef MIOPROXY_CONF_DEFAULT
@@ -93,7 +94,7 @@ static int
 main_level(struct main_opts *o)
 {
 	if (o->level_word != NULL &&
-	    (o->level = conf_log_level_parse(o->level_word)) < 0) {
+	    (o->level = log_level_parse(o->level_word)) < 0) {
 		fprintf(stderr, "mioproxy: unknown log level \"%s\" (error, "
 		    "warn, info, debug)\n", o->level_word);
 		return EXIT_INVALID;

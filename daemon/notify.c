@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <mio.h>
+
 #include "log.h"
 #include "notify.h"
 

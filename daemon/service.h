@@ -5,7 +5,7 @@
 #ifndef MIOPROXY_SERVICE_H
 #define MIOPROXY_SERVICE_H
 
-#include "conf.h"
+#include "conf/conf.h"
 
 /* Raises RLIMIT_NOFILE to process.max_fds (capped at the hard limit). */
 int	service_limits(const struct conf *conf);

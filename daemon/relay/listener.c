@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "addr.h"
+#include "conf/conf.h"
 #include "gen.h"
 #include "log.h"
 #include "loop.h"
@@ -95,7 +96,7 @@ static int
 lstn_open(struct lsock *ls)
 {
 	const struct lstn_proto *p = ls->l->proto;
-	char text[CONF_ADDRSTRLEN];
+	char text[ADDR_STRLEN];
 	int rc;
 
 	if ((rc = p->open(ls->l->conf, &ls->bind->addr)) >= 0) {
@@ -104,7 +105,7 @@ lstn_open(struct lsock *ls)
 			return 0;
 	}
 	log_error("listener %s: bind %s: %s", ls->l->conf->name,
-	    conf_addr_str(&ls->bind->addr, text, sizeof(text)),
+	    addr_str(&ls->bind->addr, text, sizeof(text)),
 	    mio_strerror(rc));
 	return rc;
 }

@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "gen.h"
 #include "log.h"
 #include "loop.h"
+#include "ops/access.h"
 #include "relay/listener.h"
 #include "relay/sess.h"
 #include "upstream/upstream.h"

@@ -57,9 +57,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "addr.h"
+#include "conf/conf.h"
 #include "log.h"
 #include "loop.h"
+#include "ops/access.h"
 #include "relay/listener.h"
 #include "relay/pool.h"
 #include "relay/tcp.h"
@@ -152,11 +154,11 @@ tcp_is_inet(const struct mio_addr *a)
 static void
 tcp_connect_failed(struct tcp_sess *t, int err)
 {
-	char text[CONF_ADDRSTRLEN];
+	char text[ADDR_STRLEN];
 	struct upstream *u = t->s.l->ups;
 
 	log_debug("listener %s: connect %s: %s", t->s.l->conf->name,
-	    conf_addr_str(sess_server_addr(&t->s), text, sizeof(text)),
+	    addr_str(sess_server_addr(&t->s), text, sizeof(text)),
 	    mio_strerror(err));
 	upstream_failed(u, t->s.server);
 	tcp_close_side(t, 1, 0);

@@ -30,7 +30,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "log.h"
 #include "loop.h"
 #include "relay/listener.h"

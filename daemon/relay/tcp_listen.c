@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "log.h"
 #include "loop.h"
 #include "relay/listener.h"

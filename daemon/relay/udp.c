@@ -36,10 +36,11 @@
 #include <string.h>
 #include <netinet/in.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "fnv.h"
 #include "log.h"
 #include "loop.h"
+#include "ops/access.h"
 #include "relay/listener.h"
 #include "relay/udp.h"
 #include "relay/udp_sess.h"

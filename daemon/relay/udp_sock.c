@@ -31,7 +31,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "loop.h"
 #include "relay/listener.h"
 #include "relay/udp.h"

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "upstream/upstream.h"
 
 static enum lb_algo

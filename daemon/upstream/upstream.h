@@ -11,7 +11,7 @@
 
 #include <mio.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "upstream/balance.h"
 #include "upstream/server.h"
 

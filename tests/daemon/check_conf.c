@@ -15,9 +15,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "addr.h"
 #include "../common.h"
-#include "conf.h"
-#include "conf_priv.h"
+#include "conf/conf.h"
+#include "conf/value.h"
+#include "log.h"
 
 struct load {
 	char		 path[64];
@@ -116,9 +118,9 @@ expect_errors(const char *yaml, const char *want)
 static const char *
 addr_text(const struct mio_addr *a)
 {
-	static char buf[CONF_ADDRSTRLEN];
+	static char buf[ADDR_STRLEN];
 
-	return conf_addr_str(a, buf, sizeof(buf));
+	return addr_str(a, buf, sizeof(buf));
 }
 
 static const char *
@@ -216,8 +218,8 @@ START_TEST(test_full)
 	ck_assert_str_eq(c->process.pid_file, "/run/mioproxy.pid");
 	ck_assert_int_eq(c->process.max_fds, 65536);
 	ck_assert_int_eq(c->process.shutdown_grace_ms, 30000);
-	ck_assert_int_eq(c->logging.level, CONF_LOG_INFO);
-	ck_assert_int_eq(c->logging.target, CONF_LOG_STDERR);
+	ck_assert_int_eq(c->logging.level, LOG_LEVEL_INFO);
+	ck_assert_int_eq(c->logging.target, LOG_TARGET_STDERR);
 	ck_assert_int_eq(c->logging.access_target, CONF_ACCESS_STDOUT);
 	ck_assert_int_eq(c->logging.access_format, CONF_ACCESS_JSON);
 
@@ -309,8 +311,8 @@ START_TEST(test_builtin_defaults)
 	ck_assert_ptr_null(c->process.pid_file);
 	ck_assert_int_eq(c->process.max_fds, 0);
 	ck_assert_int_eq(c->process.shutdown_grace_ms, 30000);
-	ck_assert_int_eq(c->logging.level, CONF_LOG_INFO);
-	ck_assert_int_eq(c->logging.target, CONF_LOG_STDERR);
+	ck_assert_int_eq(c->logging.level, LOG_LEVEL_INFO);
+	ck_assert_int_eq(c->logging.target, LOG_TARGET_STDERR);
 	ck_assert_int_eq(c->logging.access_target, CONF_ACCESS_OFF);
 	ck_assert_int_eq(c->logging.access_format, CONF_ACCESS_TEXT);
 	ck_assert_uint_eq(c->nacls, 0);
@@ -1075,14 +1077,14 @@ END_TEST
 
 START_TEST(test_log_levels)
 {
-	ck_assert_int_eq(conf_log_level_parse("error"), CONF_LOG_ERROR);
-	ck_assert_int_eq(conf_log_level_parse("warn"), CONF_LOG_WARN);
-	ck_assert_int_eq(conf_log_level_parse("info"), CONF_LOG_INFO);
-	ck_assert_int_eq(conf_log_level_parse("debug"), CONF_LOG_DEBUG);
-	ck_assert_int_eq(conf_log_level_parse("warning"), -1);
-	ck_assert_int_eq(conf_log_level_parse(""), -1);
-	ck_assert_str_eq(conf_log_level_name(CONF_LOG_DEBUG), "debug");
-	ck_assert_str_eq(conf_log_level_name(42), "?");
+	ck_assert_int_eq(log_level_parse("error"), LOG_LEVEL_ERROR);
+	ck_assert_int_eq(log_level_parse("warn"), LOG_LEVEL_WARN);
+	ck_assert_int_eq(log_level_parse("info"), LOG_LEVEL_INFO);
+	ck_assert_int_eq(log_level_parse("debug"), LOG_LEVEL_DEBUG);
+	ck_assert_int_eq(log_level_parse("warning"), -1);
+	ck_assert_int_eq(log_level_parse(""), -1);
+	ck_assert_str_eq(log_level_name(LOG_LEVEL_DEBUG), "debug");
+	ck_assert_str_eq(log_level_name(42), "?");
 }
 END_TEST
 

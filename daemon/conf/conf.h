@@ -35,6 +35,11 @@
  *
  * Keys this file adds to CONFIG.md's schema: limits.buffer_size (a size:
  * the bound on unsent data per direction of one session, 1k..16m).
+ *
+ * This header is the loader's model and its public entry points: what the
+ * rest of the daemon includes, and what every layer of conf/ builds on.
+ * The layers, each using only those after it: load.c -> check.c ->
+ * schema.c -> walk.c -> doc.c -> resolve.c -> value.c.
  */
 #ifndef MIOPROXY_CONF_H
 #define MIOPROXY_CONF_H
@@ -60,9 +65,6 @@
 /* Marks an optional number that the file did not set. */
 #define CONF_UNSET	(-1)
 
-/* Room for conf_addr_str(): "unix:" and the longest sun_path. */
-#define CONF_ADDRSTRLEN	128
-
 /* A place in the file, 1-based; 0 when there is none. */
 struct conf_pos {
 	unsigned long	line;
@@ -72,18 +74,6 @@ struct conf_pos {
 enum conf_proto {
 	CONF_PROTO_TCP,
 	CONF_PROTO_UDP,
-};
-
-enum conf_log_level {
-	CONF_LOG_ERROR,
-	CONF_LOG_WARN,
-	CONF_LOG_INFO,
-	CONF_LOG_DEBUG,
-};
-
-enum conf_log_target {
-	CONF_LOG_STDERR,
-	CONF_LOG_SYSLOG,
 };
 
 enum conf_access_target {
@@ -157,8 +147,8 @@ struct conf_process {
 };
 
 struct conf_logging {
-	int		 level;		/* enum conf_log_level */
-	int		 target;	/* enum conf_log_target */
+	int		 level;		/* enum log_level (log.h) */
+	int		 target;	/* enum log_target (log.h) */
 	int		 access_target;	/* enum conf_access_target */
 	char		*access_path;	/* CONF_ACCESS_FILE only */
 	int		 access_format;	/* enum conf_access_format */
@@ -241,7 +231,13 @@ struct conf_errors {
  * failure stores NULL, appends every error to `errs` sorted by position
  * (a YAML syntax error stops the parse, so it comes alone), and returns
  * -EINVAL for an invalid file, -ENOMEM, or the -errno of opening or
- * reading the file.  Host names are resolved here, so this may block.
+ * reading the file.
+ *
+ * Host names in addresses are resolved here, by a step of its own
+ * (conf/resolve.c, getaddrinfo(3)), so this blocks for as long as the
+ * resolver takes: at start, at `-t`, and at a SIGHUP reload, which calls
+ * it inside the event loop.  The issue "names that move" takes lookups
+ * out of the loop.
  */
 int	conf_load(const char *path, struct conf **out,
 	    struct conf_errors *errs);
@@ -257,23 +253,5 @@ void	conf_errors_free(struct conf_errors *errs);
  * "FILE: message" for an error about the whole file.
  */
 void	conf_errors_print(const struct conf_errors *errs, FILE *fp);
-
-/* Parses a log level word; returns its enum conf_log_level or -1. */
-int	conf_log_level_parse(const char *word);
-
-/* The word of an enum conf_log_level, or "?". */
-const char *conf_log_level_name(int level);
-
-/*
- * Formats an address as the file would write it: "127.0.0.1:80",
- * "[::1]:80", "unix:/path".  Returns `buf`; `len` should be at least
- * CONF_ADDRSTRLEN.
- */
-char	*conf_addr_str(const struct mio_addr *a, char *buf, size_t len);
-
-/* Whether two addresses name the same socket (port and scope included). */
-bool	conf_addr_equal(const struct mio_addr *a, const struct mio_addr *b);
-/* A total order whose ties are exactly conf_addr_equal(): for sorting. */
-int	conf_addr_cmp(const struct mio_addr *a, const struct mio_addr *b);
 
 #endif /* MIOPROXY_CONF_H */

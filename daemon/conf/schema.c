@@ -4,9 +4,10 @@
  * Keys marked (later) in CONFIG.md are rows of type CONF_T_LATER: known,
  * so that they are refused as "not supported yet" rather than as typos.
  *
- * Then the checks that need the whole file: names, references from
- * listeners to upstreams and ACLs, binds, and the resolution of each
- * listener's effective values (the precedence rules in conf.h).
+ * Its place: conf/, above the walker that applies these tables (load ->
+ * check -> schema -> walk); the checks that need the whole file are
+ * check.c's.  The words of logging.level are the error log's (log.h,
+ * a foundation below conf/).
  */
 #include "config.h"
 
@@ -14,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf_priv.h"
+#include "conf/schema.h"
+#include "conf/value.h"
+#include "log.h"
 
 #define SEC	1000LL
 #define MIN	(60 * SEC)
@@ -50,17 +53,18 @@ struct schema_server {
 static conf_fn schema_version, schema_access_target, schema_listeners,
     schema_upstreams, schema_acls, schema_servers;
 
+/* The words of log.h's levels (log_level_parse() reads the same). */
 static const struct conf_word schema_levels[] = {
-	{ "error", CONF_LOG_ERROR, false },
-	{ "warn", CONF_LOG_WARN, false },
-	{ "info", CONF_LOG_INFO, false },
-	{ "debug", CONF_LOG_DEBUG, false },
+	{ "error", LOG_LEVEL_ERROR, false },
+	{ "warn", LOG_LEVEL_WARN, false },
+	{ "info", LOG_LEVEL_INFO, false },
+	{ "debug", LOG_LEVEL_DEBUG, false },
 	{ NULL, 0, false },
 };
 
 static const struct conf_word schema_log_targets[] = {
-	{ "stderr", CONF_LOG_STDERR, false },
-	{ "syslog", CONF_LOG_SYSLOG, false },
+	{ "stderr", LOG_TARGET_STDERR, false },
+	{ "syslog", LOG_TARGET_SYSLOG, false },
 	{ NULL, 0, false },
 };
 
@@ -211,14 +215,14 @@ const struct conf_key conf_root_keys[] = {
 
 /*
  * Initial values: built-ins where nothing overrides them, CONF_UNSET
- * where conf_resolve() must choose between levels.
+ * where conf_check() must choose between levels.
  */
 void
 conf_init(struct conf *conf)
 {
 	conf->process.shutdown_grace_ms = CONF_SHUTDOWN_GRACE_MS;
-	conf->logging.level = CONF_LOG_INFO;
-	conf->logging.target = CONF_LOG_STDERR;
+	conf->logging.level = LOG_LEVEL_INFO;
+	conf->logging.target = LOG_TARGET_STDERR;
 	conf->logging.access_target = CONF_ACCESS_OFF;
 	conf->logging.access_format = CONF_ACCESS_TEXT;
 	conf->defaults_timeouts.connect_ms = CONF_CONNECT_TIMEOUT_MS;
@@ -252,28 +256,6 @@ schema_upstream_init(void *elem)
 	u->balance = CONF_BALANCE_ROUND_ROBIN;
 	u->connect_timeout_ms = CONF_UNSET;
 	u->connect_tries = CONF_CONNECT_TRIES;
-}
-
-int
-conf_log_level_parse(const char *word)
-{
-	const struct conf_word *w;
-
-	for (w = schema_levels; w->word != NULL; w++)
-		if (strcmp(w->word, word) == 0)
-			return w->value;
-	return -1;
-}
-
-const char *
-conf_log_level_name(int level)
-{
-	const struct conf_word *w;
-
-	for (w = schema_levels; w->word != NULL; w++)
-		if (w->value == level)
-			return w->word;
-	return "?";
 }
 
 /*
@@ -444,13 +426,54 @@ _Static_assert(offsetof(struct conf_acl, name) == 0, "name comes first");
 _Static_assert(offsetof(struct conf_upstream, name) == 0,
     "name comes first");
 
+/*
+ * The name of the entry `pair` of a name-keyed mapping whose pairs start
+ * at `pairs`, or NULL after saying why it cannot be one: not a scalar, a
+ * duplicate of an earlier key, or not a name.
+ */
+static const char *
+schema_entry_name(struct conf_ctx *ctx, yaml_node_pair_t *pairs,
+    yaml_node_pair_t *pair)
+{
+	yaml_node_pair_t *prev;
+	yaml_node_t *kn, *pk = NULL;
+	struct conf_pos first;
+	const char *name;
+	char desc[64];
+
+	kn = conf_node(ctx, pair->key);
+	if (kn->type != YAML_SCALAR_NODE) {
+		conf_err(ctx, kn, "expected a name, got %s",
+		    conf_describe(kn, desc, sizeof(desc)));
+		return NULL;
+	}
+	name = (const char *)kn->data.scalar.value;
+	for (prev = pairs; prev < pair; prev++) {
+		pk = conf_node(ctx, prev->key);
+		if (pk->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)pk->data.scalar.value, name) == 0)
+			break;
+	}
+	if (prev < pair) {
+		first = conf_node_pos(pk);
+		conf_err(ctx, kn, "duplicate key \"%s\" (first at %lu:%lu)",
+		    name, first.line, first.column);
+		return NULL;
+	}
+	if (!conf_is_name(name)) {
+		conf_err(ctx, kn, "bad name \"%s\": use 1 to 64 letters, "
+		    "digits, '.', '_' or '-'", name);
+		return NULL;
+	}
+	return name;
+}
+
 static int
 schema_named(struct conf_ctx *ctx, yaml_node_t *node, void **arrp,
     size_t *np, size_t size, const struct conf_key *table,
     void (*init)(void *))
 {
-	yaml_node_pair_t *pairs, *pair, *prev;
-	yaml_node_t *kn, *pk = NULL;
+	yaml_node_pair_t *pairs, *pair;
 	const char *name;
 	char desc[64];
 	size_t n, saved;
@@ -471,32 +494,8 @@ schema_named(struct conf_ctx *ctx, yaml_node_t *node, void **arrp,
 	if (*arrp == NULL)
 		return -ENOMEM;
 	for (pair = pairs; pair < pairs + n && rc == 0; pair++) {
-		kn = conf_node(ctx, pair->key);
-		if (kn->type != YAML_SCALAR_NODE) {
-			conf_err(ctx, kn, "expected a name, got %s",
-			    conf_describe(kn, desc, sizeof(desc)));
+		if ((name = schema_entry_name(ctx, pairs, pair)) == NULL)
 			continue;
-		}
-		name = (const char *)kn->data.scalar.value;
-		for (prev = pairs; prev < pair; prev++) {
-			pk = conf_node(ctx, prev->key);
-			if (pk->type == YAML_SCALAR_NODE &&
-			    strcmp((const char *)pk->data.scalar.value,
-			    name) == 0)
-				break;
-		}
-		if (prev < pair) {
-			struct conf_pos first = conf_node_pos(pk);
-
-			conf_err(ctx, kn, "duplicate key \"%s\" (first at "
-			    "%lu:%lu)", name, first.line, first.column);
-			continue;
-		}
-		if (!conf_is_name(name)) {
-			conf_err(ctx, kn, "bad name \"%s\": use 1 to 64 "
-			    "letters, digits, '.', '_' or '-'", name);
-			continue;
-		}
 		elem = (char *)*arrp + *np * size;
 		if (init != NULL)
 			init(elem);
@@ -529,229 +528,4 @@ schema_acls(struct conf_ctx *ctx, const struct conf_key *k,
 
 	return schema_named(ctx, node, (void **)&conf->acls, &conf->nacls,
 	    sizeof(struct conf_acl), schema_acl, NULL);
-}
-
-/*
- * Checks across the file, and effective values.
- */
-
-/* The position of a listener's `key` value, or of the listener. */
-static struct conf_pos
-schema_lpos(struct conf_ctx *ctx, size_t i, const char *key, bool keynode)
-{
-	yaml_node_t *kn = NULL, *vn;
-
-	vn = conf_lookup(ctx, ctx->lnodes[i], key, &kn);
-	if (vn == NULL)
-		return conf_node_pos(ctx->lnodes[i]);
-	return conf_node_pos(keynode ? kn : vn);
-}
-
-/*
- * The checks across listeners sort what they compare (n log n, not n
- * squared: a file may hold many listeners), ties kept in file order, so
- * that each group of equals starts with the first one in the file.
- */
-struct schema_name {
-	const char	*name;
-	size_t		 listener;	/* its index: the file order */
-};
-
-static int
-schema_name_cmp(const void *pa, const void *pb)
-{
-	const struct schema_name *a = pa, *b = pb;
-	int c = strcmp(a->name, b->name);
-
-	return c != 0 ? c : (a->listener > b->listener) -
-	    (a->listener < b->listener);
-}
-
-static int
-schema_check_names(struct conf_ctx *ctx, struct conf *conf)
-{
-	struct conf_pos first;
-	struct schema_name *v;
-	size_t n = 0, i, g;
-
-	if ((v = calloc(conf->nlisteners + 1, sizeof(*v))) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < conf->nlisteners; i++)
-		if (conf->listeners[i].name != NULL)
-			v[n++] = (struct schema_name){ conf->listeners[i].name,
-			    i };
-	qsort(v, n, sizeof(*v), schema_name_cmp);
-	for (g = 0, i = 1; i < n; i++) {
-		if (strcmp(v[g].name, v[i].name) != 0) {
-			g = i;
-			continue;
-		}
-		first = schema_lpos(ctx, v[g].listener, "name", false);
-		conf_err_pos(ctx, schema_lpos(ctx, v[i].listener, "name",
-		    false), "listeners[%zu].name: duplicate listener name "
-		    "\"%s\" (first at %lu:%lu)", v[i].listener, v[i].name,
-		    first.line, first.column);
-	}
-	free(v);
-	return 0;
-}
-
-static void
-schema_check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i)
-{
-	struct conf_listener *l = &conf->listeners[i];
-	size_t j;
-
-	if (l->upstream_name != NULL) {
-		for (j = 0; j < conf->nupstreams; j++)
-			if (strcmp(conf->upstreams[j].name,
-			    l->upstream_name) == 0)
-				l->upstream = &conf->upstreams[j];
-		if (l->upstream == NULL)
-			conf_err_pos(ctx, schema_lpos(ctx, i, "upstream",
-			    false), "listeners[%zu].upstream: no upstream "
-			    "named \"%s\"", i, l->upstream_name);
-	}
-	if (l->acl_name != NULL) {
-		for (j = 0; j < conf->nacls; j++)
-			if (strcmp(conf->acls[j].name, l->acl_name) == 0)
-				l->acl = &conf->acls[j];
-		if (l->acl == NULL)
-			conf_err_pos(ctx, schema_lpos(ctx, i, "acl", false),
-			    "listeners[%zu].acl: no acl named \"%s\"", i,
-			    l->acl_name);
-	}
-	/* UDP is forwarded over IP only: no Unix datagram sockets. */
-	if (l->protocol == CONF_PROTO_UDP) {
-		for (j = 0; j < l->bind.n; j++)
-			if (l->bind.v[j].addr.u.sa.sa_family == AF_UNIX)
-				conf_err_pos(ctx, l->bind.v[j].pos,
-				    "listeners[%zu].bind: a udp listener "
-				    "needs an IP address, not unix:", i);
-		for (j = 0; l->upstream != NULL &&
-		    j < l->upstream->nservers; j++)
-			if (l->upstream->servers[j].addr.u.sa.sa_family ==
-			    AF_UNIX)
-				conf_err_pos(ctx, l->upstream->servers[j].pos,
-				    "upstream \"%s\": udp listener \"%s\" "
-				    "needs IP servers, not unix:",
-				    l->upstream->name, l->name != NULL ?
-				    l->name : "?");
-	}
-	if (l->protocol != CONF_PROTO_UDP &&
-	    conf_lookup(ctx, ctx->lnodes[i], "udp", NULL) != NULL)
-		conf_err_pos(ctx, schema_lpos(ctx, i, "udp", true),
-		    "listeners[%zu].udp: only udp listeners take udp "
-		    "settings", i);
-}
-
-/*
- * Two sockets on one (protocol, address) cannot both bind; a Unix path
- * is one file whatever the protocol.  Overlaps such as 0.0.0.0:80 and
- * 127.0.0.1:80 are left to bind(2) to report, as whether they clash
- * depends on the socket options the listener code sets.
- */
-struct schema_bind {
-	const struct conf_addr *a;
-	size_t		 listener;
-	size_t		 order;		/* in the file */
-	int		 space;		/* a Unix path: one for all protocols */
-};
-
-static int
-schema_bind_cmp(const void *pa, const void *pb)
-{
-	const struct schema_bind *a = pa, *b = pb;
-	int c;
-
-	if (a->space != b->space)
-		return a->space < b->space ? -1 : 1;
-	if ((c = conf_addr_cmp(&a->a->addr, &b->a->addr)) != 0)
-		return c;
-	return (a->order > b->order) - (a->order < b->order);
-}
-
-static int
-schema_check_binds(struct conf_ctx *ctx, struct conf *conf)
-{
-	const struct conf_listener *l, *m;
-	struct schema_bind *v;
-	char text[CONF_ADDRSTRLEN];
-	size_t n = 0, i, k, g;
-
-	for (i = 0; i < conf->nlisteners; i++)
-		n += conf->listeners[i].bind.n;
-	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
-		return -ENOMEM;
-	for (n = 0, i = 0; i < conf->nlisteners; i++) {
-		l = &conf->listeners[i];
-		for (k = 0; k < l->bind.n; k++, n++) {
-			v[n].a = &l->bind.v[k];
-			v[n].listener = i;
-			v[n].order = n;
-			v[n].space = l->bind.v[k].addr.u.sa.sa_family ==
-			    AF_UNIX ? 0 : 1 + (int)l->protocol;
-		}
-	}
-	qsort(v, n, sizeof(*v), schema_bind_cmp);
-	for (g = 0, i = 1; i < n; i++) {
-		if (v[i].space != v[g].space ||
-		    !conf_addr_equal(&v[i].a->addr, &v[g].a->addr)) {
-			g = i;
-			continue;
-		}
-		l = &conf->listeners[v[i].listener];
-		m = &conf->listeners[v[g].listener];
-		conf_err_pos(ctx, v[i].a->pos, "listeners[%zu].bind: %s %s "
-		    "is already bound by listener \"%s\" (at %lu:%lu)",
-		    v[i].listener, l->protocol == CONF_PROTO_UDP ? "udp" :
-		    "tcp", conf_addr_str(&v[i].a->addr, text, sizeof(text)),
-		    m->name != NULL ? m->name : "?", v[g].a->pos.line,
-		    v[g].a->pos.column);
-	}
-	free(v);
-	return 0;
-}
-
-static void
-schema_effective(struct conf *conf, struct conf_listener *l)
-{
-	const struct conf_timeouts *dt = &conf->defaults_timeouts;
-	const struct conf_limits *dl = &conf->defaults_limits;
-	struct conf_timeouts *t = &l->timeouts;
-
-	if (t->connect_ms == CONF_UNSET)
-		t->connect_ms = l->upstream != NULL ?
-		    l->upstream->connect_timeout_ms : dt->connect_ms;
-	if (t->idle_ms == CONF_UNSET)
-		t->idle_ms = dt->idle_ms;
-	if (t->half_close_ms == CONF_UNSET)
-		t->half_close_ms = dt->half_close_ms;
-	if (t->udp_session_ms == CONF_UNSET)
-		t->udp_session_ms = dt->udp_session_ms;
-	if (l->udp.session_timeout_ms == CONF_UNSET)
-		l->udp.session_timeout_ms = t->udp_session_ms;
-	t->udp_session_ms = l->udp.session_timeout_ms;
-	if (l->limits.max_connections == CONF_UNSET)
-		l->limits.max_connections = dl->max_connections;
-	if (l->limits.buffer_size == CONF_UNSET)
-		l->limits.buffer_size = dl->buffer_size;
-}
-
-int
-conf_resolve(struct conf_ctx *ctx, struct conf *conf)
-{
-	size_t i;
-
-	for (i = 0; i < conf->nupstreams; i++)
-		if (conf->upstreams[i].connect_timeout_ms == CONF_UNSET)
-			conf->upstreams[i].connect_timeout_ms =
-			    conf->defaults_timeouts.connect_ms;
-	if (schema_check_names(ctx, conf) != 0)
-		return -ENOMEM;
-	for (i = 0; i < conf->nlisteners; i++) {
-		schema_check_refs(ctx, conf, i);
-		schema_effective(conf, &conf->listeners[i]);
-	}
-	return schema_check_binds(ctx, conf);
 }

@@ -6,20 +6,22 @@
  * Numbers are decimal only: no signs but a leading '-' (so that "-1" is
  * reported as negative rather than as garbage), no 0x, no exponents, so
  * that "010" is ten and "1e3" is an error rather than a surprise.
+ *
+ * Its place: the bottom of conf/ (value.h); it knows no YAML and no
+ * schema, only text in and a value or a reason out.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "conf_priv.h"
+#include "conf/value.h"
 
 static void value_why(char *why, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -214,17 +216,30 @@ conf_parse_cidr(const char *s, struct conf_cidr *out, char *why, size_t len)
 	return 0;
 }
 
-/* Appends one address; -ENOMEM or 0. */
-static int
-value_push_addr(struct conf_addrs *v, const struct mio_addr *a,
+/* Names of listeners, upstreams and ACLs: [A-Za-z0-9._-]{1,64}. */
+bool
+conf_is_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+int
+conf_addrs_push(struct conf_addrs *v, const struct mio_addr *a,
     struct conf_pos pos)
 {
 	struct conf_addr *nv;
 	size_t i;
 
-	/* getaddrinfo() may name one address twice (hosts file and DNS). */
+	/*
+	 * The same address at the same place is kept once: getaddrinfo()
+	 * may name one address twice (hosts file and DNS), and an alias
+	 * repeats a scalar.
+	 */
 	for (i = 0; i < v->n; i++)
-		if (conf_addr_equal(&v->v[i].addr, a) &&
+		if (mio_addr_equal(&v->v[i].addr, a) &&
 		    v->v[i].pos.line == pos.line &&
 		    v->v[i].pos.column == pos.column)
 			return 0;
@@ -252,82 +267,39 @@ value_is_hostname(const char *h)
 	return true;
 }
 
+/* The path after "unix:": absolute, and short enough for sun_path. */
 static int
-value_resolve(const char *host, uint16_t port, struct conf_pos pos,
-    struct conf_addrs *v, char *why, size_t len)
+value_addr_unix(const char *path, struct mio_addr *a, char *why, size_t len)
 {
-	struct addrinfo hints, *res, *ai;
-	struct mio_addr a;
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	/* One socket type, or each address comes back once per type. */
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc == EAI_MEMORY)
-		return -ENOMEM;
-	if (rc != 0) {
-		value_why(why, len, "cannot resolve \"%s\": %s", host,
-		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	if (*path != '/') {
+		value_why(why, len, "expected an absolute path after unix:");
 		return -1;
 	}
-	rc = 0;
-	for (ai = res; ai != NULL && rc == 0; ai = ai->ai_next) {
-		memset(&a, 0, sizeof(a));
-		if (ai->ai_family == AF_INET &&
-		    ai->ai_addrlen == sizeof(a.u.in4)) {
-			memcpy(&a.u.in4, ai->ai_addr, sizeof(a.u.in4));
-			a.u.in4.sin_port = htons(port);
-			a.len = sizeof(a.u.in4);
-		} else if (ai->ai_family == AF_INET6 &&
-		    ai->ai_addrlen == sizeof(a.u.in6)) {
-			memcpy(&a.u.in6, ai->ai_addr, sizeof(a.u.in6));
-			a.u.in6.sin6_port = htons(port);
-			a.len = sizeof(a.u.in6);
-		} else
-			continue;
-		rc = value_push_addr(v, &a, pos);
+	if (strlen(path) >= sizeof(a->u.un.sun_path)) {
+		value_why(why, len, "the path is longer than %zu bytes",
+		    sizeof(a->u.un.sun_path) - 1);
+		return -1;
 	}
-	freeaddrinfo(res);
-	return rc;
+	a->u.un.sun_family = AF_UNIX;
+	strcpy(a->u.un.sun_path, path);
+	a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(path) + 1);
+	return 0;
 }
 
-int
-conf_parse_addr(const char *s, struct conf_pos pos, struct conf_addrs *v,
-    char *why, size_t len)
+/*
+ * Splits "host:port" or "[IPv6]:port" into the host's text (not
+ * terminated: *host and *hlen) and the port's (*ports).  0, or -1 with
+ * the reason in `why`.
+ */
+static int
+value_split_host(const char *s, const char **host, size_t *hlen,
+    const char **ports, char *why, size_t len)
 {
-	char host[256];
-	const char *colon, *ports;
-	struct mio_addr a;
-	bool bracketed = *s == '[';
-	size_t hlen;
-	int64_t port;
+	const char *colon, *end;
 
-	memset(&a, 0, sizeof(a));
-	if (strncmp(s, "unix:", 5) == 0) {
-		const char *path = s + 5;
-
-		if (*path != '/') {
-			value_why(why, len, "expected an absolute path after "
-			    "unix:");
-			return -1;
-		}
-		if (strlen(path) >= sizeof(a.u.un.sun_path)) {
-			value_why(why, len, "the path is longer than %zu bytes",
-			    sizeof(a.u.un.sun_path) - 1);
-			return -1;
-		}
-		a.u.un.sun_family = AF_UNIX;
-		strcpy(a.u.un.sun_path, path);
-		a.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-		    strlen(path) + 1);
-		return value_push_addr(v, &a, pos);
-	}
-	if (bracketed) {
-		const char *end = strchr(s, ']');
-
-		if (end == NULL) {
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL) {
 			value_why(why, len, "missing ] after the IPv6 address");
 			return -1;
 		}
@@ -335,23 +307,66 @@ conf_parse_addr(const char *s, struct conf_pos pos, struct conf_addrs *v,
 			value_why(why, len, "missing port, e.g. [::1]:8080");
 			return -1;
 		}
-		colon = end + 1;
-		s++;
-		hlen = (size_t)(end - s);
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL) {
-			value_why(why, len, "missing port, e.g. %s:8080", s);
-			return -1;
-		}
-		if (strchr(s, ':') != colon) {
-			value_why(why, len, "an IPv6 address needs brackets, "
-			    "e.g. [::1]:8080");
-			return -1;
-		}
-		hlen = (size_t)(colon - s);
+		*host = s + 1;
+		*hlen = (size_t)(end - *host);
+		*ports = end + 2;
+		return 0;
 	}
-	ports = colon + 1;
+	if ((colon = strrchr(s, ':')) == NULL) {
+		value_why(why, len, "missing port, e.g. %s:8080", s);
+		return -1;
+	}
+	if (strchr(s, ':') != colon) {
+		value_why(why, len, "an IPv6 address needs brackets, "
+		    "e.g. [::1]:8080");
+		return -1;
+	}
+	*host = s;
+	*hlen = (size_t)(colon - s);
+	*ports = colon + 1;
+	return 0;
+}
+
+/* An IP literal: IPv6 when it was bracketed, else IPv4. */
+static int
+value_addr_ip(const char *host, bool v6, uint16_t port, struct mio_addr *a,
+    char *why, size_t len)
+{
+	if (v6) {
+		if (inet_pton(AF_INET6, host, &a->u.in6.sin6_addr) != 1) {
+			value_why(why, len, "not an IPv6 address");
+			return -1;
+		}
+		a->u.in6.sin6_family = AF_INET6;
+		a->u.in6.sin6_port = htons(port);
+		a->len = sizeof(a->u.in6);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &a->u.in4.sin_addr) != 1) {
+		value_why(why, len, "not an IPv4 address");
+		return -1;
+	}
+	a->u.in4.sin_family = AF_INET;
+	a->u.in4.sin_port = htons(port);
+	a->len = sizeof(a->u.in4);
+	return 0;
+}
+
+int
+conf_parse_addr(const char *s, struct conf_addr_spec *out, char *why,
+    size_t len)
+{
+	const char *host, *ports;
+	bool bracketed = *s == '[';
+	size_t hlen;
+	int64_t port;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(s, "unix:", 5) == 0)
+		return value_addr_unix(s + 5, &out->addr, why, len);
+	if (value_split_host(s, &host, &hlen, &ports, why, len) != 0)
+		return -1;
 	if (conf_parse_int(ports, &port) != 0 || *ports == '-' || port < 1 ||
 	    port > 65535) {
 		value_why(why, len, "the port must be a number from 1 to "
@@ -363,126 +378,25 @@ conf_parse_addr(const char *s, struct conf_pos pos, struct conf_addrs *v,
 		    "address)");
 		return -1;
 	}
-	if (hlen >= sizeof(host)) {
+	if (hlen >= sizeof(out->host)) {
 		value_why(why, len, "the host name is too long");
 		return -1;
 	}
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	if (bracketed) {
-		if (inet_pton(AF_INET6, host, &a.u.in6.sin6_addr) != 1) {
-			value_why(why, len, "not an IPv6 address");
-			return -1;
-		}
-		a.u.in6.sin6_family = AF_INET6;
-		a.u.in6.sin6_port = htons((uint16_t)port);
-		a.len = sizeof(a.u.in6);
-		return value_push_addr(v, &a, pos);
+	memcpy(out->host, host, hlen);
+	out->host[hlen] = '\0';
+	out->port = (uint16_t)port;
+	/* Bracketed, or all digits and dots: an IP literal or nothing. */
+	if (bracketed || strspn(out->host, "0123456789.") == hlen) {
+		rc = value_addr_ip(out->host, bracketed, out->port,
+		    &out->addr, why, len);
+		out->host[0] = '\0';
+		return rc;
 	}
-	if (strspn(host, "0123456789.") == hlen) {
-		/* All digits and dots: an IPv4 address or nothing. */
-		if (inet_pton(AF_INET, host, &a.u.in4.sin_addr) != 1) {
-			value_why(why, len, "not an IPv4 address");
-			return -1;
-		}
-		a.u.in4.sin_family = AF_INET;
-		a.u.in4.sin_port = htons((uint16_t)port);
-		a.len = sizeof(a.u.in4);
-		return value_push_addr(v, &a, pos);
-	}
-	if (!value_is_hostname(host)) {
+	if (!value_is_hostname(out->host)) {
 		value_why(why, len, "not an address or a host name");
 		return -1;
 	}
-	return value_resolve(host, (uint16_t)port, pos, v, why, len);
-}
-
-bool
-conf_addr_equal(const struct mio_addr *a, const struct mio_addr *b)
-{
-	if (a->u.sa.sa_family != b->u.sa.sa_family)
-		return false;
-	switch (a->u.sa.sa_family) {
-	case AF_INET:
-		return a->u.in4.sin_port == b->u.in4.sin_port &&
-		    a->u.in4.sin_addr.s_addr == b->u.in4.sin_addr.s_addr;
-	case AF_INET6:
-		return a->u.in6.sin6_port == b->u.in6.sin6_port &&
-		    a->u.in6.sin6_scope_id == b->u.in6.sin6_scope_id &&
-		    memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr,
-		    sizeof(a->u.in6.sin6_addr)) == 0;
-	case AF_UNIX:
-		/* Abstract names start with a NUL: compare by length. */
-		return a->len == b->len && memcmp(a->u.un.sun_path,
-		    b->u.un.sun_path, a->len - offsetof(struct sockaddr_un,
-		    sun_path)) == 0;
-	}
-	return false;
-}
-
-static int
-conf_cmp_bytes(const void *a, const void *b, size_t n)
-{
-	int c = memcmp(a, b, n);
-
-	return (c > 0) - (c < 0);
-}
-
-int
-conf_addr_cmp(const struct mio_addr *a, const struct mio_addr *b)
-{
-	int c;
-
-	if (a->u.sa.sa_family != b->u.sa.sa_family)
-		return a->u.sa.sa_family < b->u.sa.sa_family ? -1 : 1;
-	switch (a->u.sa.sa_family) {
-	case AF_INET:
-		if ((c = conf_cmp_bytes(&a->u.in4.sin_addr,
-		    &b->u.in4.sin_addr, sizeof(a->u.in4.sin_addr))) != 0)
-			return c;
-		return conf_cmp_bytes(&a->u.in4.sin_port, &b->u.in4.sin_port,
-		    sizeof(a->u.in4.sin_port));
-	case AF_INET6:
-		if ((c = conf_cmp_bytes(&a->u.in6.sin6_addr,
-		    &b->u.in6.sin6_addr, sizeof(a->u.in6.sin6_addr))) != 0)
-			return c;
-		if (a->u.in6.sin6_scope_id != b->u.in6.sin6_scope_id)
-			return a->u.in6.sin6_scope_id <
-			    b->u.in6.sin6_scope_id ? -1 : 1;
-		return conf_cmp_bytes(&a->u.in6.sin6_port,
-		    &b->u.in6.sin6_port, sizeof(a->u.in6.sin6_port));
-	case AF_UNIX:
-		if (a->len != b->len)
-			return a->len < b->len ? -1 : 1;
-		return conf_cmp_bytes(a->u.un.sun_path, b->u.un.sun_path,
-		    a->len - offsetof(struct sockaddr_un, sun_path));
-	}
 	return 0;
-}
-
-char *
-conf_addr_str(const struct mio_addr *a, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	switch (a->u.sa.sa_family) {
-	case AF_INET:
-		inet_ntop(AF_INET, &a->u.in4.sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(a->u.in4.sin_port));
-		break;
-	case AF_INET6:
-		inet_ntop(AF_INET6, &a->u.in6.sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host,
-		    ntohs(a->u.in6.sin6_port));
-		break;
-	case AF_UNIX:
-		snprintf(buf, len, "unix:%s", a->u.un.sun_path);
-		break;
-	default:
-		snprintf(buf, len, "?");
-		break;
-	}
-	return buf;
 }
 
 /* Writes `ms` in the largest unit that divides it, as a file would. */

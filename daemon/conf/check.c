@@ -1,0 +1,239 @@
+/*
+ * The checks that need the whole file, once the walker has read it:
+ * duplicate listener names, references from listeners to upstreams and
+ * ACLs, what a UDP listener may bind and forward to, duplicate binds,
+ * and each listener's effective values (the precedence rules of conf.h).
+ *
+ * Its place: conf/, run by load.c after the walk (load -> check); it
+ * reads the model and the document's nodes (doc.h) for the places of
+ * its errors, and knows no schema.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "conf/check.h"
+
+/* The position of a listener's `key` value, or of the listener. */
+static struct conf_pos
+check_lpos(struct conf_ctx *ctx, size_t i, const char *key, bool keynode)
+{
+	yaml_node_t *kn = NULL, *vn;
+
+	vn = conf_lookup(ctx, ctx->lnodes[i], key, &kn);
+	if (vn == NULL)
+		return conf_node_pos(ctx->lnodes[i]);
+	return conf_node_pos(keynode ? kn : vn);
+}
+
+/*
+ * The checks across listeners sort what they compare (n log n, not n
+ * squared: a file may hold many listeners), ties kept in file order, so
+ * that each group of equals starts with the first one in the file.
+ */
+struct check_name {
+	const char	*name;
+	size_t		 listener;	/* its index: the file order */
+};
+
+static int
+check_name_cmp(const void *pa, const void *pb)
+{
+	const struct check_name *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+
+	return c != 0 ? c : (a->listener > b->listener) -
+	    (a->listener < b->listener);
+}
+
+static int
+check_names(struct conf_ctx *ctx, struct conf *conf)
+{
+	struct conf_pos first;
+	struct check_name *v;
+	size_t n = 0, i, g;
+
+	if ((v = calloc(conf->nlisteners + 1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].name != NULL)
+			v[n++] = (struct check_name){ conf->listeners[i].name,
+			    i };
+	qsort(v, n, sizeof(*v), check_name_cmp);
+	for (g = 0, i = 1; i < n; i++) {
+		if (strcmp(v[g].name, v[i].name) != 0) {
+			g = i;
+			continue;
+		}
+		first = check_lpos(ctx, v[g].listener, "name", false);
+		conf_err_pos(ctx, check_lpos(ctx, v[i].listener, "name",
+		    false), "listeners[%zu].name: duplicate listener name "
+		    "\"%s\" (first at %lu:%lu)", v[i].listener, v[i].name,
+		    first.line, first.column);
+	}
+	free(v);
+	return 0;
+}
+
+static void
+check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i)
+{
+	struct conf_listener *l = &conf->listeners[i];
+	size_t j;
+
+	if (l->upstream_name != NULL) {
+		for (j = 0; j < conf->nupstreams; j++)
+			if (strcmp(conf->upstreams[j].name,
+			    l->upstream_name) == 0)
+				l->upstream = &conf->upstreams[j];
+		if (l->upstream == NULL)
+			conf_err_pos(ctx, check_lpos(ctx, i, "upstream",
+			    false), "listeners[%zu].upstream: no upstream "
+			    "named \"%s\"", i, l->upstream_name);
+	}
+	if (l->acl_name != NULL) {
+		for (j = 0; j < conf->nacls; j++)
+			if (strcmp(conf->acls[j].name, l->acl_name) == 0)
+				l->acl = &conf->acls[j];
+		if (l->acl == NULL)
+			conf_err_pos(ctx, check_lpos(ctx, i, "acl", false),
+			    "listeners[%zu].acl: no acl named \"%s\"", i,
+			    l->acl_name);
+	}
+	/* UDP is forwarded over IP only: no Unix datagram sockets. */
+	if (l->protocol == CONF_PROTO_UDP) {
+		for (j = 0; j < l->bind.n; j++)
+			if (l->bind.v[j].addr.u.sa.sa_family == AF_UNIX)
+				conf_err_pos(ctx, l->bind.v[j].pos,
+				    "listeners[%zu].bind: a udp listener "
+				    "needs an IP address, not unix:", i);
+		for (j = 0; l->upstream != NULL &&
+		    j < l->upstream->nservers; j++)
+			if (l->upstream->servers[j].addr.u.sa.sa_family ==
+			    AF_UNIX)
+				conf_err_pos(ctx, l->upstream->servers[j].pos,
+				    "upstream \"%s\": udp listener \"%s\" "
+				    "needs IP servers, not unix:",
+				    l->upstream->name, l->name != NULL ?
+				    l->name : "?");
+	}
+	if (l->protocol != CONF_PROTO_UDP &&
+	    conf_lookup(ctx, ctx->lnodes[i], "udp", NULL) != NULL)
+		conf_err_pos(ctx, check_lpos(ctx, i, "udp", true),
+		    "listeners[%zu].udp: only udp listeners take udp "
+		    "settings", i);
+}
+
+/*
+ * Two sockets on one (protocol, address) cannot both bind; a Unix path
+ * is one file whatever the protocol.  Overlaps such as 0.0.0.0:80 and
+ * 127.0.0.1:80 are left to bind(2) to report, as whether they clash
+ * depends on the socket options the listener code sets.
+ */
+struct check_bind {
+	const struct conf_addr *a;
+	size_t		 listener;
+	size_t		 order;		/* in the file */
+	int		 space;		/* a Unix path: one for all protocols */
+};
+
+static int
+check_bind_cmp(const void *pa, const void *pb)
+{
+	const struct check_bind *a = pa, *b = pb;
+	int c;
+
+	if (a->space != b->space)
+		return a->space < b->space ? -1 : 1;
+	if ((c = mio_addr_cmp(&a->a->addr, &b->a->addr)) != 0)
+		return c;
+	return (a->order > b->order) - (a->order < b->order);
+}
+
+static int
+check_binds(struct conf_ctx *ctx, struct conf *conf)
+{
+	const struct conf_listener *l, *m;
+	struct check_bind *v;
+	char text[ADDR_STRLEN];
+	size_t n = 0, i, k, g;
+
+	for (i = 0; i < conf->nlisteners; i++)
+		n += conf->listeners[i].bind.n;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (n = 0, i = 0; i < conf->nlisteners; i++) {
+		l = &conf->listeners[i];
+		for (k = 0; k < l->bind.n; k++, n++) {
+			v[n].a = &l->bind.v[k];
+			v[n].listener = i;
+			v[n].order = n;
+			v[n].space = l->bind.v[k].addr.u.sa.sa_family ==
+			    AF_UNIX ? 0 : 1 + (int)l->protocol;
+		}
+	}
+	qsort(v, n, sizeof(*v), check_bind_cmp);
+	for (g = 0, i = 1; i < n; i++) {
+		if (v[i].space != v[g].space ||
+		    !mio_addr_equal(&v[i].a->addr, &v[g].a->addr)) {
+			g = i;
+			continue;
+		}
+		l = &conf->listeners[v[i].listener];
+		m = &conf->listeners[v[g].listener];
+		conf_err_pos(ctx, v[i].a->pos, "listeners[%zu].bind: %s %s "
+		    "is already bound by listener \"%s\" (at %lu:%lu)",
+		    v[i].listener, l->protocol == CONF_PROTO_UDP ? "udp" :
+		    "tcp", addr_str(&v[i].a->addr, text, sizeof(text)),
+		    m->name != NULL ? m->name : "?", v[g].a->pos.line,
+		    v[g].a->pos.column);
+	}
+	free(v);
+	return 0;
+}
+
+static void
+check_effective(struct conf *conf, struct conf_listener *l)
+{
+	const struct conf_timeouts *dt = &conf->defaults_timeouts;
+	const struct conf_limits *dl = &conf->defaults_limits;
+	struct conf_timeouts *t = &l->timeouts;
+
+	if (t->connect_ms == CONF_UNSET)
+		t->connect_ms = l->upstream != NULL ?
+		    l->upstream->connect_timeout_ms : dt->connect_ms;
+	if (t->idle_ms == CONF_UNSET)
+		t->idle_ms = dt->idle_ms;
+	if (t->half_close_ms == CONF_UNSET)
+		t->half_close_ms = dt->half_close_ms;
+	if (t->udp_session_ms == CONF_UNSET)
+		t->udp_session_ms = dt->udp_session_ms;
+	if (l->udp.session_timeout_ms == CONF_UNSET)
+		l->udp.session_timeout_ms = t->udp_session_ms;
+	t->udp_session_ms = l->udp.session_timeout_ms;
+	if (l->limits.max_connections == CONF_UNSET)
+		l->limits.max_connections = dl->max_connections;
+	if (l->limits.buffer_size == CONF_UNSET)
+		l->limits.buffer_size = dl->buffer_size;
+}
+
+int
+conf_check(struct conf_ctx *ctx, struct conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nupstreams; i++)
+		if (conf->upstreams[i].connect_timeout_ms == CONF_UNSET)
+			conf->upstreams[i].connect_timeout_ms =
+			    conf->defaults_timeouts.connect_ms;
+	if (check_names(ctx, conf) != 0)
+		return -ENOMEM;
+	for (i = 0; i < conf->nlisteners; i++) {
+		check_refs(ctx, conf, i);
+		check_effective(conf, &conf->listeners[i]);
+	}
+	return check_binds(ctx, conf);
+}
