@@ -125,8 +125,7 @@ tcp_kind_record(const struct sess *s, struct access_rec *r)
 {
 	const struct tcp_sess *t = (const struct tcp_sess *)(const void *)s;
 
-	r->connect_ms = t->t_connected ?
-	    (int64_t)(t->t_connected - t->t_connect) : -1;
+	r->connect_ms = t->state == TCP_RELAY ? (int64_t)t->connect_ms : -1;
 }
 
 static const struct sess_kind tcp_kind = {
@@ -205,7 +204,7 @@ tcp_connect(struct tcp_sess *t)
 		t->s.server = i;
 		upstream_acquire(u, i);
 		addr = upstream_addr(u, i);
-		t->t_connect = loop.now;
+		t->t_connect = (uint32_t)(loop.now - t->s.t_start);
 		fd = tcp_is_inet(addr) ? mio_tcp_connect(addr) :
 		    mio_unix_connect(addr);
 		if (fd < 0) {
@@ -230,7 +229,7 @@ static void
 tcp_connected(struct tcp_sess *t, uint32_t flags)
 {
 	t->state = TCP_RELAY;
-	t->t_connected = loop.now;
+	t->connect_ms = (uint32_t)(loop.now - t->s.t_start) - t->t_connect;
 	t->t_last = loop.now;
 	t->deadline = 0;
 	if (tcp_is_inet(sess_server_addr(&t->s)))
