@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 #include <sys/signalfd.h>
 
 #include "conf/conf.h"
-#include "gen.h"
+#include "relay/gen.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -37,12 +38,21 @@
 
 struct loop loop;
 
+/* The signal token is the context's address with a tag (loop.h). */
+_Static_assert(_Alignof(struct loop) >= 8, "struct loop alignment");
+
 /* The run-time modules, in the order their hooks run. */
 static const struct loop_module *const loop_modules[] = {
 	&tcp_module,
 	&udp_module
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
+
+/* The handler of each protocol's listening sockets. */
+static const struct lstn_proto *const loop_protos[] = {
+	[CONF_PROTO_TCP] = &tcp_listen_proto,
+	[CONF_PROTO_UDP] = &udp_listen_proto
+};
 
 /* The module of each token tag; NULL: the loop's own (signals). */
 static const struct loop_module *loop_by_tag[LOOP_TAGS];
@@ -149,7 +159,11 @@ loop_reload_errors(struct conf_errors *errs, int rc)
 	conf_errors_free(errs);
 }
 
-/* Binds and serves g in place of the current generation: 0 or -errno. */
+/*
+ * Binds and serves g (whose reference it takes) in place of the current
+ * generation: 0, or -1 when it could not, logged, with the running
+ * configuration and its logs as they were and g released.
+ */
 static int
 loop_switch(struct gen *g)
 {
@@ -195,7 +209,7 @@ loop_reload(void)
 	}
 	conf_errors_free(&errs);
 	service_reload_warnings(loop_gen->conf, conf);
-	if ((rc = gen_create(conf, &g)) != 0) {
+	if ((rc = gen_create(conf, loop_protos, &g)) != 0) {
 		log_error("reload: %s", mio_strerror(rc));
 		notify_send("READY=1");
 		return;
@@ -339,8 +353,12 @@ loop_open(struct conf *conf)
 	timer_heap_init(&loop.timers);
 	for (i = 0; i < LOOP_NMODULES; i++)
 		for (t = 0; t < LOOP_TAGS; t++)
-			if (loop_modules[i]->tags & LOOP_TAG_BIT(t))
+			if (loop_modules[i]->tags & LOOP_TAG_BIT(t)) {
+				/* One owner per tag, and never the signals'. */
+				assert(loop_by_tag[t] == NULL &&
+				    t != LOOP_TAG_SIGNAL);
 				loop_by_tag[t] = loop_modules[i];
+			}
 	/* Notify after logging (its warnings go there), before privileges
 	 * go. */
 	if ((rc = loop_logging(conf)) == 0)
@@ -380,7 +398,7 @@ loop_start(struct conf *conf)
 {
 	int rc;
 
-	if ((rc = gen_create(conf, &loop_gen)) != 0 ||
+	if ((rc = gen_create(conf, loop_protos, &loop_gen)) != 0 ||
 	    (rc = loop_prepare(loop_gen->conf)) != 0 ||
 	    (rc = lstn_bind_all(loop_gen, NULL)) != 0 ||
 	    (rc = loop_sigfd = loop_signals_open()) < 0 ||

@@ -18,9 +18,11 @@
  * and one row there.
  *
  * Stale events.  A batch from mio_poll_wait() may hold an event for an
- * object that an earlier event of the same batch ended: modules close
- * descriptors at once but free memory only in their `after_batch` hook,
- * and drop events for what they have marked dead.
+ * object that an earlier event of the same batch ended: descriptors close
+ * at once, memory only after the batch (sessions in sess_bury(), closed
+ * UDP sockets in the UDP module's after_batch, generations in
+ * gen_release_retired()), and events for what is marked dead are
+ * dropped.
  */
 #ifndef MIOPROXY_LOOP_H
 #define MIOPROXY_LOOP_H
@@ -65,7 +67,8 @@ enum loop_tag {
  *
  *  tags         the token tags whose events go to `event` (a bit each)
  *  event        one readiness event for an object of the module
- *  start        once, before the first generation binds: 0 or -errno
+ *  start        once, after the first generation is bound and privileges
+ *               are dropped, before the first wait: 0 or -errno
  *  prepare      before a configuration serves (start or reload): make
  *               what it needs now, so that no event finds it missing;
  *               0 or -errno (the configuration is then not used)
@@ -75,7 +78,7 @@ enum loop_tag {
  *  fini         the last call: free everything the module holds
  */
 struct loop_module {
-	const char	*name;
+	const char	*name;		/* for messages about the module */
 	unsigned	 tags;
 	void		(*event)(void *obj, unsigned tag, uint32_t flags);
 	int		(*start)(void);

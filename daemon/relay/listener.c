@@ -12,10 +12,13 @@
 
 #include "addr.h"
 #include "conf/conf.h"
-#include "gen.h"
+#include "relay/gen.h"
 #include "log.h"
 #include "loop.h"
 #include "relay/listener.h"
+
+/* Tokens carry a 3-bit tag in the low bits of a socket's address. */
+_Static_assert(_Alignof(struct lsock) >= 8, "struct lsock alignment");
 
 static void lstn_retry(struct timer *t, uint64_t now);
 
@@ -124,9 +127,11 @@ lstn_serve(struct lsock *ls, struct gen *old)
 			ls->fd = prev->fd;
 			prev->fd = -1;
 			timer_cancel(&loop.timers, &prev->retry);
-		} else {
+		} else if (p->kept != NULL && p->kept(&ls->bind->addr)) {
 			p->reclaim(ls);
 		}
+		if (ls->fd < 0)		/* nothing to inherit after all */
+			return;
 	}
 	if (p->serve != NULL && (rc = p->serve(ls, prev)) != 0) {
 		log_error("listener %s: register: %s", ls->l->conf->name,

@@ -28,7 +28,7 @@ struct lsock {
 	const struct conf_addr *bind;
 	int		 fd;		/* -1: not open, or handed on */
 	struct timer	 retry;		/* accepting paused */
-	void		*proto;		/* the protocol module's state, if any */
+	void		*state;		/* its protocol module's, if any */
 };
 
 /*
@@ -39,12 +39,13 @@ struct lsock {
  *           its descriptor, or -errno
  *  attach   ls was just bound (not taken over): make the module's state
  *           for it; 0 or -errno (the bind then fails, all or nothing)
- *  serve    ls is ready: register it; prev is the socket of an older
- *           generation it was taken over from (NULL: attached), whose
- *           state moves to ls; 0 or -errno (logged, the socket idles)
- *  release  ls closes: 1 when the module keeps the descriptor open,
- *           still having work on it (ls->fd is then the module's), 0 to
- *           have the listener close it
+ *  serve    ls is ready: make sure it is registered; prev is the socket
+ *           of an older generation it was taken over from, whose state
+ *           moves to ls (NULL: attached or reclaimed); 0 or -errno
+ *           (logged, the socket idles)
+ *  release  ls closes: 1 when the module took the descriptor (to keep
+ *           it open while it has work on it, or to close it itself), 0
+ *           to have the listener close it
  *  kept     whether the module still keeps a socket released earlier
  *           and bound to addr
  *  reclaim  takes that socket back into ls (fd and state)

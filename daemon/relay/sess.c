@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
-#include "gen.h"
+#include "relay/gen.h"
 #include "log.h"
 #include "loop.h"
 #include "ops/access.h"

@@ -486,10 +486,17 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 	    (from->sa.sa_family != AF_INET && from->sa.sa_family != AF_INET6)) {
 		if (l != NULL)
 			l->dgrams_dropped++;
+		else
+			us->dgrams_dropped++;
 		return 0;
 	}
 	if ((u = udp_session_of(us, h, from)) == NULL)
 		return 0;
+	if (l == NULL) {
+		/* A draining socket: its sessions' listeners count. */
+		l = u->s.l;
+		l->dgrams_in++;
+	}
 	udp_sock_touch(us, u, loop.now);
 	if ((sent = mio_send(u->fd, b->data[i], len)) >= 0) {
 		u->dgrams_in++;
@@ -499,14 +506,14 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 		 * session's server, in the session's own generation. */
 		udp_unreachable(u);
 		return us->fd < 0 ? -1 : 0;
-	} else if (l != NULL) {
+	} else {
 		l->dgrams_dropped++;
 	}
 	return 0;
 }
 
 void
-udp_sock_event(struct udp_sock *us)
+udp_listen_event(struct udp_sock *us)
 {
 	struct udp_batch *b = udp_batch;
 	int n, i, errors = 0;
@@ -522,7 +529,9 @@ udp_sock_event(struct udp_sock *us)
 		if (n < 0) {
 			/* An error is consumed by the call that reports it:
 			 * read on, to -EAGAIN (which re-arms poll(2)). */
-			log_debug("udp socket: receive: %s", mio_strerror(n));
+			log_debug("listener %s: receive: %s", us->ls != NULL ?
+			    us->ls->l->conf->name : "(draining)",
+			    mio_strerror(n));
 			if (++errors < 16)
 				continue;
 			return;
@@ -704,7 +713,7 @@ udp_event(void *obj, unsigned tag, uint32_t flags)
 {
 	(void)flags;
 	if (tag == LOOP_TAG_UDP_LISTEN)
-		udp_sock_event(obj);
+		udp_listen_event(obj);
 	else
 		udp_server_event(obj);
 }

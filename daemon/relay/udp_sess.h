@@ -40,7 +40,7 @@ struct udp_sess {
 
 /* The UDP side of a listening socket: see udp_sock.c. */
 struct udp_sock {
-	struct lsock	*ls;		/* serving it now; NULL: draining */
+	struct lsock	*ls;		/* serving it now; NULL: draining, closed */
 	int		 fd;		/* -1 once closed */
 	int		 wildcard;	/* bound to 0.0.0.0 or [::]: pktinfo */
 	int		 registered;
@@ -49,7 +49,9 @@ struct udp_sock {
 	struct udp_sess	*lru_head;	/* most recent */
 	struct udp_sess	*lru_tail;	/* least recent */
 	struct udp_sock	*next;		/* draining, or the graveyard */
-	uint64_t	 dgrams_dropped;	/* while draining */
+	/* Draining, a datagram without a session (or truncated) has no
+	 * listener to count it: counted here. */
+	uint64_t	 dgrams_dropped;
 };
 
 /* udp_sock.c: u replies through us from now on (most recent). */
@@ -67,7 +69,7 @@ struct udp_sess *udp_sock_victim(const struct lstn *l);
 void	udp_sock_bury(void);
 
 /* udp.c: the datagrams waiting on a listening socket. */
-void	udp_sock_event(struct udp_sock *us);
+void	udp_listen_event(struct udp_sock *us);
 
 /*
  * Recency, for udp.max_sessions: each socket keeps its sessions in order

@@ -88,7 +88,7 @@ udp_sock_attach(struct lsock *ls)
 	us->fd = ls->fd;
 	us->addr = ls->bind->addr;
 	us->wildcard = udp_is_wildcard(&us->addr);
-	ls->proto = us;
+	ls->state = us;
 	return 0;
 }
 
@@ -99,10 +99,10 @@ udp_sock_serve(struct lsock *ls, struct lsock *prev)
 	int rc;
 
 	if (prev != NULL) {
-		ls->proto = prev->proto;
-		prev->proto = NULL;
+		ls->state = prev->state;
+		prev->state = NULL;
 	}
-	us = ls->proto;
+	us = ls->state;
 	us->ls = ls;
 	if (us->registered)
 		return 0;
@@ -136,27 +136,27 @@ udp_sock_undrain(struct udp_sock *us)
 	us->next = NULL;
 }
 
+/*
+ * ls closes.  The descriptor is this module's from then on, whatever
+ * happens: with sessions still replying through it, it drains; without,
+ * it closes now (and the memory waits for the batch's end).
+ */
 static int
 udp_sock_release(struct lsock *ls)
 {
-	struct udp_sock *us = ls->proto;
+	struct udp_sock *us = ls->state;
 
 	if (us == NULL)		/* the bind failed before attaching */
 		return 0;
-	ls->proto = NULL;
+	ls->state = NULL;
 	us->ls = NULL;
 	if (us->nsessions > 0) {
-		/* Sessions still reply through it: drain. */
 		us->next = udp_draining;
 		udp_draining = us;
-		return 1;
+	} else {
+		udp_sock_close(us);
 	}
-	/* The listener closes the descriptor; the memory waits. */
-	us->registered = 0;
-	us->fd = -1;
-	us->next = udp_closed;
-	udp_closed = us;
-	return 0;
+	return 1;
 }
 
 static struct udp_sock *
@@ -181,16 +181,18 @@ udp_sock_reclaim(struct lsock *ls)
 {
 	struct udp_sock *us = udp_sock_find_kept(&ls->bind->addr);
 
+	if (us == NULL)
+		return;
 	udp_sock_undrain(us);
 	ls->fd = us->fd;
-	ls->proto = us;
+	ls->state = us;
 	us->ls = ls;
 }
 
 static void
 udp_sock_resume(struct lsock *ls)
 {
-	udp_sock_event(ls->proto);
+	udp_listen_event(ls->state);
 }
 
 const struct lstn_proto udp_listen_proto = {
@@ -242,7 +244,7 @@ udp_sock_victim(const struct lstn *l)
 	size_t j;
 
 	for (j = 0; j < l->nsocks; j++) {
-		const struct udp_sock *us = l->socks[j].proto;
+		const struct udp_sock *us = l->socks[j].state;
 
 		if (us == NULL)
 			continue;

@@ -1,6 +1,7 @@
 /*
- * Configuration generations (gen.h): made from a loaded file, wired to
- * the protocol of each listener, freed with their last reference.
+ * Configuration generations (gen.h): made from a loaded file, each
+ * listener wired to its protocol's handler, freed with their last
+ * reference.
  */
 #include "config.h"
 
@@ -8,10 +9,9 @@
 #include <stdlib.h>
 
 #include "conf/conf.h"
-#include "gen.h"
+#include "relay/gen.h"
+#include "relay/gen.h"
 #include "relay/listener.h"
-#include "relay/tcp.h"
-#include "relay/udp.h"
 #include "upstream/upstream.h"
 
 /* Generations a reload replaced, released after the batch. */
@@ -35,7 +35,8 @@ gen_free(struct gen *g)
 }
 
 int
-gen_create(struct conf *conf, struct gen **out)
+gen_create(struct conf *conf, const struct lstn_proto *const protos[],
+    struct gen **out)
 {
 	const struct conf_listener *cl;
 	struct gen *g;
@@ -56,10 +57,7 @@ gen_create(struct conf *conf, struct gen **out)
 			goto nomem;
 	for (i = 0; i < conf->nlisteners; i++) {
 		cl = &conf->listeners[i];
-		/* The handler of a listener's sockets: once, by protocol. */
-		if (lstn_init(&g->listeners[i], cl,
-		    cl->protocol == CONF_PROTO_UDP ? &udp_listen_proto :
-		    &tcp_listen_proto, g,
+		if (lstn_init(&g->listeners[i], cl, protos[cl->protocol], g,
 		    &g->upstreams[cl->upstream - conf->upstreams]) != 0)
 			goto nomem;
 	}

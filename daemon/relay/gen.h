@@ -6,13 +6,14 @@
  * session one more on the generation it started in: an old generation
  * is freed when its last session ends.
  */
-#ifndef MIOPROXY_GEN_H
-#define MIOPROXY_GEN_H
+#ifndef MIOPROXY_RELAY_GEN_H
+#define MIOPROXY_RELAY_GEN_H
 
 #include <stddef.h>
 
 struct conf;
 struct lstn;
+struct lstn_proto;
 struct upstream;
 
 struct gen {
@@ -23,9 +24,14 @@ struct gen {
 	struct upstream	*upstreams;	/* parallel to conf->upstreams */
 };
 
-/* Makes the generation of conf, which it owns from then on, even when
- * it fails: 0, or -ENOMEM. */
-int	gen_create(struct conf *conf, struct gen **out);
+/*
+ * Makes the generation of conf, which it owns from then on, even when
+ * it fails: 0, or -ENOMEM.  protos[p] handles the sockets of listeners
+ * of protocol p (enum conf_proto): the handler of a listener is
+ * chosen here, once, by the process that knows the protocol modules.
+ */
+int	gen_create(struct conf *conf, const struct lstn_proto *const protos[],
+	    struct gen **out);
 void	gen_ref(struct gen *g);
 void	gen_unref(struct gen *g);
 /* Drops a replaced generation's reference once the batch is over: a
@@ -33,4 +39,4 @@ void	gen_unref(struct gen *g);
 void	gen_retire(struct gen *g);
 void	gen_release_retired(void);
 
-#endif /* MIOPROXY_GEN_H */
+#endif /* MIOPROXY_RELAY_GEN_H */
