@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,26 +22,22 @@ static struct sess *sess_live;		/* the registry */
 static struct sess *sess_graveyard;	/* ended in this batch */
 static uint64_t sess_nlive;
 
-int
-sess_start(struct sess *s, const struct sess_kind *kind, struct lstn *l,
-    const struct mio_addr *client, timer_fn *fn)
+/* What every start does: the timer slot, the reference, the registry. */
+static int
+sess_enter(struct sess *s, const struct sess_kind *kind, struct gen *gen,
+    struct upstream *ups, timer_fn *fn)
 {
 	/* Its timeouts must never fail to arm later (timer.h). */
 	if (timer_hold(&loop.timers) != 0)
 		return -ENOMEM;
 	timer_init(&s->timer, fn);
 	s->kind = kind;
-	s->l = l;
+	s->gen = gen;
+	s->ups = ups;
 	s->server = -1;
 	s->t_start = loop.now;
-	if (client->u.sa.sa_family == AF_INET ||
-	    client->u.sa.sa_family == AF_INET6)
-		memcpy(&s->client, &client->u, client->len <
-		    sizeof(s->client) ? client->len : sizeof(s->client));
-	else
-		s->client.sa.sa_family = client->u.sa.sa_family;
-	gen_ref(l->gen);
-	l->active++;
+	if (gen != NULL)
+		gen_ref(gen);
 	sess_nlive++;
 	s->prev = NULL;
 	s->next = sess_live;
@@ -48,6 +45,30 @@ sess_start(struct sess *s, const struct sess_kind *kind, struct lstn *l,
 		sess_live->prev = s;
 	sess_live = s;
 	return 0;
+}
+
+int
+sess_start(struct sess *s, const struct sess_kind *kind, struct lstn *l,
+    const struct mio_addr *client, timer_fn *fn)
+{
+	if (sess_enter(s, kind, l->gen, l->ups, fn) != 0)
+		return -ENOMEM;
+	s->l = l;
+	l->active++;
+	if (client->u.sa.sa_family == AF_INET ||
+	    client->u.sa.sa_family == AF_INET6)
+		memcpy(&s->client, &client->u, client->len <
+		    sizeof(s->client) ? client->len : sizeof(s->client));
+	else
+		s->client.sa.sa_family = client->u.sa.sa_family;
+	return 0;
+}
+
+int
+sess_start_own(struct sess *s, const struct sess_kind *kind,
+    struct gen *gen, struct upstream *ups, timer_fn *fn)
+{
+	return sess_enter(s, kind, gen, ups, fn);
 }
 
 void
@@ -69,7 +90,7 @@ sess_client_addr(const struct sess *s, struct mio_addr *out)
 const struct mio_addr *
 sess_server_addr(const struct sess *s)
 {
-	return s->server < 0 ? NULL : upstream_addr(s->l->ups, s->server);
+	return s->server < 0 ? NULL : upstream_addr(s->ups, s->server);
 }
 
 static void
@@ -78,7 +99,7 @@ sess_record(const struct sess *s, const char *reason)
 	struct access_rec r;
 	struct mio_addr client;
 
-	if (!access_enabled())
+	if (s->l == NULL || !access_enabled())
 		return;
 	sess_client_addr(s, &client);
 	memset(&r, 0, sizeof(r));
@@ -120,9 +141,10 @@ sess_finish(struct sess *s, const char *reason)
 		return;
 	sess_record(s, reason);
 	if (s->server >= 0)
-		upstream_release(s->l->ups, s->server);
+		upstream_release(s->ups, s->server);
 	timer_unhold(&loop.timers, &s->timer);
-	s->l->active--;
+	if (s->l != NULL)
+		s->l->active--;
 	sess_nlive--;
 	if (s->prev != NULL)
 		s->prev->next = s->next;
@@ -140,11 +162,12 @@ sess_bury(void)
 {
 	while (sess_graveyard != NULL) {
 		struct sess *s = sess_graveyard;
-		struct gen *g = s->l->gen;
+		struct gen *g = s->gen;
 
 		sess_graveyard = s->next;
 		free(s);
-		gen_unref(g);
+		if (g != NULL)
+			gen_unref(g);
 	}
 }
 

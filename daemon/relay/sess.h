@@ -5,7 +5,9 @@
  *    end of a stop's grace, and later for the admin socket);
  *  - a reference on the generation it started in, so that a reload never
  *    pulls its listener, upstream or server from under it;
- *  - its listener's counters and its server's share of the balancer;
+ *  - its listener's counters and its server's share of the balancer
+ *    (a kind without a client, such as a health probe, has neither
+ *    listener nor access record: sess_start_own());
  *  - one timer, whose heap slot is held from start to end so that arming
  *    it never fails (timer.h);
  *  - the bytes moved each way, and the access record when it ends;
@@ -33,6 +35,7 @@ struct access_rec;
 struct gen;
 struct lstn;
 struct sess;
+struct upstream;
 
 /*
  * The client's address, compactly (an idle session is mostly its
@@ -57,8 +60,10 @@ struct sess {
 	struct sess	*next;		/* registry, then the graveyard */
 	struct sess	*prev;
 	const struct sess_kind *kind;
-	struct lstn	*l;		/* where the client came in */
-	int32_t		 server;	/* into l->ups->servers; -1: none */
+	struct gen	*gen;		/* held; NULL: none */
+	struct lstn	*l;		/* where the client came in; NULL: none */
+	struct upstream	*ups;		/* its servers; NULL: none */
+	int32_t		 server;	/* into ups->servers; -1: none */
 	uint8_t		 dead;
 	struct timer	 timer;
 	uint64_t	 t_start;
@@ -73,6 +78,14 @@ struct sess {
  */
 int	sess_start(struct sess *s, const struct sess_kind *kind,
 	    struct lstn *l, const struct mio_addr *client, timer_fn *fn);
+/*
+ * Starts s for a kind with no client and no listener (a health probe,
+ * a stats or admin client): into the registry, a reference on gen (if
+ * any), a held timer slot; ups (if any) names the servers it may use.
+ * No listener counts it and it writes no access record.  0 or -ENOMEM.
+ */
+int	sess_start_own(struct sess *s, const struct sess_kind *kind,
+	    struct gen *gen, struct upstream *ups, timer_fn *fn);
 /*
  * Ends s once its kind has closed its descriptors: the access record,
  * the server's share, the timer slot, the counts, out of the registry.

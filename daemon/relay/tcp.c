@@ -154,7 +154,7 @@ static void
 tcp_connect_failed(struct tcp_sess *t, int err)
 {
 	char text[ADDR_STRLEN];
-	struct upstream *u = t->s.l->ups;
+	struct upstream *u = t->s.ups;
 
 	log_debug("listener %s: connect %s: %s", t->s.l->conf->name,
 	    addr_str(sess_server_addr(&t->s), text, sizeof(text)),
@@ -171,7 +171,7 @@ tcp_connect_failed(struct tcp_sess *t, int err)
 static int
 tcp_pick(struct tcp_sess *t)
 {
-	struct upstream *u = t->s.l->ups;
+	struct upstream *u = t->s.ups;
 	uint32_t excluded[TCP_EXCLUDE_MAX];
 	int i, k;
 
@@ -194,7 +194,7 @@ tcp_pick(struct tcp_sess *t)
 static void
 tcp_connect(struct tcp_sess *t)
 {
-	struct upstream *u = t->s.l->ups;
+	struct upstream *u = t->s.ups;
 	const struct mio_addr *addr;
 	int fd, i;
 

@@ -214,7 +214,7 @@ static const struct sess_kind udp_kind = {
 static void
 udp_unreachable(struct udp_sess *u)
 {
-	upstream_failed(u->s.l->ups, u->s.server);
+	upstream_failed(u->s.ups, u->s.server);
 	udp_end(u, "server_unreachable");
 }
 
