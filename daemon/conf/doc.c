@@ -23,12 +23,48 @@
  */
 
 
+/*
+ * A copy of s with its control bytes written as escapes (\n, \r, \t,
+ * else \xHH, DEL included), so that no value quoted in a message can
+ * start a line of its own in a log or a terminal, nor drive the
+ * terminal: a newline in a value would forge a second "error:" line.
+ * NULL when out of memory.
+ */
+static char *
+doc_escape(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	char *out, *o;
+
+	if ((out = malloc(strlen(s) * 4 + 1)) == NULL)
+		return NULL;
+	for (o = out, p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			*o++ = (char)*p;
+			continue;
+		}
+		*o++ = '\\';
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			*o++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+		} else {
+			*o++ = 'x';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 static void
-doc_add_error(struct conf_ctx *ctx, struct conf_pos pos, char *message)
+doc_add_error(struct conf_ctx *ctx, struct conf_pos pos, char *raw)
 {
 	struct conf_errors *errs = ctx->errs;
 	struct conf_error *e;
+	char *message = raw != NULL ? doc_escape(raw) : NULL;
 
+	free(raw);
 	ctx->nerrors++;
 	if (message == NULL)
 		goto nomem;
@@ -42,7 +78,7 @@ doc_add_error(struct conf_ctx *ctx, struct conf_pos pos, char *message)
 		errs->cap = cap;
 	}
 	e = &errs->v[errs->n];
-	e->file = strdup(ctx->file);
+	e->file = doc_escape(ctx->file);
 	if (e->file == NULL)
 		goto nomem;
 	e->line = pos.line;

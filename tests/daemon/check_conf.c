@@ -591,6 +591,33 @@ START_TEST(test_err_enum)
 }
 END_TEST
 
+/*
+ * Control bytes in values are escaped in every message: a newline in a
+ * value must not forge a second "error:" line in the journal, nor an ESC
+ * drive the terminal (issue 11, defect 4).
+ */
+START_TEST(test_err_control_bytes_escaped)
+{
+	expect_errors(
+	    "version: 1\n"
+	    "logging: { level: \"x\\nerror: forged\" }\n"
+	    "listeners:\n"
+	    "  - name: web\n"
+	    "    protocol: \"tcp\\e[31m\\t\"\n"
+	    "    bind: 127.0.0.1:8080\n"
+	    "    upstream: web\n"
+	    "upstreams:\n"
+	    "  web: { servers: [ { address: \"127.0.0.1:9\\x7f\" } ] }\n",
+	    "F:2:19: logging.level: expected one of error, warn, info, debug; "
+	    "got \"x\\nerror: forged\"\n"
+	    "F:5:15: listeners[0].protocol: expected one of tcp, udp; got "
+	    "\"tcp\\x1b[31m\\t\"\n"
+	    "F:9:32: upstreams.web.servers[0].address: bad address "
+	    "\"127.0.0.1:9\\x7f\": the port must be a number from 1 to "
+	    "65535\n");
+}
+END_TEST
+
 START_TEST(test_err_range)
 {
 	expect_errors(
@@ -1150,6 +1177,7 @@ conf_suite(void)
 	/* Host names are resolved; a slow resolver must not fail a case. */
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_err_control_bytes_escaped);
 	tcase_add_test(tc, test_builtin_defaults);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_values);
