@@ -10,7 +10,9 @@
  * connection accepted and closed at once (the client learns quickly,
  * and it is counted), the reserve reopened, and accepting goes on until
  * -EAGAIN.  Load is shed, nothing spins, and accepting resumes by itself
- * as descriptors free up.  Out of memory (ENOMEM, ENOBUFS) pauses the
+ * as descriptors free up.  Linux's accept says EMFILE before it looks at
+ * the queue, so an empty queue shows only when the reserve accepts: then
+ * accepting is simply done, with no warning and no pause.  Out of memory (ENOMEM, ENOBUFS) pauses the
  * socket for a moment on a timer instead.
  */
 #include "config.h"
@@ -123,8 +125,12 @@ tcp_accept_failed(struct lsock *ls, int err)
 	if (err == -EAGAIN)
 		return 0;
 	if (err == -EMFILE || err == -ENFILE) {
-		if (tcp_shed(ls) == 0)
+		/* At the limit Linux says EMFILE before it looks at the
+		 * queue: the reserve finding it empty means done. */
+		if ((err = tcp_shed(ls)) == 0)
 			return 1;
+		if (err == -EAGAIN)
+			return 0;
 		log_warn("listener %s: out of descriptors, pausing accept",
 		    name);
 	} else if (err == -ENOMEM || err == -ENOBUFS) {

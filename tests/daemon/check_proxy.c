@@ -659,6 +659,48 @@ START_TEST(test_descriptor_exhaustion_recovers)
 }
 END_TEST
 
+/*
+ * At the descriptor limit Linux's accept(2) says EMFILE before it looks
+ * at the queue, so the accept that should hear -EAGAIN after the last
+ * client fails instead; when the reserve descriptor then finds the queue
+ * empty, accepting is done: no "out of descriptors" warning, no pause
+ * (issue 11, defect 5).  Both parities of the limit, since sessions take
+ * descriptors two at a time and only one of them lands on it exactly.
+ */
+START_TEST(test_no_false_pause_at_the_limit)
+{
+	enum { HOLD = 40 };
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port, held[HOLD], i, nofile;
+	char buf[4];
+
+	pt_echo_start(&a, -1);
+	for (nofile = 64; nofile <= 65; nofile++) {
+		port = pt_free_port(SOCK_STREAM);
+		pt_start_limited(&p, nofile, PT_CONF_HEAD
+		    "listeners:\n"
+		    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, "
+		    "upstream: u }\n"
+		    "upstreams:\n"
+		    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+		    port, a.port);
+		for (i = 0; i < HOLD; i++) {
+			held[i] = pt_connect(port);
+			ck_assert_int_ge(held[i], 0);
+			if (send(held[i], "hold", 4, MSG_NOSIGNAL) == 4)
+				(void)recv(held[i], buf, 4, 0);
+		}
+		for (i = 0; i < HOLD; i++)
+			close(held[i]);
+		ck_assert_int_eq(pt_stop(&p), 0);
+		ck_assert_msg(strstr(p.log_text, "pausing accept") == NULL,
+		    "limit %d: a false pause:\n%s", nofile, p.log_text);
+	}
+	pt_echo_stop(&a);
+}
+END_TEST
+
 START_TEST(test_notify_protocol_and_reset)
 {
 	struct pt_echo a;
@@ -1278,6 +1320,7 @@ main(void)
 	tcase_add_test(tc, test_sigterm_drains);
 	tcase_add_test(tc, test_sigterm_grace_expires);
 	tcase_add_test(tc, test_descriptor_exhaustion_recovers);
+	tcase_add_test(tc, test_no_false_pause_at_the_limit);
 	tcase_add_test(tc, test_notify_protocol_and_reset);
 	tcase_add_test(tc, test_privilege_drop);
 	tcase_add_test(tc, test_pid_file_and_log_reopen);
