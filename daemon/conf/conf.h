@@ -168,6 +168,12 @@ struct conf_server {
 	bool		backup;
 };
 
+/*
+ * Servers per upstream, at most: a session remembers the servers that
+ * failed it in 16 bits each, so more would be told apart wrongly.
+ */
+#define CONF_SERVERS_MAX	65535
+
 struct conf_upstream {
 	char		*name;
 	int		 balance;	/* enum conf_balance */

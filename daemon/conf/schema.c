@@ -396,6 +396,12 @@ schema_servers(struct conf_ctx *ctx, const struct conf_key *k,
 		saved = conf_path_index(ctx, i);
 		rc = conf_map(ctx, conf_node(ctx, items[i]), schema_server, &e);
 		conf_path_pop(ctx, saved);
+		if (rc == 0 && u->nservers + e.address.n > CONF_SERVERS_MAX) {
+			conf_err(ctx, node, "more than %d servers (host names "
+			    "count each of their addresses)", CONF_SERVERS_MAX);
+			free(e.address.v);
+			return 0;
+		}
 		if (rc == 0 && e.address.n > 0) {
 			s = realloc(u->servers, (u->nservers + e.address.n) *
 			    sizeof(*s));

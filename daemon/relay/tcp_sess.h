@@ -10,6 +10,7 @@
 
 #include <mio.h>
 
+#include "conf/conf.h"
 #include "relay/sess.h"
 
 #define TCP_EXCLUDE_MAX		8	/* servers remembered as failed */
@@ -44,6 +45,9 @@ enum tcp_state {
 	TCP_CONNECTING,
 	TCP_RELAY
 };
+
+/* excluded[] holds server indexes in 16 bits: the loader's bound. */
+_Static_assert(CONF_SERVERS_MAX - 1 <= UINT16_MAX, "server index width");
 
 struct tcp_sess {
 	struct sess	 s;		/* first: the session core */

@@ -618,6 +618,51 @@ START_TEST(test_err_control_bytes_escaped)
 }
 END_TEST
 
+/*
+ * An upstream holds at most CONF_SERVERS_MAX servers: a session remembers
+ * failed servers in 16 bits, so the 65,537th would be told apart wrongly
+ * (issue 11, defect 6).  The limit is refused at load, clearly.
+ */
+static char *
+many_servers_yaml(unsigned n)
+{
+	size_t cap = 256 + (size_t)n * 32, off;
+	char *y = malloc(cap);
+	unsigned i;
+
+	ck_assert_ptr_nonnull(y);
+	off = (size_t)snprintf(y, cap, "version: 1\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:8080, "
+	    "upstream: u }\n"
+	    "upstreams:\n"
+	    "  u:\n"
+	    "    servers: [");
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(y + off, cap - off,
+		    "%s{ address: 127.%u.%u.%u:80 }", i ? ", " : "",
+		    (i >> 16) & 255, (i >> 8) & 255, i & 255);
+	snprintf(y + off, cap - off, "]\n");
+	return y;
+}
+
+START_TEST(test_err_too_many_servers)
+{
+	struct load t;
+	char *y;
+
+	y = many_servers_yaml(CONF_SERVERS_MAX);
+	load_ok(&t, y);
+	ck_assert_uint_eq(t.conf->upstreams[0].nservers, CONF_SERVERS_MAX);
+	unload(&t);
+	free(y);
+	y = many_servers_yaml(CONF_SERVERS_MAX + 1);
+	expect_errors(y, "F:6:14: upstreams.u.servers: more than 65535 "
+	    "servers (host names count each of their addresses)\n");
+	free(y);
+}
+END_TEST
+
 START_TEST(test_err_range)
 {
 	expect_errors(
@@ -1178,6 +1223,7 @@ conf_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_err_control_bytes_escaped);
+	tcase_add_test(tc, test_err_too_many_servers);
 	tcase_add_test(tc, test_builtin_defaults);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_values);
