@@ -35,6 +35,13 @@
 #include "conf/schema.h"
 
 #define CONF_FILEMAX	(16 * 1024 * 1024)	/* larger is a mistake */
+/*
+ * Collections nested deeper than this are refused.  The schema needs
+ * about six levels; libyaml's time grows with the square of the depth
+ * (40,000 levels, 80 KB, took 4.4 s: a reload stalled the loop that
+ * long), so depth is bounded before libyaml builds anything.
+ */
+#define CONF_DEPTH_MAX	64
 
 static int
 load_read_file(struct conf_ctx *ctx, const char *path, char **textp,
@@ -126,6 +133,47 @@ load_syntax_error(struct conf_ctx *ctx, const yaml_parser_t *parser,
 	return -EINVAL;
 }
 
+/*
+ * Refuses a text nested deeper than CONF_DEPTH_MAX, from libyaml's events,
+ * which reach the bound after only CONF_DEPTH_MAX levels' worth of work:
+ * 0, -EINVAL (reported at the collection that goes too deep), -ENOMEM.
+ * A syntax error is left for load_parse() to report, with its context.
+ */
+static int
+load_depth(struct conf_ctx *ctx, const char *text, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct conf_pos pos;
+	int depth = 0, rc = 0, done = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+	    len);
+	while (!done && rc == 0 && yaml_parser_parse(&parser, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > CONF_DEPTH_MAX) {
+				pos.line = ev.start_mark.line + 1;
+				pos.column = ev.start_mark.column + 1;
+				conf_err_pos(ctx, pos, "nested deeper than %d "
+				    "levels", CONF_DEPTH_MAX);
+				rc = -EINVAL;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+		    ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	if (parser.error == YAML_MEMORY_ERROR)
+		rc = -ENOMEM;
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 /* Parses the text into `doc`: exactly one document, or an error. */
 static int
 load_parse(struct conf_ctx *ctx, const char *text, size_t len,
@@ -181,6 +229,8 @@ conf_load(const char *path, struct conf **out, struct conf_errors *errs)
 	ctx.errs = errs;
 	rc = load_read_file(&ctx, path, &text, &len);
 	if (rc != 0)
+		goto done;
+	if ((rc = load_depth(&ctx, text, len)) != 0)
 		goto done;
 	rc = load_parse(&ctx, text, len, &doc);
 	if (rc != 0)

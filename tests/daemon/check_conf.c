@@ -663,6 +663,51 @@ START_TEST(test_err_too_many_servers)
 }
 END_TEST
 
+/*
+ * Nesting is bounded before libyaml builds anything: its time grows with
+ * the square of the depth, and 40,000 levels (80 KB) stalled a reload
+ * for seconds (issue 11, defect 2).  Flow and block collections alike.
+ */
+static char *
+deep_yaml(const char *head, const char *open, const char *leaf,
+    const char *close, unsigned n)
+{
+	size_t cap = 64 + n * (strlen(open) + strlen(close)) + strlen(leaf);
+	char *y = malloc(cap), *o;
+	unsigned i;
+
+	ck_assert_ptr_nonnull(y);
+	o = y + sprintf(y, "version: 1\n%s", head);
+	for (i = 0; i < n; i++)
+		o += sprintf(o, "%s", open);
+	o += sprintf(o, "%s", leaf);
+	for (i = 0; i < n; i++)
+		o += sprintf(o, "%s", close);
+	sprintf(o, "\n");
+	return y;
+}
+
+START_TEST(test_err_depth_bounded)
+{
+	char *y;
+
+	y = deep_yaml("x: ", "[", "", "]", 40000);
+	expect_errors(y, "F:2:67: nested deeper than 64 levels\n");
+	free(y);
+	y = deep_yaml("x: ", "{a: ", "1", "}", 40000);
+	expect_errors(y, "F:2:256: nested deeper than 64 levels\n");
+	free(y);
+	y = deep_yaml("x:\n", "- ", "a", "", 40000);
+	expect_errors(y, "F:3:127: nested deeper than 64 levels\n");
+	free(y);
+	/* 64 levels in all pass the bound (and meet the schema). */
+	y = deep_yaml("x: ", "[", "", "]", 63);
+	expect_errors(y, "F:1:1: missing required key \"listeners\"\n"
+	    "F:2:1: unknown key \"x\"\n");
+	free(y);
+}
+END_TEST
+
 START_TEST(test_err_range)
 {
 	expect_errors(
@@ -1224,6 +1269,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_err_control_bytes_escaped);
 	tcase_add_test(tc, test_err_too_many_servers);
+	tcase_add_test(tc, test_err_depth_bounded);
 	tcase_add_test(tc, test_builtin_defaults);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_values);
