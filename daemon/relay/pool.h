@@ -1,7 +1,8 @@
 /*
  * The relay's pool of pipes for the splice(2) path, kept between
- * sessions so that a steady load makes none.  Bounded; an idle session
- * holds none.  (The copying path's buffers are the flows' own, in
+ * sessions so that a steady load makes few.  Bounded by the descriptor
+ * limit; an idle session holds none, and an idle proxy none either
+ * (pool.c says how).  (The copying path's buffers are the flows' own, in
  * tcp_flow.c, where taking one is a few inlined instructions.)
  */
 #ifndef MIOPROXY_RELAY_POOL_H
@@ -14,6 +15,8 @@ struct relay_pipe {
 	int		 fd[2];		/* [0] reads, [1] writes */
 };
 
+/* Sizes the pool from the descriptor limit, holds its timer: 0/-ENOMEM. */
+int	relay_pool_start(void);
 /* Whether splicing is on (MIOPROXY_SPLICE=0 turns it off). */
 int	relay_splice_enabled(void);
 /* An empty pipe from the pool, or a new one within the bound; NULL. */
@@ -21,6 +24,8 @@ struct relay_pipe *relay_pipe_get(void);
 /* Back to the pool when empty; a pipe still holding bytes is closed. */
 void	relay_pipe_put(struct relay_pipe *p, int empty);
 
+/* Closes every idle pipe now; how many descriptors that gave back. */
+unsigned relay_pipes_release(void);
 /* Closes every pooled pipe (the loop's last turn). */
 void	relay_pool_fini(void);
 

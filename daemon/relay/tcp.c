@@ -375,6 +375,16 @@ tcp_event(void *obj, unsigned tag, uint32_t flags)
 }
 
 static int
+tcp_module_start(void)
+{
+	int rc;
+
+	if ((rc = relay_pool_start()) != 0)
+		return rc;
+	return tcp_listen_start();
+}
+
+static int
 tcp_busy(void)
 {
 	return tcp_runq != NULL;
@@ -394,7 +404,7 @@ const struct loop_module tcp_module = {
 	    LOOP_TAG_BIT(LOOP_TAG_TCP_SERVER) |
 	    LOOP_TAG_BIT(LOOP_TAG_TCP_LISTEN),
 	.event = tcp_event,
-	.start = tcp_listen_start,
+	.start = tcp_module_start,
 	.busy = tcp_busy,
 	.after_batch = tcp_run_queue,
 	.fini = tcp_fini

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "loop.h"
 #include "relay/listener.h"
+#include "relay/pool.h"
 #include "relay/tcp.h"
 #include "relay/tcp_sess.h"
 
@@ -125,6 +126,9 @@ tcp_accept_failed(struct lsock *ls, int err)
 	if (err == -EAGAIN)
 		return 0;
 	if (err == -EMFILE || err == -ENFILE) {
+		/* Idle pipes go back before any client is shed. */
+		if (relay_pipes_release() > 0)
+			return 1;
 		/* At the limit Linux says EMFILE before it looks at the
 		 * queue: the reserve finding it empty means done. */
 		if ((err = tcp_shed(ls)) == 0)

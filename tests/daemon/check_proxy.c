@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+
 #include "../common.h"
 #include "proxytest.h"
 
@@ -701,6 +703,67 @@ START_TEST(test_no_false_pause_at_the_limit)
 }
 END_TEST
 
+/* Descriptors the process holds now. */
+static int
+open_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * After a burst of bulk flows, which move their data through pooled
+ * splice(2) pipes, an idle proxy gives every pipe back: it holds again
+ * the descriptors it held before the burst (issue 11, defect 3: it kept
+ * up to 256 pipes, 512 descriptors, for good).
+ */
+START_TEST(test_idle_proxy_keeps_no_pipe)
+{
+	enum { CONNS = 12, CHUNK = 65536, ROUNDS = 4 };
+	static unsigned char out[CHUNK], in[CHUNK];
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd[CONNS], i, r, before;
+
+	fill_random(out, sizeof(out), 7);
+	pt_echo_start(&a, -1);
+	pt_start_limited(&p, 128, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u,\n"
+	    "      limits: { buffer_size: 4k } }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port);
+	before = open_fds(p.pid);
+	for (i = 0; i < CONNS; i++)
+		fd[i] = pt_connect(port);
+	for (r = 0; r < ROUNDS; r++)
+		for (i = 0; i < CONNS; i++) {
+			pt_send_all(fd[i], out, sizeof(out));
+			pt_recv_all(fd[i], in, sizeof(in));
+			ck_assert_int_eq(memcmp(in, out, sizeof(in)), 0);
+		}
+	for (i = 0; i < CONNS; i++)
+		close(fd[i]);
+	/* The pool's idle time (1 s), and a margin. */
+	test_sleep_ms(1600);
+	ck_assert_int_eq(open_fds(p.pid), before);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+}
+END_TEST
+
 START_TEST(test_notify_protocol_and_reset)
 {
 	struct pt_echo a;
@@ -1321,6 +1384,7 @@ main(void)
 	tcase_add_test(tc, test_sigterm_grace_expires);
 	tcase_add_test(tc, test_descriptor_exhaustion_recovers);
 	tcase_add_test(tc, test_no_false_pause_at_the_limit);
+	tcase_add_test(tc, test_idle_proxy_keeps_no_pipe);
 	tcase_add_test(tc, test_notify_protocol_and_reset);
 	tcase_add_test(tc, test_privilege_drop);
 	tcase_add_test(tc, test_pid_file_and_log_reopen);
