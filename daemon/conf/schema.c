@@ -377,6 +377,22 @@ schema_listeners(struct conf_ctx *ctx, const struct conf_key *k,
 }
 
 /* Each entry gives one server per address its `address` names. */
+/*
+ * The room an array of n servers has: the next power of two, so that
+ * growing it one entry at a time costs linear time, not quadratic.
+ */
+static size_t
+schema_room(size_t n)
+{
+	size_t room = 1;
+
+	if (n == 0)
+		return 0;
+	while (room < n)
+		room *= 2;
+	return room;
+}
+
 static int
 schema_servers(struct conf_ctx *ctx, const struct conf_key *k,
     yaml_node_t *node, void *base)
@@ -402,9 +418,11 @@ schema_servers(struct conf_ctx *ctx, const struct conf_key *k,
 			free(e.address.v);
 			return 0;
 		}
-		if (rc == 0 && e.address.n > 0) {
-			s = realloc(u->servers, (u->nservers + e.address.n) *
-			    sizeof(*s));
+		if (rc == 0 && e.address.n > 0 &&
+		    schema_room(u->nservers + e.address.n) >
+		    schema_room(u->nservers)) {
+			s = realloc(u->servers, schema_room(u->nservers +
+			    e.address.n) * sizeof(*s));
 			if (s == NULL)
 				rc = -ENOMEM;
 			else
