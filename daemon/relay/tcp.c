@@ -63,8 +63,6 @@
 #include "loop.h"
 #include "ops/access.h"
 #include "relay/listener.h"
-#include "relay/pool.h"
-#include "relay/tcp.h"
 #include "relay/tcp_sess.h"
 #include "upstream/upstream.h"
 
@@ -74,6 +72,7 @@
 static struct tcp_sess *tcp_runq;
 
 static void tcp_timer(struct timer *tm, uint64_t now);
+static void tcp_pump(struct tcp_sess *t);
 
 /* --- ending ----------------------------------------------------------- */
 
@@ -95,8 +94,12 @@ tcp_close_side(struct tcp_sess *t, unsigned side, int reset)
 	t->fd[side] = -1;
 }
 
-/* Ends a session at once (tcp_sess.h). */
-void
+/*
+ * Ends a session at once.  reset_side is the side to reset (0 or 1), or
+ * -1 for an orderly close of both; a side the proxy still holds bytes
+ * for is reset either way.  The memory waits for the burial.
+ */
+static void
 tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 {
 	int reset[2];
@@ -296,17 +299,29 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 
 /* --- relaying --------------------------------------------------------- */
 
-void
-tcp_queue(struct tcp_sess *t)
+/* Moves t's flows, and ends or queues t as that came out. */
+static void
+tcp_pump(struct tcp_sess *t)
 {
-	if (!t->queued) {
-		t->queued = 1;
-		t->qnext = tcp_runq;
-		tcp_runq = t;
+	struct tcp_end_why why;
+
+	switch (flow_pump(t, &why)) {
+	case TCP_PUMPED_END:
+		tcp_end(t, why.reason, why.reset_side);
+		break;
+	case TCP_PUMPED_MORE:
+		if (!t->queued) {
+			t->queued = 1;
+			t->qnext = tcp_runq;
+			tcp_runq = t;
+		}
+		break;
+	default:
+		break;
 	}
 }
 
-static void
+void
 tcp_run_queue(void)
 {
 	struct tcp_sess *t = tcp_runq;
@@ -363,49 +378,8 @@ tcp_timer(struct timer *tm, uint64_t now)
 	    idle_due);
 }
 
-/* --- the loop's module ------------------------------------------------ */
-
-static void
-tcp_event(void *obj, unsigned tag, uint32_t flags)
-{
-	if (tag == LOOP_TAG_TCP_LISTEN)
-		tcp_listen_event(obj);
-	else
-		tcp_sess_event(obj, tag == LOOP_TAG_TCP_SERVER, flags);
-}
-
-static int
-tcp_module_start(void)
-{
-	int rc;
-
-	if ((rc = relay_pool_start()) != 0)
-		return rc;
-	return tcp_listen_start();
-}
-
-static int
-tcp_busy(void)
+int
+tcp_queued(void)
 {
 	return tcp_runq != NULL;
 }
-
-static void
-tcp_fini(void)
-{
-	tcp_listen_fini();
-	flow_fini();
-	relay_pool_fini();
-}
-
-const struct loop_module tcp_module = {
-	.name = "tcp",
-	.tags = LOOP_TAG_BIT(LOOP_TAG_TCP_CLIENT) |
-	    LOOP_TAG_BIT(LOOP_TAG_TCP_SERVER) |
-	    LOOP_TAG_BIT(LOOP_TAG_TCP_LISTEN),
-	.event = tcp_event,
-	.start = tcp_module_start,
-	.busy = tcp_busy,
-	.after_batch = tcp_run_queue,
-	.fini = tcp_fini
-};

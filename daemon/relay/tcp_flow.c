@@ -359,8 +359,8 @@ tcp_half_closed(struct tcp_sess *t)
 		(void)timer_set(&loop.timers, &t->s.timer, t->deadline);
 }
 
-void
-tcp_pump(struct tcp_sess *t)
+enum tcp_pumped
+flow_pump(struct tcp_sess *t, struct tcp_end_why *why)
 {
 	struct flow_error fe;
 	int more = 0, rc;
@@ -368,26 +368,28 @@ tcp_pump(struct tcp_sess *t)
 
 	for (i = 0; i < 2; i++) {
 		if ((rc = flow_run(t, i, &fe)) < 0) {
+			why->reset_side = -1;
 			if (fe.err == -ENOMEM) {
-				tcp_end(t, "no_memory", -1);
-				return;
+				why->reason = "no_memory";
+				return TCP_PUMPED_END;
 			}
 			/* The failed side is gone; the other learns by RST. */
 			log_debug("listener %s: %s: %s", t->s.l->conf->name,
 			    fe.side == 0 ? "client" : "server",
 			    mio_strerror(fe.err));
-			tcp_end(t, "reset", 1 - fe.side);
-			return;
+			why->reason = "reset";
+			why->reset_side = 1 - fe.side;
+			return TCP_PUMPED_END;
 		}
 		more |= rc;
 	}
 	if (t->flow[0].shut && t->flow[1].shut) {
-		tcp_end(t, t->closed_first == 2 ? "server_close" :
-		    "client_close", -1);
-		return;
+		why->reason = t->closed_first == 2 ? "server_close" :
+		    "client_close";
+		why->reset_side = -1;
+		return TCP_PUMPED_END;
 	}
 	if ((t->flow[0].shut || t->flow[1].shut) && t->deadline == 0)
 		tcp_half_closed(t);
-	if (more)
-		tcp_queue(t);
+	return more ? TCP_PUMPED_MORE : TCP_PUMPED_WAIT;
 }

@@ -1,7 +1,9 @@
 /*
- * The TCP wing's listening sockets (TCP and Unix streams): opening them,
- * accepting until -EAGAIN, the ACL, the connection limit, and running
- * out of descriptors.
+ * The TCP wing's top: its listening sockets (TCP and Unix streams):
+ * opening them, accepting until -EAGAIN, the ACL, the connection limit,
+ * running out of descriptors; and the wing's row in the loop's table.
+ * The calls go one way, down: tcp_listen.c -> tcp.c (a session's life)
+ * -> tcp_flow.c (its data path) -> pool.c (pipes).
  *
  * Descriptor exhaustion.  accept(2) failing with EMFILE or ENFILE leaves
  * the connection in the backlog; with edge triggers no new event comes
@@ -67,20 +69,6 @@ tcp_listen_serve(struct lsock *ls, struct lsock *prev)
 	return mio_register(loop.poll, ls->fd, token, MIO_READABLE);
 }
 
-int
-tcp_listen_start(void)
-{
-	tcp_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	return 0;
-}
-
-void
-tcp_listen_fini(void)
-{
-	if (tcp_reserve_fd >= 0)
-		close(tcp_reserve_fd);
-	tcp_reserve_fd = -1;
-}
 
 /* Sheds one pending connection with the reserve descriptor. */
 static int
@@ -166,7 +154,7 @@ tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
 	}
 }
 
-void
+static void
 tcp_listen_event(struct lsock *ls)
 {
 	int unix_sock = ls->bind->addr.u.sa.sa_family == AF_UNIX;
@@ -191,4 +179,48 @@ const struct lstn_proto tcp_listen_proto = {
 	.open = tcp_listen_open,
 	.serve = tcp_listen_serve,
 	.resume = tcp_listen_event
+};
+
+/* --- the loop's module ------------------------------------------------ */
+
+static void
+tcp_event(void *obj, unsigned tag, uint32_t flags)
+{
+	if (tag == LOOP_TAG_TCP_LISTEN)
+		tcp_listen_event(obj);
+	else
+		tcp_sess_event(obj, tag == LOOP_TAG_TCP_SERVER, flags);
+}
+
+static int
+tcp_module_start(void)
+{
+	int rc;
+
+	if ((rc = relay_pool_start()) != 0)
+		return rc;
+	tcp_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+static void
+tcp_module_fini(void)
+{
+	if (tcp_reserve_fd >= 0)
+		close(tcp_reserve_fd);
+	tcp_reserve_fd = -1;
+	flow_fini();
+	relay_pool_fini();
+}
+
+const struct loop_module tcp_module = {
+	.name = "tcp",
+	.tags = LOOP_TAG_BIT(LOOP_TAG_TCP_CLIENT) |
+	    LOOP_TAG_BIT(LOOP_TAG_TCP_SERVER) |
+	    LOOP_TAG_BIT(LOOP_TAG_TCP_LISTEN),
+	.event = tcp_event,
+	.start = tcp_module_start,
+	.busy = tcp_queued,
+	.after_batch = tcp_run_queue,
+	.fini = tcp_module_fini
 };

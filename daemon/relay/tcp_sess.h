@@ -75,17 +75,25 @@ void	tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
 	    const char *reason);
 /* tcp.c: one readiness event on a session's side. */
 void	tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags);
-/*
- * tcp.c: ends a session at once.  reset_side is the side to reset (0 or
- * 1), or -1 for an orderly close of both; a side the proxy still holds
- * bytes for is reset either way.  The memory waits for the burial.
- */
-void	tcp_end(struct tcp_sess *t, const char *reason, int reset_side);
-/* tcp.c: serves t again after this batch (its budget ran out). */
-void	tcp_queue(struct tcp_sess *t);
+/* tcp.c: serves the sessions whose budget ran out in the last turn. */
+void	tcp_run_queue(void);
+/* tcp.c: whether sessions wait on the run queue. */
+int	tcp_queued(void);
 
-/* tcp_flow.c: moves both flows as far as they go, ends t when done. */
-void	tcp_pump(struct tcp_sess *t);
+/* What moving a session's flows came to, for tcp.c to act on. */
+enum tcp_pumped {
+	TCP_PUMPED_WAIT,	/* both flows wait for an event */
+	TCP_PUMPED_MORE,	/* a budget ran out: serve again next turn */
+	TCP_PUMPED_END		/* the session is over: see tcp_end_why */
+};
+
+struct tcp_end_why {
+	const char	*reason;
+	int		 reset_side;	/* 0 or 1, or -1: none */
+};
+
+/* tcp_flow.c: moves both flows as far as they go. */
+enum tcp_pumped flow_pump(struct tcp_sess *t, struct tcp_end_why *why);
 /* tcp_flow.c: whether the proxy holds bytes of f not yet passed on. */
 int	flow_holds(const struct flow *f);
 /* tcp_flow.c: gives back f's buffer and pipe. */
@@ -106,9 +114,5 @@ flow_note_read(struct flow *f, uint32_t flags)
 		f->urgent = 1;
 }
 
-/* tcp_listen.c: accepting on a listening socket. */
-void	tcp_listen_event(struct lsock *ls);
-int	tcp_listen_start(void);
-void	tcp_listen_fini(void);
 
 #endif /* MIOPROXY_RELAY_TCP_SESS_H */

@@ -512,7 +512,7 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 	return 0;
 }
 
-void
+static void
 udp_listen_event(struct udp_sock *us)
 {
 	struct udp_batch *b = udp_batch;
@@ -544,6 +544,22 @@ udp_listen_event(struct udp_sock *us)
 			return;
 	}
 }
+
+static void
+udp_listen_resume(struct lsock *ls)
+{
+	udp_listen_event(ls->state);
+}
+
+const struct lstn_proto udp_listen_proto = {
+	.open = udp_sock_open,
+	.attach = udp_sock_attach,
+	.serve = udp_sock_serve,
+	.release = udp_sock_release,
+	.kept = udp_sock_kept,
+	.reclaim = udp_sock_reclaim,
+	.resume = udp_listen_resume
+};
 
 /* --- replies ---------------------------------------------------------- */
 

@@ -12,6 +12,7 @@
 
 #include "relay/sess.h"
 
+struct conf_listener;
 struct lsock;
 struct lstn;
 
@@ -54,6 +55,15 @@ struct udp_sock {
 	uint64_t	 dgrams_dropped;
 };
 
+/* udp_sock.c: the hooks of struct lstn_proto (listener.h says each). */
+int	udp_sock_open(const struct conf_listener *cl,
+	    const struct mio_addr *addr);
+int	udp_sock_attach(struct lsock *ls);
+int	udp_sock_serve(struct lsock *ls, struct lsock *prev);
+int	udp_sock_release(struct lsock *ls);
+int	udp_sock_kept(const struct mio_addr *addr);
+void	udp_sock_reclaim(struct lsock *ls);
+
 /* udp_sock.c: u replies through us from now on (most recent). */
 void	udp_sock_add(struct udp_sock *us, struct udp_sess *u);
 /* udp_sock.c: u ended; a draining socket closes with its last one. */
@@ -68,8 +78,6 @@ struct udp_sess *udp_sock_victim(const struct lstn *l);
 /* udp_sock.c: frees the sockets closed in this batch. */
 void	udp_sock_bury(void);
 
-/* udp.c: the datagrams waiting on a listening socket. */
-void	udp_listen_event(struct udp_sock *us);
 
 /*
  * Recency, for udp.max_sessions: each socket keeps its sessions in order

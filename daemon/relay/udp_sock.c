@@ -23,6 +23,9 @@
  * Each socket also keeps its sessions in order of use, those of older
  * generations included, so that udp.max_sessions evicts across
  * generations.
+ *
+ * udp.c uses this file, never the other way: the datagrams are udp.c's,
+ * which also makes the listener's hook table out of the functions here.
  */
 #include "config.h"
 
@@ -34,7 +37,6 @@
 #include "conf/conf.h"
 #include "loop.h"
 #include "relay/listener.h"
-#include "relay/udp.h"
 #include "relay/udp_sess.h"
 
 #define UDP_RCVBUF	(4 << 20)
@@ -58,7 +60,7 @@ udp_is_wildcard(const struct mio_addr *a)
  * A socket on a wildcard address learns each request's destination
  * (pktinfo), so that replies leave from the address the client used.
  */
-static int
+int
 udp_sock_open(const struct conf_listener *cl, const struct mio_addr *addr)
 {
 	int fd, rc;
@@ -77,7 +79,7 @@ udp_sock_open(const struct conf_listener *cl, const struct mio_addr *addr)
 	return fd;
 }
 
-static int
+int
 udp_sock_attach(struct lsock *ls)
 {
 	struct udp_sock *us;
@@ -92,7 +94,7 @@ udp_sock_attach(struct lsock *ls)
 	return 0;
 }
 
-static int
+int
 udp_sock_serve(struct lsock *ls, struct lsock *prev)
 {
 	struct udp_sock *us;
@@ -141,7 +143,7 @@ udp_sock_undrain(struct udp_sock *us)
  * happens: with sessions still replying through it, it drains; without,
  * it closes now (and the memory waits for the batch's end).
  */
-static int
+int
 udp_sock_release(struct lsock *ls)
 {
 	struct udp_sock *us = ls->state;
@@ -170,13 +172,13 @@ udp_sock_find_kept(const struct mio_addr *addr)
 	return NULL;
 }
 
-static int
+int
 udp_sock_kept(const struct mio_addr *addr)
 {
 	return udp_sock_find_kept(addr) != NULL;
 }
 
-static void
+void
 udp_sock_reclaim(struct lsock *ls)
 {
 	struct udp_sock *us = udp_sock_find_kept(&ls->bind->addr);
@@ -188,22 +190,6 @@ udp_sock_reclaim(struct lsock *ls)
 	ls->state = us;
 	us->ls = ls;
 }
-
-static void
-udp_sock_resume(struct lsock *ls)
-{
-	udp_listen_event(ls->state);
-}
-
-const struct lstn_proto udp_listen_proto = {
-	.open = udp_sock_open,
-	.attach = udp_sock_attach,
-	.serve = udp_sock_serve,
-	.release = udp_sock_release,
-	.kept = udp_sock_kept,
-	.reclaim = udp_sock_reclaim,
-	.resume = udp_sock_resume
-};
 
 void
 udp_sock_bury(void)
