@@ -84,6 +84,41 @@ conf_parse_int(const char *s, int64_t *out)
 	return 0;
 }
 
+/*
+ * The number that starts a duration or a size: 0, or -ERANGE (too large:
+ * said once the unit is known), with *p past its digits; or -1 with
+ * `why` set: negative, or no number at all (`expected` says what is).
+ */
+static int
+value_leading(const char **p, int64_t *v, const char *expected, char *why,
+    size_t len)
+{
+	int rc;
+
+	if (**p == '-' && isdigit((unsigned char)(*p)[1])) {
+		value_why(why, len, "must not be negative");
+		return -1;
+	}
+	if ((rc = value_digits(p, v)) == -EINVAL) {
+		value_why(why, len, "%s", expected);
+		return -1;
+	}
+	return rc;
+}
+
+/* v (as value_leading() left it, with rc) times mul into *out, or -1. */
+static int
+value_scale(int rc, int64_t v, int64_t mul, int64_t *out, char *why,
+    size_t len)
+{
+	if (rc == -ERANGE || v > INT64_MAX / mul) {
+		value_why(why, len, "too large");
+		return -1;
+	}
+	*out = v * mul;
+	return 0;
+}
+
 int
 conf_parse_duration(const char *s, int64_t *ms, char *why, size_t len)
 {
@@ -98,15 +133,9 @@ conf_parse_duration(const char *s, int64_t *ms, char *why, size_t len)
 	size_t i;
 	int rc;
 
-	if (*p == '-' && isdigit((unsigned char)p[1])) {
-		value_why(why, len, "must not be negative");
+	if ((rc = value_leading(&p, &v, "expected a number and a unit, "
+	    "e.g. 3s", why, len)) == -1)
 		return -1;
-	}
-	rc = value_digits(&p, &v);
-	if (rc == -EINVAL) {
-		value_why(why, len, "expected a number and a unit, e.g. 3s");
-		return -1;
-	}
 	if (*p == '\0') {
 		value_why(why, len, "missing unit (ms, s, m or h)");
 		return -1;
@@ -119,12 +148,7 @@ conf_parse_duration(const char *s, int64_t *ms, char *why, size_t len)
 		    p);
 		return -1;
 	}
-	if (rc == -ERANGE || v > INT64_MAX / units[i].ms) {
-		value_why(why, len, "too large");
-		return -1;
-	}
-	*ms = v * units[i].ms;
-	return 0;
+	return value_scale(rc, v, units[i].ms, ms, why, len);
 }
 
 int
@@ -134,16 +158,9 @@ conf_parse_size(const char *s, int64_t *bytes, char *why, size_t len)
 	int64_t v, mul = 1;
 	int rc;
 
-	if (*p == '-' && isdigit((unsigned char)p[1])) {
-		value_why(why, len, "must not be negative");
+	if ((rc = value_leading(&p, &v, "expected a number with an optional "
+	    "k or m suffix", why, len)) == -1)
 		return -1;
-	}
-	rc = value_digits(&p, &v);
-	if (rc == -EINVAL) {
-		value_why(why, len,
-		    "expected a number with an optional k or m suffix");
-		return -1;
-	}
 	if (*p != '\0') {
 		if ((*p == 'k' || *p == 'K') && p[1] == '\0')
 			mul = 1024;
@@ -155,12 +172,7 @@ conf_parse_size(const char *s, int64_t *bytes, char *why, size_t len)
 			return -1;
 		}
 	}
-	if (rc == -ERANGE || v > INT64_MAX / mul) {
-		value_why(why, len, "too large");
-		return -1;
-	}
-	*bytes = v * mul;
-	return 0;
+	return value_scale(rc, v, mul, bytes, why, len);
 }
 
 int
