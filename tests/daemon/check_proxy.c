@@ -615,6 +615,35 @@ START_TEST(test_sigterm_grace_expires)
 }
 END_TEST
 
+/* A proxy under a descriptor limit, forwarding port to the echo server. */
+static void
+start_limited_web(struct pt_proxy *p, rlim_t nofile, int port, int echo_port)
+{
+	pt_start_limited(p, nofile, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, echo_port);
+}
+
+/* n clients connected and kept in held[]: how many had their echo. */
+static int
+hold_clients(int port, int *held, int n)
+{
+	char buf[4];
+	int i, served = 0;
+
+	for (i = 0; i < n; i++) {
+		held[i] = pt_connect(port);
+		ck_assert_int_ge(held[i], 0);
+		if (send(held[i], "hold", 4, MSG_NOSIGNAL) == 4 &&
+		    recv(held[i], buf, 4, 0) == 4)
+			served++;
+	}
+	return served;
+}
+
 START_TEST(test_descriptor_exhaustion_recovers)
 {
 	enum { HOLD = 40 };
@@ -626,21 +655,9 @@ START_TEST(test_descriptor_exhaustion_recovers)
 
 	pt_echo_start(&a, -1);
 	/* 64 descriptors: room for about 25 sessions. */
-	pt_start_limited(&p, 64, PT_CONF_HEAD
-	    "listeners:\n"
-	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
-	    "upstreams:\n"
-	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
-	    port, a.port);
-	for (i = 0; i < HOLD; i++) {
-		held[i] = pt_connect(port);
-		ck_assert_int_ge(held[i], 0);
-		if (send(held[i], "hold", 4, MSG_NOSIGNAL) == 4 &&
-		    recv(held[i], buf, 4, 0) == 4)
-			served++;
-		else
-			refused++;
-	}
+	start_limited_web(&p, 64, port, a.port);
+	served = hold_clients(port, held, HOLD);
+	refused = HOLD - served;
 	/* Some were served, the rest shed at once rather than left hanging. */
 	ck_assert_int_gt(served, 10);
 	ck_assert_int_gt(refused, 0);
@@ -675,24 +692,12 @@ START_TEST(test_no_false_pause_at_the_limit)
 	struct pt_echo a;
 	struct pt_proxy p;
 	int port, held[HOLD], i, nofile;
-	char buf[4];
 
 	pt_echo_start(&a, -1);
 	for (nofile = 64; nofile <= 65; nofile++) {
 		port = pt_free_port(SOCK_STREAM);
-		pt_start_limited(&p, nofile, PT_CONF_HEAD
-		    "listeners:\n"
-		    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, "
-		    "upstream: u }\n"
-		    "upstreams:\n"
-		    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
-		    port, a.port);
-		for (i = 0; i < HOLD; i++) {
-			held[i] = pt_connect(port);
-			ck_assert_int_ge(held[i], 0);
-			if (send(held[i], "hold", 4, MSG_NOSIGNAL) == 4)
-				(void)recv(held[i], buf, 4, 0);
-		}
+		start_limited_web(&p, nofile, port, a.port);
+		(void)hold_clients(port, held, HOLD);
 		for (i = 0; i < HOLD; i++)
 			close(held[i]);
 		ck_assert_int_eq(pt_stop(&p), 0);
