@@ -43,6 +43,7 @@
 #include "ops/access.h"
 #include "relay/listener.h"
 #include "relay/udp.h"
+#include "relay/udp_port.h"
 #include "relay/udp_sess.h"
 #include "upstream/upstream.h"
 
@@ -50,6 +51,10 @@
 #define UDP_DGRAM_MAX	65535
 #define UDP_CMSG_SPACE	64	/* room for one in_pktinfo or in6_pktinfo */
 #define UDP_EXCLUDE_MAX	8
+#define UDP_BIND_TRIES	8	/* ports held by others, skipped */
+/* Batches one listening socket reads per turn of the loop before the
+ * others have theirs: see udp_sock_defer(). */
+#define UDP_LISTEN_BUDGET 8
 
 struct udp_batch {
 	struct mmsghdr	 msg[UDP_BATCH];
@@ -181,6 +186,8 @@ udp_end(struct udp_sess *u, const char *reason)
 		(void)mio_deregister(loop.poll, u->fd);
 		mio_close(u->fd);
 		u->fd = -1;
+		/* Its port rests: a late reply finds no socket. */
+		udp_port_give(u->port, loop.now);
 	}
 	udp_unhash(u);
 	sess_finish(&u->s, reason);
@@ -234,47 +241,69 @@ udp_timer(struct timer *t, uint64_t now)
 
 /* --- starting --------------------------------------------------------- */
 
+/*
+ * A socket for one session, bound to a port of its own choosing (see
+ * udp_port.c) and connected to server: its descriptor and *port, or
+ * -errno (-EAGAIN: no port is out of quarantine).
+ */
 static int
-udp_open_upstream(const struct mio_addr *server)
+udp_open_upstream(const struct mio_addr *server, int *port)
 {
 	struct mio_addr any;
-	int fd, rc;
+	int fd, rc, p, tries;
 
 	memset(&any, 0, sizeof(any));
 	any.u.sa.sa_family = server->u.sa.sa_family;
 	any.len = server->u.sa.sa_family == AF_INET ?
 	    sizeof(any.u.in4) : sizeof(any.u.in6);
-	if ((fd = mio_udp_bind(&any)) < 0)
-		return fd;
+	/* A port another program holds is not ours: try a few others. */
+	for (tries = 0; tries < UDP_BIND_TRIES; tries++) {
+		if ((p = udp_port_take(loop.now)) < 0)
+			return p;
+		if (any.u.sa.sa_family == AF_INET)
+			any.u.in4.sin_port = htons((uint16_t)p);
+		else
+			any.u.in6.sin6_port = htons((uint16_t)p);
+		if ((fd = mio_udp_bind(&any)) >= 0)
+			break;
+		udp_port_give(p, loop.now);
+		if (fd != -EADDRINUSE)
+			return fd;
+	}
+	if (tries == UDP_BIND_TRIES)
+		return -EAGAIN;
 	if ((rc = mio_udp_connect(fd, server)) != 0) {
 		mio_close(fd);
+		udp_port_give(p, loop.now);
 		return rc;
 	}
+	*port = p;
 	return fd;
 }
 
 /*
  * A socket connected to a server for a client of l, each server once in
  * the balancer's order until one opens: its descriptor (*server set), or
- * -errno: -EMFILE and kin when the proxy is out of descriptors or memory
- * (no server's fault), -EHOSTUNREACH when no server could be had.
+ * -errno: -EMFILE and kin when the proxy is out of descriptors or memory,
+ * -EAGAIN when it has no port out of quarantine (no server's fault),
+ * -EHOSTUNREACH when no server could be had.
  */
 static int
 udp_connect_server(struct lstn *l, const union sess_peer *client,
-    int *server)
+    int *server, int *port)
 {
 	uint32_t excluded[UDP_EXCLUDE_MAX];
 	unsigned nex = 0;
 	int i, fd;
 
 	while ((i = upstream_pick(l->ups, &client->sa, excluded, nex)) >= 0) {
-		fd = udp_open_upstream(upstream_addr(l->ups, i));
+		fd = udp_open_upstream(upstream_addr(l->ups, i), port);
 		if (fd >= 0) {
 			*server = i;
 			return fd;
 		}
 		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
-		    fd == -ENOMEM)
+		    fd == -ENOMEM || fd == -EAGAIN)
 			return fd;
 		upstream_failed(l->ups, i);
 		if (nex == UDP_EXCLUDE_MAX)
@@ -282,6 +311,25 @@ udp_connect_server(struct lstn *l, const union sess_peer *client,
 		excluded[nex++] = (uint32_t)i;
 	}
 	return -EHOSTUNREACH;
+}
+
+/*
+ * Every port rests (more sessions end each second than the range over
+ * the quarantine): the client's datagram is dropped, and said once a
+ * second at most.
+ */
+static void
+udp_no_port_warn(struct lstn *l)
+{
+	static uint64_t last_warned;
+
+	if (last_warned != 0 && loop.now - last_warned < 1000)
+		return;
+	last_warned = loop.now;
+	log_warn("listener %s: no UDP source port free (%u of %u resting "
+	    "%d ms after their sessions): new sessions refused",
+	    l->conf->name, (unsigned)udp_port_resting(),
+	    (unsigned)udp_port_range_size(), UDP_PORT_QUARANTINE_MS);
 }
 
 /*
@@ -317,7 +365,7 @@ udp_start(struct udp_sock *us, const union sess_peer *client,
 {
 	struct lstn *l = us->ls->l;
 	struct udp_sess *u, *victim;
-	int server = -1, fd;
+	int server = -1, port = 0, fd;
 
 	if (udp_count >= (uint64_t)udp_buckets * 2)
 		udp_table_grow();
@@ -327,23 +375,25 @@ udp_start(struct udp_sock *us, const union sess_peer *client,
 		l->udp_evicted++;
 		udp_end(victim, "evicted");
 	}
-	if ((fd = udp_connect_server(l, client, &server)) < 0) {
-		if (fd != -EHOSTUNREACH)
+	if ((fd = udp_connect_server(l, client, &server, &port)) < 0) {
+		if (fd == -EAGAIN)
+			udp_no_port_warn(l);
+		else if (fd != -EHOSTUNREACH)
 			l->rejected_fds++;
 		return NULL;
 	}
-	if ((u = calloc(1, sizeof(*u))) == NULL) {
-		mio_close(fd);
-		return NULL;
+	if ((u = calloc(1, sizeof(*u))) != NULL) {
+		u->fd = fd;
+		u->port = (uint16_t)port;
 	}
-	u->fd = fd;
-	u->local = *local;
-	u->hash = h;
-	if (udp_begin(u, us->ls, client) != 0) {
+	if (u == NULL || udp_begin(u, us->ls, client) != 0) {
 		mio_close(fd);
+		udp_port_give(port, loop.now);
 		free(u);
 		return NULL;
 	}
+	u->local = *local;
+	u->hash = h;
 	u->s.server = server;
 	upstream_acquire(l->ups, server);
 	u->t_last = loop.now;
@@ -372,6 +422,8 @@ udp_prepare(const struct conf *conf)
 		return 0;
 	for (i = 0; i < conf->nlisteners; i++)
 		if (conf->listeners[i].protocol == CONF_PROTO_UDP) {
+			if (udp_port_init() != 0)
+				return -ENOMEM;
 			udp_batch = malloc(sizeof(*udp_batch));
 			return udp_batch != NULL ? 0 : -ENOMEM;
 		}
@@ -516,12 +568,12 @@ static void
 udp_listen_event(struct udp_sock *us)
 {
 	struct udp_batch *b = udp_batch;
-	int n, i, errors = 0;
+	int n, i, turns;
 
 	/* Closed earlier in this batch. */
 	if (b == NULL || us->fd < 0)
 		return;
-	for (;;) {
+	for (turns = 0; turns < UDP_LISTEN_BUDGET; turns++) {
 		udp_batch_arm(b, 1);
 		n = mio_recvmmsg(us->fd, b->msg, UDP_BATCH, 0);
 		if (n == -EAGAIN)
@@ -532,17 +584,20 @@ udp_listen_event(struct udp_sock *us)
 			log_debug("listener %s: receive: %s", us->ls != NULL ?
 			    us->ls->l->conf->name : "(draining)",
 			    mio_strerror(n));
-			if (++errors < 16)
-				continue;
-			return;
+			continue;
 		}
 		for (i = 0; i < n; i++)
 			if (udp_request(us, b, (unsigned)i) < 0)
 				return;
-		/* A short batch emptied the queue (see udp_drained()). */
-		if (udp_drained(n))
-			return;
+		/* A short batch emptied the queue (see udp_drained()); where
+		 * only -EAGAIN re-arms, the others go first all the same. */
+		if (n < UDP_BATCH) {
+			if (udp_drained(n))
+				return;
+			break;
+		}
 	}
+	udp_sock_defer(us);
 }
 
 static void
@@ -764,6 +819,20 @@ udp_fini(void)
 	udp_buckets = 0;
 	free(udp_batch);
 	udp_batch = NULL;
+	udp_port_fini();
+}
+
+/* Listening sockets left unread last turn go on, before burial. */
+static void
+udp_after_batch(void)
+{
+	struct udp_sock *us = udp_sock_take_deferred(), *next;
+
+	for (; us != NULL; us = next) {
+		next = us->defer_next;
+		udp_listen_event(us);
+	}
+	udp_sock_bury();
 }
 
 const struct loop_module udp_module = {
@@ -772,7 +841,8 @@ const struct loop_module udp_module = {
 	    LOOP_TAG_BIT(LOOP_TAG_UDP_SERVER),
 	.event = udp_event,
 	.prepare = udp_prepare,
-	.after_batch = udp_sock_bury,
+	.busy = udp_sock_any_deferred,
+	.after_batch = udp_after_batch,
 	.stop = udp_stop,
 	.fini = udp_fini
 };

@@ -31,6 +31,7 @@ struct udp_sess {
 	struct udp_sess	*lru_next;	/* towards the least recent */
 	struct udp_sock	*us;		/* replies go out through it */
 	int		 fd;		/* connected to the server */
+	uint16_t	 port;		/* fd's local port: see udp_port.c */
 	/* Part of the key, and the source of the replies. */
 	struct udp_local local;
 	uint64_t	 t_last;
@@ -50,6 +51,10 @@ struct udp_sock {
 	struct udp_sess	*lru_head;	/* most recent */
 	struct udp_sess	*lru_tail;	/* least recent */
 	struct udp_sock	*next;		/* draining, or the graveyard */
+	/* Left with datagrams unread, to go on after the batch: see
+	 * udp_sock_defer(). */
+	struct udp_sock	*defer_next;
+	int		 deferred;
 	/* Draining, a datagram without a session (or truncated) has no
 	 * listener to count it: counted here. */
 	uint64_t	 dgrams_dropped;
@@ -77,6 +82,9 @@ void	udp_sock_remove(struct udp_sock *us, struct udp_sess *u);
 struct udp_sess *udp_sock_victim(const struct lstn *l);
 /* udp_sock.c: frees the sockets closed in this batch. */
 void	udp_sock_bury(void);
+void	udp_sock_defer(struct udp_sock *us);
+int	udp_sock_any_deferred(void);
+struct udp_sock *udp_sock_take_deferred(void);
 
 
 /*
