@@ -52,9 +52,9 @@
 #define UDP_CMSG_SPACE	64	/* room for one in_pktinfo or in6_pktinfo */
 #define UDP_EXCLUDE_MAX	8
 #define UDP_BIND_TRIES	8	/* ports held by others, skipped */
-/* Batches one listening socket reads per turn of the loop before the
- * others have theirs: see udp_sock_defer(). */
-#define UDP_LISTEN_BUDGET 8
+/* Batches one socket reads per turn of the loop before the others have
+ * theirs: see relay/defer.h. */
+#define UDP_READ_BUDGET	8
 
 struct udp_batch {
 	struct mmsghdr	 msg[UDP_BATCH];
@@ -68,6 +68,7 @@ struct udp_batch {
 static struct udp_sess **udp_table;
 static uint32_t udp_buckets;		/* a power of two */
 static uint64_t udp_count;
+static struct defer_list udp_sess_deferred;	/* replies left: defer.h */
 static struct udp_batch *udp_batch;	/* made before UDP serves */
 
 /* --- the session table ------------------------------------------------ */
@@ -189,6 +190,7 @@ udp_end(struct udp_sess *u, const char *reason)
 		/* Its port rests: a late reply finds no socket. */
 		udp_port_give(u->port, loop.now);
 	}
+	defer_remove(&udp_sess_deferred, &u->defer);
 	udp_unhash(u);
 	sess_finish(&u->s, reason);
 	/* Last: a draining socket closes with its last session. */
@@ -573,7 +575,7 @@ udp_listen_event(struct udp_sock *us)
 	/* Closed earlier in this batch. */
 	if (b == NULL || us->fd < 0)
 		return;
-	for (turns = 0; turns < UDP_LISTEN_BUDGET; turns++) {
+	for (turns = 0; turns < UDP_READ_BUDGET; turns++) {
 		udp_batch_arm(b, 1);
 		n = mio_recvmmsg(us->fd, b->msg, UDP_BATCH, 0);
 		if (n == -EAGAIN)
@@ -756,11 +758,11 @@ static void
 udp_server_event(struct udp_sess *u)
 {
 	struct udp_batch *b = udp_batch;
-	int n;
+	int n, turns;
 
 	if (u->s.dead || b == NULL)
 		return;
-	for (;;) {
+	for (turns = 0; turns < UDP_READ_BUDGET; turns++) {
 		udp_batch_arm(b, 0);
 		n = mio_recvmmsg(u->fd, b->msg, UDP_BATCH, 0);
 		if (n == -EAGAIN)
@@ -774,7 +776,10 @@ udp_server_event(struct udp_sess *u)
 		}
 		if (udp_replies(u, b, n) || udp_drained(n))
 			return;
+		if (n < UDP_BATCH)	/* see udp_listen_event() */
+			break;
 	}
+	defer_push(&udp_sess_deferred, &u->defer);
 }
 
 /* --- the loop's module ------------------------------------------------ */
@@ -822,16 +827,30 @@ udp_fini(void)
 	udp_port_fini();
 }
 
-/* Listening sockets left unread last turn go on, before burial. */
+static int
+udp_busy(void)
+{
+	return udp_sock_any_deferred() || defer_any(&udp_sess_deferred);
+}
+
+/*
+ * Sockets left unread in the last turn go on (sessions first, so that
+ * their replies go out before new clients evict them), before burial.
+ */
 static void
 udp_after_batch(void)
 {
-	struct udp_sock *us = udp_sock_take_deferred(), *next;
+	struct defer_node *list = defer_take(&udp_sess_deferred), *n;
+	struct udp_sock *us;
 
-	for (; us != NULL; us = next) {
-		next = us->defer_next;
-		udp_listen_event(us);
+	while ((n = list) != NULL) {
+		list = n->next;
+		udp_server_event((struct udp_sess *)(void *)((char *)n -
+		    offsetof(struct udp_sess, defer)));
 	}
+	list = udp_sock_take_deferred();
+	while ((us = udp_sock_next_deferred(&list)) != NULL)
+		udp_listen_event(us);
 	udp_sock_bury();
 }
 
@@ -841,7 +860,7 @@ const struct loop_module udp_module = {
 	    LOOP_TAG_BIT(LOOP_TAG_UDP_SERVER),
 	.event = udp_event,
 	.prepare = udp_prepare,
-	.busy = udp_sock_any_deferred,
+	.busy = udp_busy,
 	.after_batch = udp_after_batch,
 	.stop = udp_stop,
 	.fini = udp_fini

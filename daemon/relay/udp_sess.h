@@ -10,6 +10,7 @@
 #include <mio.h>
 #include <netinet/in.h>
 
+#include "relay/defer.h"
 #include "relay/sess.h"
 
 struct conf_listener;
@@ -31,6 +32,7 @@ struct udp_sess {
 	struct udp_sess	*lru_next;	/* towards the least recent */
 	struct udp_sock	*us;		/* replies go out through it */
 	int		 fd;		/* connected to the server */
+	struct defer_node defer;	/* replies left unread: defer.h */
 	uint16_t	 port;		/* fd's local port: see udp_port.c */
 	/* Part of the key, and the source of the replies. */
 	struct udp_local local;
@@ -51,10 +53,7 @@ struct udp_sock {
 	struct udp_sess	*lru_head;	/* most recent */
 	struct udp_sess	*lru_tail;	/* least recent */
 	struct udp_sock	*next;		/* draining, or the graveyard */
-	/* Left with datagrams unread, to go on after the batch: see
-	 * udp_sock_defer(). */
-	struct udp_sock	*defer_next;
-	int		 deferred;
+	struct defer_node defer;	/* datagrams left unread: defer.h */
 	/* Draining, a datagram without a session (or truncated) has no
 	 * listener to count it: counted here. */
 	uint64_t	 dgrams_dropped;
@@ -84,7 +83,8 @@ struct udp_sess *udp_sock_victim(const struct lstn *l);
 void	udp_sock_bury(void);
 void	udp_sock_defer(struct udp_sock *us);
 int	udp_sock_any_deferred(void);
-struct udp_sock *udp_sock_take_deferred(void);
+struct defer_node *udp_sock_take_deferred(void);
+struct udp_sock *udp_sock_next_deferred(struct defer_node **list);
 
 
 /*

@@ -36,6 +36,7 @@
 
 #include "conf/conf.h"
 #include "loop.h"
+#include "relay/defer.h"
 #include "relay/listener.h"
 #include "relay/udp_sess.h"
 
@@ -43,8 +44,7 @@
 
 static struct udp_sock *udp_draining;	/* released, sessions left */
 static struct udp_sock *udp_closed;	/* freed after the batch */
-static struct udp_sock *udp_deferred;	/* to read on: see udp_sock_defer() */
-static struct udp_sock *udp_deferred_last;
+static struct defer_list udp_deferred;	/* to read on: see defer.h */
 
 static int
 udp_is_wildcard(const struct mio_addr *a)
@@ -116,72 +116,46 @@ udp_sock_serve(struct lsock *ls, struct lsock *prev)
 	return rc;
 }
 
-/*
- * us stopped reading before it heard -EAGAIN, so that one busy socket
- * cannot starve the others (whose replies would wait while their
- * sessions are evicted): it goes on after the next wait, which does not
- * block.  On poll(2) no event would come for it, since only -EAGAIN
- * re-arms.  Two lists: this turn's, and the last turn's, served now.
- */
+/* us stopped reading before it heard -EAGAIN: see defer.h. */
 void
 udp_sock_defer(struct udp_sock *us)
 {
-	if (us->deferred)
-		return;
-	us->deferred = 1;
-	us->defer_next = udp_deferred;
-	udp_deferred = us;
+	defer_push(&udp_deferred, &us->defer);
 }
 
 int
 udp_sock_any_deferred(void)
 {
-	return udp_deferred != NULL || udp_deferred_last != NULL;
+	return defer_any(&udp_deferred);
 }
 
 /*
- * The sockets deferred in the last turn, that list emptied, and this
- * turn's become the last: the caller walks the list by defer_next,
- * reading each before it serves it (which may defer it again).  Their
- * memory lasts until udp_sock_bury().
+ * The sockets deferred in the last turn (see defer_take()); their memory
+ * lasts until udp_sock_bury().
  */
 struct udp_sock *
+udp_sock_next_deferred(struct defer_node **list)
+{
+	struct defer_node *n = *list;
+
+	if (n == NULL)
+		return NULL;
+	*list = n->next;
+	return (struct udp_sock *)(void *)((char *)n -
+	    offsetof(struct udp_sock, defer));
+}
+
+struct defer_node *
 udp_sock_take_deferred(void)
 {
-	struct udp_sock *list = udp_deferred_last, *us;
-
-	udp_deferred_last = udp_deferred;
-	udp_deferred = NULL;
-	for (us = list; us != NULL; us = us->defer_next)
-		us->deferred = 0;
-	return list;
-}
-
-static void
-udp_sock_unlink(struct udp_sock **pp, const struct udp_sock *us)
-{
-	for (; *pp != NULL; pp = &(*pp)->defer_next)
-		if (*pp == us) {
-			*pp = us->defer_next;
-			return;
-		}
-}
-
-static void
-udp_sock_undefer(struct udp_sock *us)
-{
-	if (!us->deferred)
-		return;
-	udp_sock_unlink(&udp_deferred, us);
-	udp_sock_unlink(&udp_deferred_last, us);
-	us->deferred = 0;
+	return defer_take(&udp_deferred);
 }
 
 /* Closes us; its memory waits for the batch's end. */
 static void
 udp_sock_close(struct udp_sock *us)
 {
-	udp_sock_undefer(us);
+	defer_remove(&udp_deferred, &us->defer);
 	if (us->registered)
 		(void)mio_deregister(loop.poll, us->fd);
 	mio_close(us->fd);

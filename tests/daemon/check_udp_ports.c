@@ -205,6 +205,92 @@ START_TEST(test_flood_past_max_sessions_late_duplicates)
 }
 END_TEST
 
+struct up_flood {
+	int		fd;		/* the server's socket */
+	int		port;		/* the session's port, to flood */
+	int		ms;		/* for this long */
+	long		sent;
+	pthread_t	thread;
+};
+
+static void *
+up_flood_main(void *arg)
+{
+	enum { BURST = 64 };
+	struct up_flood *f = arg;
+	int64_t end = test_now_ms() + f->ms;
+	struct sockaddr_in to = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)f->port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct mmsghdr msg[BURST];
+	struct iovec iov = { .iov_base = "flood-flood-flood", .iov_len = 17 };
+	int k, n;
+
+	/* Faster than any relay: one system call per BURST datagrams. */
+	memset(msg, 0, sizeof(msg));
+	for (k = 0; k < BURST; k++) {
+		msg[k].msg_hdr.msg_name = &to;
+		msg[k].msg_hdr.msg_namelen = sizeof(to);
+		msg[k].msg_hdr.msg_iov = &iov;
+		msg[k].msg_hdr.msg_iovlen = 1;
+	}
+	while (test_now_ms() < end)
+		if ((n = sendmmsg(f->fd, msg, BURST, 0)) > 0)
+			f->sent += n;
+	return NULL;
+}
+
+/*
+ * A server that floods one session with replies must not keep the
+ * daemon from serving everyone else: the session's socket yields after
+ * a bounded number of batches (relay/defer.h).
+ */
+START_TEST(test_flooding_server_starves_nobody)
+{
+	enum { ROUNDS = 20, WAIT_MS = 500 };
+	int lport = pt_free_port(SOCK_DGRAM), lport2 = pt_free_port(SOCK_DGRAM);
+	int sport, a, b, i, answered = 0;
+	struct up_flood f;
+	struct pt_uecho e;
+	struct pt_proxy p;
+	char buf[256];
+
+	memset(&f, 0, sizeof(f));
+	f.fd = pt_udp_socket(AF_INET, 0, &sport);
+	f.ms = 1500;
+	pt_uecho_start(&e, AF_INET, -1);
+	pt_start(&p, UP_HEAD
+	    "listeners:\n"
+	    "  - { name: flooded, protocol: udp, bind: 127.0.0.1:%d, upstream: f }\n"
+	    "  - { name: calm, protocol: udp, bind: 127.0.0.1:%d, upstream: e }\n"
+	    "upstreams:\n"
+	    "  f: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+	    "  e: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    lport, lport2, sport, e.port);
+	a = pt_udp_socket(AF_INET, 0, NULL);
+	b = pt_udp_socket(AF_INET, 0, NULL);
+	pt_udp_send(a, "127.0.0.1", lport, "start", 5);
+	f.port = up_recv_from(f.fd, buf, sizeof(buf), PT_WAIT_MS);
+	ck_assert_int_gt(f.port, 0);
+	ck_assert_int_eq(pthread_create(&f.thread, NULL, up_flood_main, &f),
+	    0);
+	test_sleep_ms(100);
+	for (i = 0; i < ROUNDS; i++) {
+		pt_udp_send(b, "127.0.0.1", lport2, "calm", 4);
+		if (up_recv_from(b, buf, sizeof(buf), WAIT_MS) == lport2)
+			answered++;
+	}
+	pthread_join(f.thread, NULL);
+	ck_assert_msg(answered == ROUNDS, "%d of %d answered while the "
+	    "server flooded (%ld datagrams)", answered, ROUNDS, f.sent);
+	close(a);
+	close(b);
+	close(f.fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&e);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -214,6 +300,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_late_replies_never_reach_another_client);
 	tcase_add_test(tc, test_flood_past_max_sessions_late_duplicates);
+	tcase_add_test(tc, test_flooding_server_starves_nobody);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
 }
