@@ -42,42 +42,6 @@ control(int port, uint32_t seed)
 	return o.got;
 }
 
-/*
- * Reads what is there (at most 256 KiB: a fast sender never runs dry),
- * checking it against stream 0 from *off: 1 more may come, 0 the end of
- * stream, -errno.
- */
-static int
-read_checked(int fd, uint64_t *off)
-{
-	unsigned char buf[65536];
-	ssize_t n;
-	int k = 0;
-
-	while (k++ < 4 && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		ck_assert_msg(ft_check(0, *off, buf, (size_t)n) == (size_t)n,
-		    "a byte differs near offset %llu",
-		    (unsigned long long)*off);
-		*off += (size_t)n;
-	}
-	return n > 0 ? 1 : n == 0 ? 0 : errno == EAGAIN ? 1 : -errno;
-}
-
-/* Reads and checks until the end (FIN or reset) within ms: 1 if it came. */
-static int
-read_to_end(int fd, uint64_t *off, int ms)
-{
-	int64_t end = test_now_ms() + ms;
-
-	while (test_now_ms() < end) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-
-		if (poll(&pfd, 1, 100) > 0 && read_checked(fd, off) <= 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Sends stream `seed` until the connection fails, within ms: 1 if so. */
 static int
 send_to_failure(int fd, uint32_t seed, uint64_t *off, int ms)
@@ -173,7 +137,7 @@ START_TEST(test_backend_killed_mid_transfer)
 		while ((got[i] < MOVED || sent[i] < MOVED) &&
 		    test_now_ms() < end) {
 			if (got[i] < MOVED)
-				ck_assert_int_eq(read_checked(dfd[i], &got[i]),
+				ck_assert_int_eq(ft_read_checked(dfd[i], 0, &got[i]),
 				    1);
 			if (sent[i] < MOVED)
 				ck_assert(!send_to_failure(ufd[i], 7 + i,
@@ -184,7 +148,7 @@ START_TEST(test_backend_killed_mid_transfer)
 	ft_srv_kill(&gen);
 	ft_srv_kill(&sink);
 	for (i = 0; i < K; i++) {
-		ck_assert_msg(read_to_end(dfd[i], &got[i], PT_WAIT_MS),
+		ck_assert_msg(ft_read_to_end(dfd[i], 0, &got[i], PT_WAIT_MS),
 		    "download %d: no end after the backend died", i);
 		ck_assert_msg(send_to_failure(ufd[i], 7 + i, &sent[i],
 		    PT_WAIT_MS), "upload %d: still accepted", i);
@@ -299,20 +263,6 @@ START_TEST(test_backend_never_reads)
 }
 END_TEST
 
-static int
-small_window(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), sz = 4096;
-
-	ck_assert_int_ge(fd, 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 /*
  * 32 clients that never read, from a backend that sends without end:
  * the proxy's memory stays within the bound; then each client reads
@@ -336,7 +286,7 @@ START_TEST(test_clients_never_read)
 	start_two(&p, BUF, "5m", "30s", pa, gen.port, pb, echo.port);
 	ft_baseline(&p, &b);
 	for (i = 0; i < N; i++)
-		fd[i] = small_window(pa);
+		fd[i] = ft_small_window(pa);
 	test_sleep_ms(1500);
 	checked += control(pb, 5);
 	rss = ft_rss_kb(p.pid);
@@ -353,7 +303,7 @@ START_TEST(test_clients_never_read)
 			struct pollfd pfd = { fd[i], POLLIN, 0 };
 
 			if (poll(&pfd, 1, 100) > 0)
-				ck_assert_int_eq(read_checked(fd[i], &off), 1);
+				ck_assert_int_eq(ft_read_checked(fd[i], 0, &off), 1);
 		}
 		ck_assert_int_ge(off, READ);
 		checked += off;

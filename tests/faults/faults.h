@@ -525,6 +525,22 @@ ft_connect_nb(int port)
 	return fd;
 }
 
+/* A connected client with a 4 KiB receive buffer: the proxy holds the
+ * rest. */
+static inline int
+ft_small_window(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), sz = 4096;
+
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
 /* Waits for fd's end (FIN or reset) within ms: 1 if it came, 0 if not. */
 static inline int
 ft_wait_end(int fd, int ms)
@@ -543,6 +559,42 @@ ft_wait_end(int fd, int ms)
 		if (n == 0 || (n < 0 && errno != EAGAIN))
 			return 1;
 	}
+}
+
+/*
+ * Reads what is there (at most 256 KiB: a fast sender never runs dry),
+ * checking it against stream `seed` from *off: 1 more may come, 0 the end of
+ * stream, -errno.
+ */
+static inline int
+ft_read_checked(int fd, uint32_t seed, uint64_t *off)
+{
+	unsigned char buf[65536];
+	ssize_t n;
+	int k = 0;
+
+	while (k++ < 4 && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		ck_assert_msg(ft_check(seed, *off, buf, (size_t)n) == (size_t)n,
+		    "a byte differs near offset %llu",
+		    (unsigned long long)*off);
+		*off += (size_t)n;
+	}
+	return n > 0 ? 1 : n == 0 ? 0 : errno == EAGAIN ? 1 : -errno;
+}
+
+/* Reads and checks until the end (FIN or reset) within ms: 1 if it came. */
+static inline int
+ft_read_to_end(int fd, uint32_t seed, uint64_t *off, int ms)
+{
+	int64_t end = test_now_ms() + ms;
+
+	while (test_now_ms() < end) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 100) > 0 && ft_read_checked(fd, seed, off) <= 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* What a session through an echo backend came to. */
