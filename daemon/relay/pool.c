@@ -109,13 +109,17 @@ relay_pipe_put(struct relay_pipe *p, int empty)
 {
 	if (!empty || relay_nidle >= RELAY_IDLE_KEEP) {
 		relay_pipe_close(p);
-		return;
+	} else {
+		p->next = relay_pipes;
+		relay_pipes = p;
+		relay_nidle++;
 	}
-	p->next = relay_pipes;
-	relay_pipes = p;
-	relay_nidle++;
-	/* The last one in use came back: the pool empties unless used. */
-	if (relay_nidle == relay_npipes && relay_timer_held)
+	/*
+	 * The last one in use came back, or was closed (it held bytes, or
+	 * the pool was full): either way the pool empties unless used.
+	 */
+	if (relay_nidle > 0 && relay_nidle == relay_npipes &&
+	    relay_timer_held)
 		(void)timer_set(&loop.timers, &relay_idle_timer,
 		    loop.now + RELAY_IDLE_MS);
 }
