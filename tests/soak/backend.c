@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,7 +329,11 @@ b_conn_event(struct b_conn *c, uint32_t events)
 static void
 b_udp_send(int fd, const struct sockaddr_in *to, size_t len, int dup)
 {
+	uint32_t now = (uint32_t)soak_now();
 	int i;
+
+	memcpy(b_buf + offsetof(struct soak_dgram, replied_ms), &now,
+	    sizeof(now));
 
 	for (i = 0; i < 1 + dup; i++) {
 		if (sendto(fd, b_buf, len, 0, (const struct sockaddr *)to,
@@ -360,8 +365,8 @@ b_udp_event(struct b_sock *s)
 		memcpy(&d, b_buf, (size_t)n < sizeof(d) ? (size_t)n :
 		    sizeof(d));
 		if ((size_t)n < sizeof(d) || d.magic != SOAK_MAGIC ||
-		    d.len != (size_t)n || pat_check(d.seed, SOAK_HDR,
-		    b_buf + SOAK_HDR, (size_t)n - SOAK_HDR) != 0) {
+		    d.len != (size_t)n || pat_check(d.seed, SOAK_DHDR,
+		    b_buf + SOAK_DHDR, (size_t)n - SOAK_DHDR) != 0) {
 			soak_ev[EV_BU_CORRUPT]++;
 			continue;
 		}
@@ -393,8 +398,8 @@ b_udp_tick(int64_t now)
 		}
 		*pp = l->next;
 		memcpy(b_buf, &l->d, sizeof(l->d));
-		pat_fill(l->d.seed, SOAK_HDR, b_buf + SOAK_HDR,
-		    l->d.len - SOAK_HDR);
+		pat_fill(l->d.seed, SOAK_DHDR, b_buf + SOAK_DHDR,
+		    l->d.len - SOAK_DHDR);
 		b_udp_send(l->fd, &l->to, l->d.len, l->d.dup);
 		free(l);
 	}

@@ -493,6 +493,10 @@ proxy_report(void)
 	    proxy_rss_peak / 1024.0, proxy_hwm / 1024.0,
 	    proxy_rss_base / 1024.0, proxy_fds_peak, proxy_fds_base,
 	    proxy_fds_end);
+	if (proxy_sanitized)
+		printf("       (RSS counts ASan's quarantine of freed memory, "
+		    "up to 256 MB; ASAN_OPTIONS=quarantine_size_mb=1 for the "
+		    "daemon's own)\n");
 	proxy_clean(soak_ev[EV_DAEMON_DIED] + soak_ev[EV_SANITIZER] +
 	    soak_ev[EV_DAEMON_EXIT] + soak_ev[EV_FD_LEAK] != 0);
 }

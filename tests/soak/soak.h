@@ -27,7 +27,8 @@
 #include <netinet/in.h>
 
 #define SOAK_MAGIC	0x4b414f53u	/* "SOAK" */
-#define SOAK_HDR	32		/* header bytes of a stream or datagram */
+#define SOAK_HDR	32		/* header bytes of a stream */
+#define SOAK_DHDR	40		/* header bytes of a datagram */
 #define SOAK_CHUNK	65536		/* bytes per read or write */
 #define SOAK_DGRAM_MAX	65507		/* the largest IPv4 UDP payload */
 
@@ -55,7 +56,8 @@ struct soak_hdr {
 	uint64_t	n;
 };
 
-/* The first SOAK_HDR bytes of every datagram. */
+/* The first SOAK_DHDR bytes of every datagram.  Both clocks are
+ * CLOCK_MONOTONIC's milliseconds: the processes share one host. */
 struct soak_dgram {
 	uint32_t	magic;
 	uint32_t	client;		/* the sending socket's serial */
@@ -66,6 +68,8 @@ struct soak_dgram {
 	uint8_t		dns;		/* sent to the dns listener */
 	uint32_t	sent_ms;	/* the client's clock when sent */
 	uint64_t	seed;
+	uint32_t	replied_ms;	/* the server's, when it answered */
+	uint32_t	pad;
 };
 
 /*

@@ -128,7 +128,7 @@ udp_send(struct udp_client *c, int64_t now)
 
 	memset(r, 0, sizeof(*r));
 	r->seq = c->seq + 1;
-	r->len = (uint32_t)rnd_log(SOAK_HDR, SOAK_DGRAM_MAX);
+	r->len = (uint32_t)rnd_log(SOAK_DHDR, SOAK_DGRAM_MAX);
 	r->seed = rnd();
 	r->dup = rnd_percent(5);
 	r->delay_ms = rnd_percent(3) ? (uint16_t)(500 + rnd_below(2500)) : 0;
@@ -141,7 +141,7 @@ udp_send(struct udp_client *c, int64_t now)
 	d.dns = (uint8_t)c->dns;
 	d.sent_ms = (uint32_t)now;
 	memcpy(udp_buf, &d, sizeof(d));
-	pat_fill(d.seed, SOAK_HDR, udp_buf + SOAK_HDR, r->len - SOAK_HDR);
+	pat_fill(d.seed, SOAK_DHDR, udp_buf + SOAK_DHDR, r->len - SOAK_DHDR);
 	n = sendto(c->fd, udp_buf, r->len, 0,
 	    (struct sockaddr *)&udp_addr[c->dns], sizeof(udp_addr[0]));
 	if (n < 0) {
@@ -175,24 +175,23 @@ udp_next(struct udp_client *c, int64_t now)
  * A reply for another socket's request.  The request went through a
  * session of the proxy that was alive when it was sent, and mioproxy(8)
  * promises that the session's port then rests SOAK_UDP_REST_MS after the
- * session's end: so a reply younger than that rest is delivered to no
- * one else, ever, and on the udp listener, which evicts no session, not
- * before the session timeout plus the rest.  Older ones reaching the
- * port's next session are what the man page allows; they are counted
- * apart.  (The age is taken when we read the reply, a little after the
- * proxy sent it: the count errs towards the allowed side by our loop's
- * lag, tens of milliseconds.)
+ * session's end: so a reply the server sent sooner than that rest after
+ * the request is delivered to no one else, ever, and on the udp
+ * listener, which evicts no session, not before the session timeout plus
+ * the rest.  On loopback a datagram reaches its socket's queue within
+ * the server's sendto(), so the server's clock at that call (replied_ms)
+ * says which socket held the port.  Later replies reaching the port's
+ * next session are what the man page allows; they are counted apart.
  */
 static void
-udp_misdelivered(const struct udp_client *c, const struct soak_dgram *d,
-    int64_t now)
+udp_misdelivered(const struct udp_client *c, const struct soak_dgram *d)
 {
-	uint32_t age = (uint32_t)now - d->sent_ms;
+	uint32_t age = d->replied_ms - d->sent_ms;
 	uint32_t safe = SOAK_UDP_REST_MS + (d->dns ? 0 : SOAK_UDP_TIMEOUT_MS);
 	char what[128];
 
-	snprintf(what, sizeof(what), "another socket's reply, %u ms after "
-	    "its request (%s)", age, age < safe ? "within the guarantee" :
+	snprintf(what, sizeof(what), "another socket's reply, answered %u ms "
+	    "after its request (%s)", age, age < safe ? "within the guarantee" :
 	    "past the port's rest");
 	udp_describe(c, what, d);
 	soak_ev[age < safe ? EV_UDP_MISDELIVERED :
@@ -222,7 +221,7 @@ udp_reply(struct udp_client *c, size_t n, const struct sockaddr_in *from,
 		return;
 	}
 	if (d.client != c->serial) {
-		udp_misdelivered(c, &d, now);
+		udp_misdelivered(c, &d);
 		return;
 	}
 	r = &c->hist[d.seq % UDP_HISTORY];
@@ -237,8 +236,8 @@ udp_reply(struct udp_client *c, size_t n, const struct sockaddr_in *from,
 		return;
 	}
 	if (d.len != n || d.len != r->len || d.seed != r->seed ||
-	    pat_check(d.seed, SOAK_HDR, udp_buf + SOAK_HDR,
-	    n - SOAK_HDR) != 0) {
+	    pat_check(d.seed, SOAK_DHDR, udp_buf + SOAK_DHDR,
+	    n - SOAK_DHDR) != 0) {
 		udp_describe(c, "reply differs from its request", &d);
 		soak_ev[EV_UDP_CORRUPT]++;
 		return;
