@@ -119,7 +119,7 @@ tcp_fail(struct tcp_client *c, enum soak_ev ev, const char *what, int err)
 }
 
 static void
-tcp_open(struct tcp_client *c, int64_t now)
+tcp_open(struct tcp_client *c)
 {
 	int v6 = tcp_v6 && rnd_percent(10);
 	uint64_t n = SOAK_HDR + rnd_log(1, soak_opt.max_size);
@@ -147,7 +147,6 @@ tcp_open(struct tcp_client *c, int64_t now)
 	if (tcp_nopen > tcp_peak)
 		tcp_peak = tcp_nopen;
 	soak_ev[EV_TCP_OPENED]++;
-	(void)now;
 	if (connect(c->fd, (struct sockaddr *)&tcp_addr[v6],
 	    tcp_addrlen[v6]) < 0 && errno != EINPROGRESS) {
 		tcp_fail(c, EV_TCP_CONNECT_ERR, "connect", errno);
@@ -354,7 +353,7 @@ tcp_tick(int64_t now, int opening)
 
 		if (c->fd < 0) {
 			if (opening && opened < TCP_OPEN_PER_TICK) {
-				tcp_open(c, now);
+				tcp_open(c);
 				opened++;
 			}
 			continue;
