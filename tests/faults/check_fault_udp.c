@@ -16,16 +16,10 @@
 	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
 
 /*
- * Not yet in the suite (build with -DFT_UDP_FLOOD to run it): on main at
- * 71af6a5 a client of this flood still receives a reply that is not its
- * own (issue 11 defect 1, which the lead is fixing with its own test).
- */
-#ifdef FT_UDP_FLOOD
-/*
  * 2000 clients in batches of 200, each sending one datagram that names
  * it, against max_sessions 50: every reply that comes is exactly the
- * client's own (a session evicted before its reply came loses it); the daemon never holds more than max_sessions session
- * sockets; once the sessions time out, its descriptors are back.
+ * client's own (a session evicted before its reply came loses it); the
+ * daemon never holds more than max_sessions session sockets; once the sessions time out, its descriptors are back.
  */
 START_TEST(test_udp_flood_past_max_sessions)
 {
@@ -36,7 +30,7 @@ START_TEST(test_udp_flood_past_max_sessions)
 	static int fd[ROUNDS][BATCH];
 	int port = pt_free_port(SOCK_DGRAM), i, r, peak = 0;
 	struct rlimit rl;
-	unsigned replies = 0;
+	unsigned replies = 0, stray = 0;
 	uint64_t checked = 0;
 
 	/* Every client keeps its socket to the end, so that no port is
@@ -62,12 +56,24 @@ START_TEST(test_udp_flood_past_max_sessions)
 		if (ft_fds(p.pid) > peak)
 			peak = ft_fds(p.pid);
 		for (i = 0; i < BATCH; i++) {
-			char msg[32], got[64];
+			char msg[32], got[64], from[64];
+			int fport;
 			ssize_t n;
 
 			snprintf(msg, sizeof(msg), "client %d.%d", r, i);
 			while ((n = pt_udp_recv(fd[r][i], got, sizeof(got),
-			    i == 0 ? 300 : 20, NULL, NULL)) >= 0) {
+			    i == 0 ? 300 : 20, from, &fport)) >= 0) {
+				/*
+				 * The kernel may give a client a port that
+				 * one of the daemon's ended sessions had: a
+				 * late echo then comes straight from the
+				 * server, not through the proxy, which no
+				 * proxy can prevent on one host.
+				 */
+				if (fport != port) {
+					stray++;
+					continue;
+				}
 				ck_assert_msg((size_t)n == strlen(msg) &&
 				    memcmp(got, msg, (size_t)n) == 0,
 				    "%s received a reply not its own", msg);
@@ -82,8 +88,9 @@ START_TEST(test_udp_flood_past_max_sessions)
 		for (i = 0; i < BATCH; i++)
 			close(fd[r][i]);
 	fprintf(stderr, "faults: UDP flood: %d clients, max_sessions %d, "
-	    "%u replies (each the client's own), peak %d descriptors\n",
-	    BATCH * ROUNDS, MAX, replies, peak);
+	    "%u replies (each the client's own), %u straight from the server "
+	    "to a reused port, peak %d descriptors\n",
+	    BATCH * ROUNDS, MAX, replies, stray, peak);
 	/* Sessions evicted before their reply lose it: by design. */
 	ck_assert_uint_ge(replies, ROUNDS * 10);
 	ck_assert_int_le(peak, b.fds + MAX);
@@ -94,8 +101,6 @@ START_TEST(test_udp_flood_past_max_sessions)
 	pt_uecho_stop(&e);
 }
 END_TEST
-
-#endif
 
 /*
  * The local ports of the daemon's UDP sockets connected to 127.0.0.1:
@@ -228,9 +233,7 @@ main(void)
 	TCase *tc = tcase_create("udp");
 
 	tcase_set_timeout(tc, 60);
-#ifdef FT_UDP_FLOOD
 	tcase_add_test(tc, test_udp_flood_past_max_sessions);
-#endif
 	tcase_add_test(tc, test_udp_spoofed_to_session_sockets);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
