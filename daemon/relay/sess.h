@@ -24,6 +24,7 @@
 #ifndef MIOPROXY_RELAY_SESS_H
 #define MIOPROXY_RELAY_SESS_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #include <mio.h>
@@ -101,6 +102,18 @@ uint64_t sess_count(void);
 /* The access record of a client refused before it had a session. */
 void	sess_refused(const struct lstn *l, const char *proto,
 	    const struct mio_addr *client, const char *reason);
+/*
+ * Whether err says the proxy itself is short of something (descriptors,
+ * memory, local ports), which is no server's fault: a failure to count
+ * against a server must never be one of these, or a descriptor limit
+ * would pass for a dead backend.
+ */
+static inline int
+sess_own_shortage(int err)
+{
+	return err == -EMFILE || err == -ENFILE || err == -ENOBUFS ||
+	    err == -ENOMEM || err == -EADDRNOTAVAIL;
+}
 /* s's client as an address. */
 void	sess_client_addr(const struct sess *s, struct mio_addr *out);
 /* The address of s's server; NULL while it has none. */

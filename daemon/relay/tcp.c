@@ -199,7 +199,7 @@ tcp_connect(struct tcp_sess *t)
 {
 	struct upstream *u = t->s.ups;
 	const struct mio_addr *addr;
-	int fd, i;
+	int fd, err, i;
 
 	while (t->attempts < (uint32_t)u->conf->connect_tries &&
 	    (i = tcp_pick(t)) >= 0) {
@@ -210,14 +210,21 @@ tcp_connect(struct tcp_sess *t)
 		t->t_connect = (uint32_t)(loop.now - t->s.t_start);
 		fd = tcp_is_inet(addr) ? mio_tcp_connect(addr) :
 		    mio_unix_connect(addr);
-		if (fd < 0) {
-			tcp_connect_failed(t, fd);
-			continue;
+		err = fd < 0 ? fd : 0;
+		if (fd >= 0) {
+			t->fd[1] = fd;
+			err = mio_register(loop.poll, fd,
+			    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), TCP_INTEREST);
 		}
-		t->fd[1] = fd;
-		if ((i = mio_register(loop.poll, fd,
-		    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), TCP_INTEREST)) != 0) {
-			tcp_connect_failed(t, i);
+		if (sess_own_shortage(err)) {
+			/* Every other server would fail the same way. */
+			log_debug("listener %s: connect: %s",
+			    t->s.l->conf->name, mio_strerror(err));
+			tcp_end(t, "descriptors", -1);
+			return;
+		}
+		if (err != 0) {
+			tcp_connect_failed(t, err);
 			continue;
 		}
 		t->deadline = loop.now +

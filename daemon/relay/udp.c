@@ -304,8 +304,7 @@ udp_connect_server(struct lstn *l, const union sess_peer *client,
 			*server = i;
 			return fd;
 		}
-		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
-		    fd == -ENOMEM || fd == -EAGAIN)
+		if (sess_own_shortage(fd) || fd == -EAGAIN)
 			return fd;
 		upstream_failed(l->ups, i);
 		if (nex == UDP_EXCLUDE_MAX)
