@@ -199,6 +199,10 @@ mio_close(mio_sock s)
 		return -EBADF;
 	if (atomic_load_explicit(&mio__pollfd_users, memory_order_relaxed))
 		mio__pollfd_forget(s);
+#ifdef MIO__KQUEUE_EMULATED
+	if (atomic_load_explicit(&mio__kqueue_users, memory_order_relaxed))
+		mio__kqueue_forget(s);
+#endif
 	if (close(s) < 0 && errno != EINTR)
 		return -errno;
 	return 0;

@@ -21,6 +21,9 @@ static const struct mio__backend *const poll_backends[] = {
 #ifdef HAVE_EPOLL_CREATE1
 	&mio__backend_epoll,
 #endif
+#ifdef HAVE_KQUEUE
+	&mio__backend_kqueue,
+#endif
 	&mio__backend_poll,
 };
 

@@ -41,6 +41,15 @@ mio__error_consumed(mio_sock s)
 		mio__pollfd_revive(s);
 }
 
+#ifdef MIO__KQUEUE_EMULATED
+/*
+ * libkqueue cannot see a close: mio_close() deletes s's knotes from the
+ * live kqueue polls first (sys/kqueue.c).  mio__kqueue_users counts them.
+ */
+extern atomic_int mio__kqueue_users __attribute__((visibility("hidden")));
+void mio__kqueue_forget(mio_sock s);
+#endif
+
 /* mio__pollfd_rearm(), then -EAGAIN: lets the caller tail-jump to it. */
 ssize_t mio__pollfd_rearm_eagain(mio_sock s, unsigned dir);
 

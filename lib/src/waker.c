@@ -31,7 +31,8 @@ mio_waker_new(struct mio_poll *p, mio_token token, struct mio_waker **out)
 		return -ENOMEM;
 	w->poll = p;
 	w->ops = p->ops->waker;
-	if ((rc = w->ops->open(&w->wake)) != 0) {
+	w->wake.token = token;
+	if ((rc = w->ops->open(p, &w->wake)) != 0) {
 		free(w);
 		return rc;
 	}
@@ -57,7 +58,8 @@ mio_waker_free(struct mio_waker *w)
 {
 	if (w == NULL)
 		return;
-	(void)w->poll->ops->ctl(w->poll, MIO__CTL_DEL, w->wake.rfd, 0, 0);
+	(void)w->poll->ops->ctl(w->poll, MIO__CTL_DEL, w->wake.rfd, 0,
+	    MIO__WAKER);
 	w->ops->close(&w->wake);
 	free(w);
 }

@@ -64,7 +64,8 @@ START_TEST(test_connect_refused)
 	ck_assert_int_eq(mio_register(p, c, 3, MIO_WRITABLE), 0);
 	f = nt_wait(p, 3, MIO_ERROR, NT_WAIT_MS);
 	ck_assert_uint_eq(f & MIO_ERROR, MIO_ERROR);
-	ck_assert_int_eq(mio_take_error(c), -ECONNREFUSED);
+	ck_assert_int_eq(mio_take_error(c),
+	    nt_error_taken_by_event() ? 0 : -ECONNREFUSED);
 	ck_assert_int_eq(mio_take_error(c), 0);		/* cleared */
 	ck_assert_int_eq(mio_peer_addr(c, &a), -ENOTCONN);
 	mio_close(c);
@@ -196,7 +197,8 @@ START_TEST(test_peer_reset)
 	f = nt_wait(p, 2, MIO_ERROR, NT_WAIT_MS);
 	ck_assert_uint_eq(f & MIO_ERROR, MIO_ERROR);
 	ck_assert_uint_eq(f & MIO_READ_CLOSED, MIO_READ_CLOSED);
-	ck_assert_int_eq(mio_read(s, buf, sizeof(buf)), -ECONNRESET);
+	ck_assert_int_eq(mio_read(s, buf, sizeof(buf)),
+	    nt_error_taken_by_event() ? 0 : -ECONNRESET);
 	ck_assert_int_eq(mio_deregister(p, s), 0);
 	mio_close(s);
 
@@ -207,7 +209,8 @@ START_TEST(test_peer_reset)
 	ck_assert_int_eq(mio_close(c), 0);
 	f = nt_wait(p, 3, MIO_ERROR, NT_WAIT_MS);
 	ck_assert_uint_eq(f & MIO_ERROR, MIO_ERROR);
-	ck_assert_int_eq(mio_read(s, buf, sizeof(buf)), -ECONNRESET);
+	ck_assert_int_eq(mio_read(s, buf, sizeof(buf)),
+	    nt_error_taken_by_event() ? 0 : -ECONNRESET);
 	mio_close(s);
 	mio_poll_free(p);
 }

@@ -51,7 +51,8 @@ START_TEST(test_backend_name)
 	struct mio_poll *p = tu_poll();
 	const char *name = mio_poll_backend(p);
 
-	ck_assert(strcmp(name, "epoll") == 0 || strcmp(name, "poll") == 0);
+	ck_assert(strcmp(name, "epoll") == 0 || strcmp(name, "poll") == 0 ||
+	    strcmp(name, "kqueue") == 0);
 	mio_poll_free(p);
 	mio_poll_free(NULL);
 }
@@ -263,8 +264,10 @@ START_TEST(test_registration_errors)
 	ck_assert_int_eq(mio_register(p, fds[0], 2, MIO_READABLE), -EEXIST);
 	ck_assert_int_eq(mio_reregister(p, fds[0], 1, 0), -EINVAL);
 	ck_assert_int_eq(mio_reregister(p, fds[0], 1, MIO_AIO), -ENOTSUP);
+	/* kqueue has no priority filter for sockets, as mio says. */
 	ck_assert_int_eq(mio_reregister(p, fds[0], 3,
-	    MIO_READABLE | MIO_PRIORITY), 0);
+	    MIO_READABLE | MIO_PRIORITY),
+	    strcmp(mio_poll_backend(p), "kqueue") == 0 ? -ENOTSUP : 0);
 	ck_assert_int_eq(mio_deregister(p, fds[0]), 0);
 	ck_assert_int_eq(mio_deregister(p, fds[0]), -ENOENT);
 	ck_assert_int_eq(mio_reregister(p, fds[0], 1, MIO_READABLE), -ENOENT);
@@ -392,8 +395,9 @@ START_TEST(test_short_io_drains)
 	char buf[8];
 	int drains = mio_poll_short_io_drains(p);
 
+	/* Native edges (epoll, kqueue's EV_CLEAR) come for new data. */
 	ck_assert_int_eq(drains,
-	    strcmp(mio_poll_backend(p), "epoll") == 0 ? 1 : 0);
+	    strcmp(mio_poll_backend(p), "poll") == 0 ? 0 : 1);
 	ck_assert_int_eq(mio_unix_pair(SOCK_STREAM, sv), 0);
 	ck_assert_int_eq(mio_register(p, sv[0], 9, MIO_READABLE), 0);
 	put(sv[1], "ab");
@@ -708,7 +712,7 @@ START_TEST(test_register_race_with_wait)
 	 */
 	while (got < want) {
 		n = wait_n(r.p, ev, 16, TIMEOUT_MS);
-		ck_assert_int_gt(n, 0);
+		ck_assert_msg(n > 0, "%d of %d seen", got, want);
 		while (n-- > 0) {
 			ck_assert_uint_lt(ev[n].token, RACE_N);
 			seen[ev[n].token]++;
@@ -737,8 +741,21 @@ START_TEST(test_thousand_registrations)
 	static int efd[N];
 	static unsigned char seen[N];
 	uint64_t one = 1;
+	unsigned interest = MIO_READABLE | MIO_WRITABLE;
 	int i, n, total = 0;
 
+#ifdef MIO__KQUEUE_EMULATED
+	/*
+	 * libkqueue 2.7.0 (src/linux/platform.c, linux_kevent_copyout) drops
+	 * the events of descriptors ready both ways past half of the event
+	 * list: epoll_wait() consumed their edges, and its copy-out runs out
+	 * of room for the second filter.  A BSD kernel has no such limit.
+	 * On the emulation the thousand are watched for reading only.
+	 */
+	if (strcmp(getenv("MIO_BACKEND") ? getenv("MIO_BACKEND") : "",
+	    "kqueue") == 0)
+		interest = MIO_READABLE;
+#endif
 	tu_nofile(N + 64);
 	p = tu_poll();
 	for (i = 0; i < N; i++) {
@@ -746,15 +763,14 @@ START_TEST(test_thousand_registrations)
 		ck_assert_int_ge(efd[i], 0);
 		ck_assert_int_eq(write(efd[i], &one, 8), 8);
 		ck_assert_int_eq(mio_register(p, efd[i], (mio_token)i + 1000,
-		    MIO_READABLE | MIO_WRITABLE), 0);
+		    interest), 0);
 	}
 	while ((n = wait_n(p, ev, 64, total < N ? TIMEOUT_MS : 50)) > 0) {
 		while (n-- > 0) {
 			ck_assert_uint_ge(ev[n].token, 1000);
 			ck_assert_uint_lt(ev[n].token, 1000 + N);
 			ck_assert_uint_eq(ev[n].flags &
-			    (MIO_READABLE | MIO_WRITABLE),
-			    MIO_READABLE | MIO_WRITABLE);
+			    (MIO_READABLE | MIO_WRITABLE), interest);
 			seen[ev[n].token - 1000]++;
 			total++;
 		}
@@ -821,9 +837,14 @@ START_TEST(test_pipe_writer_closed)
 	ck_assert_int_eq(mio_register(p, fds[0], 1, MIO_READABLE), 0);
 	ck_assert_int_eq(mio_close(fds[1]), 0);
 	ck_assert_int_eq(wait_n(p, ev, 4, TIMEOUT_MS), 1);
-	/* Linux: a pipe whose writer closed is read-closed, not readable. */
+	/*
+	 * epoll and poll(2): a pipe whose writer closed is read-closed, not
+	 * readable.  kqueue: its read filter fires with EV_EOF, which is
+	 * readable too (a read returns 0 at once), as mio reports it.
+	 */
 	ck_assert_uint_eq(ev[0].flags & MIO_READ_CLOSED, MIO_READ_CLOSED);
-	ck_assert_uint_eq(ev[0].flags & MIO_READABLE, 0);
+	ck_assert_uint_eq(ev[0].flags & MIO_READABLE,
+	    strcmp(mio_poll_backend(p), "kqueue") == 0 ? MIO_READABLE : 0);
 	ck_assert_int_eq(mio_read(fds[0], &c, 1), 0);
 	/* Reported once: the hang-up does not spin. */
 	ck_assert_int_eq(wait_n(p, ev, 4, 50), 0);

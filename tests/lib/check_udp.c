@@ -235,7 +235,8 @@ START_TEST(test_connected_refused)
 	char buf[4];
 	mio_sock a = refused_socket(p, hosts[_i], &dead);
 
-	ck_assert_int_eq(mio_recv(a, buf, sizeof(buf)), -ECONNREFUSED);
+	ck_assert_int_eq(mio_recv(a, buf, sizeof(buf)),
+	    nt_error_taken_by_event() ? -EAGAIN : -ECONNREFUSED);
 	ck_assert_int_eq(mio_recv(a, buf, sizeof(buf)), -EAGAIN);
 	mio_close(a);
 	mio_poll_free(p);
@@ -257,7 +258,8 @@ START_TEST(test_refused_then_readable_after_take_error)
 	uint32_t f;
 
 	ck_assert_int_eq(mio_local_addr(a, &mine), 0);
-	ck_assert_int_eq(mio_take_error(a), -ECONNREFUSED);
+	ck_assert_int_eq(mio_take_error(a),
+	    nt_error_taken_by_event() ? 0 : -ECONNREFUSED);
 	/* The server comes back, and answers. */
 	b = mio_udp_bind(&dead);
 	ck_assert_int_ge(b, 0);

@@ -62,6 +62,7 @@ struct mio_poll {
 struct mio__wake {
 	int		 rfd;
 	int		 wfd;		/* rfd itself for an eventfd */
+	mio_token	 token;		/* the waker's, set before open() */
 };
 
 /*
@@ -71,8 +72,11 @@ struct mio__wake {
  * MIO__WAKER.
  */
 struct mio__waker_ops {
-	/* Makes the descriptors, non-blocking and close-on-exec. */
-	int		(*open)(struct mio__wake *w);
+	/*
+	 * Makes the descriptors, non-blocking and close-on-exec, for a
+	 * waker of p (a kernel's own wake-up names p's queue in them).
+	 */
+	int		(*open)(struct mio_poll *p, struct mio__wake *w);
 	/* Makes rfd readable (a new edge); async-signal-safe. */
 	int		(*wake)(const struct mio__wake *w);
 	/* Consumes every wake so far, so that the next raises a new edge. */
@@ -102,7 +106,10 @@ struct mio__backend {
 	int		(*init)(struct mio_poll **out);
 	/* Releases everything init made (wakers are already freed). */
 	void		(*fini)(struct mio_poll *p);
-	/* Adds, modifies or deletes; token and interest unused for DEL. */
+	/*
+	 * Adds, modifies or deletes; token unused for DEL, and interest
+	 * too but for MIO__WAKER, which a waker's DEL carries as well.
+	 */
 	int		(*ctl)(struct mio_poll *p, enum mio__ctl_op op,
 			    mio_sock s, mio_token token, unsigned interest);
 	/* 1 <= max <= MIO__WAIT_MAX; returns the count or -errno. */
@@ -114,6 +121,9 @@ struct mio__backend {
 
 #ifdef HAVE_EPOLL_CREATE1
 extern const struct mio__backend mio__backend_epoll;
+#endif
+#ifdef HAVE_KQUEUE
+extern const struct mio__backend mio__backend_kqueue;
 #endif
 extern const struct mio__backend mio__backend_poll;
 

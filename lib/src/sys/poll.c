@@ -244,7 +244,7 @@ pfd_init(struct mio_poll **out)
 	pp->meta = malloc(pp->cap * sizeof(*pp->meta));
 	if (pp->fds == NULL || pp->meta == NULL)
 		goto fail;
-	if ((rc = PFD_WAKER->open(&pp->notify)) != 0)
+	if ((rc = PFD_WAKER->open(&pp->hdr, &pp->notify)) != 0)
 		goto fail;
 	pp->fds[0] = (struct pollfd){ .fd = pp->notify.rfd, .events = POLLIN };
 	pp->meta[0] = (struct pfd_meta){ .fd = pp->notify.rfd, .live = 1 };

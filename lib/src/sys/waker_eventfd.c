@@ -25,8 +25,9 @@
 #include "sys/backend.h"
 
 static int
-efd_open(struct mio__wake *w)
+efd_open(struct mio_poll *p, struct mio__wake *w)
 {
+	(void)p;
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
 	if (fd < 0)

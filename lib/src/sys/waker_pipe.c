@@ -24,10 +24,11 @@
 #include "sys/backend.h"
 
 static int
-wpipe_open(struct mio__wake *w)
+wpipe_open(struct mio_poll *p, struct mio__wake *w)
 {
 	int fd[2];
 
+	(void)p;
 #ifdef HAVE_PIPE2
 	if (pipe2(fd, O_NONBLOCK | O_CLOEXEC) < 0)
 		return -errno;
