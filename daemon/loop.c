@@ -340,6 +340,30 @@ loop_serve(void)
 }
 
 /*
+ * Whether the backend can watch MIO_PRIORITY (TCP urgent data), asked
+ * of it with a pipe: kqueue cannot (-ENOTSUP).  Without it a TCP read
+ * that stops short at an urgent mark looks like an emptied socket, so
+ * the relay then trusts only -EAGAIN.
+ */
+static void
+loop_tcp_interest(void)
+{
+	mio_sock fd[2];
+	int priority = 1;
+
+	if (mio_pipe(fd) == 0) {
+		priority = mio_register(loop.poll, fd[0], 0,
+		    MIO_READABLE | MIO_PRIORITY) != -ENOTSUP;
+		(void)mio_deregister(loop.poll, fd[0]);
+		mio_close(fd[0]);
+		mio_close(fd[1]);
+	}
+	loop.tcp_interest = MIO_READABLE | MIO_WRITABLE |
+	    (priority ? MIO_PRIORITY : 0u);
+	loop.tcp_short_read_drains = loop.short_io_drains && priority;
+}
+
+/*
  * The context, logging, limits and the poll: 0, or -errno after undoing
  * what was done.  Two timer slots for the stop and status timers, which
  * must not fail.
@@ -375,6 +399,7 @@ loop_open(struct conf *conf)
 	}
 	loop.now = timer_now_ms();
 	loop.short_io_drains = mio_poll_short_io_drains(loop.poll);
+	loop_tcp_interest();
 	return 0;
 }
 

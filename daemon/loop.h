@@ -43,6 +43,12 @@ struct loop {
 	/* The backend raises a new edge for new data or room even when the
 	 * last read or write came back short (mio_poll_short_io_drains). */
 	int		 short_io_drains;
+	/* What a TCP socket is registered for: MIO_PRIORITY too where the
+	 * backend can watch it (not kqueue), so as to see urgent data. */
+	unsigned	 tcp_interest;
+	/* A short TCP read emptied the socket: short_io_drains, and urgent
+	 * data (where a read stops short at its mark) would be seen. */
+	int		 tcp_short_read_drains;
 };
 
 extern struct loop loop;

@@ -34,10 +34,11 @@
  * Urgent data.  Linux stops a read short at TCP's urgent mark, with data
  * still queued behind it, and a splice(2) from a socket sitting on the
  * mark moves nothing at all (-EAGAIN, for good).  Sockets are registered
- * for MIO_PRIORITY too: while the source holds urgent data, its flow
- * reads (which step over the mark, dropping the urgent byte: the proxy
- * reads without SO_OOBINLINE) and reads on to -EAGAIN before it trusts
- * a short read again.
+ * for MIO_PRIORITY too where the backend can watch it (loop.tcp_interest):
+ * while the source holds urgent data, its flow reads (which step over the
+ * mark, dropping the urgent byte: the proxy reads without SO_OOBINLINE)
+ * and reads on to -EAGAIN before it trusts a short read again.  Where it
+ * cannot (kqueue), a short read is never trusted: only -EAGAIN.
  *
  * Ending with bytes held.  A session that ends while the proxy still
  * holds bytes for a side (idle or half-close timeout, a stop's grace
@@ -66,7 +67,6 @@
 #include "relay/tcp_sess.h"
 #include "upstream/upstream.h"
 
-#define TCP_INTEREST		(MIO_READABLE | MIO_WRITABLE | MIO_PRIORITY)
 
 /* Sessions with work left over after their turn. */
 static struct tcp_sess *tcp_runq;
@@ -214,7 +214,7 @@ tcp_connect(struct tcp_sess *t)
 		if (fd >= 0) {
 			t->fd[1] = fd;
 			err = mio_register(loop.poll, fd,
-			    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), TCP_INTEREST);
+			    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), loop.tcp_interest);
 		}
 		if (sess_own_shortage(err)) {
 			/* Every other server would fail the same way. */
@@ -294,7 +294,7 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 	t->fd[0] = fd;
 	t->fd[1] = -1;
 	rc = mio_register(loop.poll, fd, LOOP_TOKEN(t, LOOP_TAG_TCP_CLIENT),
-	    TCP_INTEREST);
+	    loop.tcp_interest);
 	if (rc != 0) {
 		log_warn("listener %s: register: %s", l->conf->name,
 		    mio_strerror(rc));

@@ -264,10 +264,12 @@ flow_recv_buf(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	t->s.bytes[i] += (uint64_t)n;
 	t->t_last = loop.now;
 	if ((uint32_t)n == f->buf->cap) {
-		/* A full buffer is bulk: the rest by splice. */
-		if (relay_splice_enabled())
+		/* A full buffer is bulk: the rest by splice, where urgent
+		 * data can be seen (a splice stalls at its mark). */
+		if (relay_splice_enabled() &&
+		    (loop.tcp_interest & MIO_PRIORITY))
 			f->splice = 1;
-	} else if (loop.short_io_drains && !f->src_hup && !f->urgent) {
+	} else if (loop.tcp_short_read_drains && !f->src_hup && !f->urgent) {
 		/* A short read emptied the socket: new data brings an
 		 * edge (see the top of this file). */
 		f->src_rd = 0;

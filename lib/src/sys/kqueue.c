@@ -80,6 +80,25 @@
 #include "rearm.h"
 #include "sys/backend.h"
 
+#ifdef EVFILT_USER
+extern const struct mio__waker_ops mio__waker_kqueue_user
+    __attribute__((visibility("hidden")));
+#endif
+
+/*
+ * EVFILT_USER where the kernel has it.  Not on libkqueue: its kevent()
+ * takes a mutex, so a wake from a signal handler that interrupts the
+ * thread inside kevent() would deadlock, and wakes must be
+ * async-signal-safe.  There, and where EVFILT_USER is missing, a pipe:
+ * EV_CLEAR raises an edge per write, and a full pipe is emptied by the
+ * wake itself (sys/waker_pipe.c), so it needs no drain either.
+ */
+#if defined(EVFILT_USER) && !defined(MIO__KQUEUE_EMULATED)
+#define KQ_WAKER	(&mio__waker_kqueue_user)
+#else
+#define KQ_WAKER	(&mio__waker_pipe)
+#endif
+
 #define KQ_BATCH	64	/* kernel events read per wait */
 
 struct kq_poll {
@@ -302,7 +321,7 @@ kq_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
 	int err[4], n, i, rc, deletes = 0, missing = 0;
 
 #ifdef EVFILT_USER
-	if (interest & MIO__WAKER)
+	if ((interest & MIO__WAKER) && KQ_WAKER == &mio__waker_kqueue_user)
 		return kq_user_ctl(kp, op, s, token);
 #endif
 	if (op == MIO__CTL_ADD) {
@@ -501,18 +520,15 @@ kq_waker_close(struct mio__wake *w)
 	(void)w;
 }
 
-static const struct mio__waker_ops kq_waker = {
+const struct mio__waker_ops mio__waker_kqueue_user
+    __attribute__((visibility("hidden"))) = {
 	.open = kq_waker_open,
 	.wake = kq_waker_wake,
 	.drain = kq_waker_drain,
 	.close = kq_waker_close,
 };
-#define KQ_WAKER	(&kq_waker)
-#else
-/* A pipe: EV_CLEAR raises an edge per write, and a full pipe is emptied
- * by the wake itself (sys/waker_pipe.c), so it needs no drain either. */
-#define KQ_WAKER	(&mio__waker_pipe)
 #endif
+
 
 const struct mio__backend mio__backend_kqueue = {
 	.name = "kqueue",
