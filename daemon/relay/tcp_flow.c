@@ -211,6 +211,13 @@ flow_recv_none(struct tcp_sess *t, unsigned i, ssize_t n,
 {
 	struct flow *f = &t->flow[i];
 
+	/*
+	 * The end of the stream after an error event is a reset whose error
+	 * the event took: libkqueue reads SO_ERROR to report it.  Elsewhere
+	 * the read itself says -ECONNRESET first.
+	 */
+	if (n == 0 && f->src_err)
+		n = -ECONNRESET;
 	if (n == 0) {
 		f->eof = 1;
 		if (t->closed_first == 0)

@@ -39,6 +39,7 @@ struct flow {
 	uint8_t		 splice;	/* bulk seen: move data with splice(2) */
 	uint8_t		 src_hup;	/* the source's FIN or error is known */
 	uint8_t		 urgent;	/* the source holds TCP urgent data */
+	uint8_t		 src_err;	/* an error event came for the source */
 };
 
 enum tcp_state {
@@ -110,6 +111,8 @@ flow_note_read(struct flow *f, uint32_t flags)
 		f->src_rd = 1;
 	if (flags & (MIO_READ_CLOSED | MIO_ERROR))
 		f->src_hup = 1;
+	if (flags & MIO_ERROR)
+		f->src_err = 1;
 	if (flags & MIO_PRIORITY)
 		f->urgent = 1;
 }

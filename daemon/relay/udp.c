@@ -754,7 +754,7 @@ udp_replies(struct udp_sess *u, struct udp_batch *b, int n)
 }
 
 static void
-udp_server_event(struct udp_sess *u)
+udp_server_event(struct udp_sess *u, uint32_t flags)
 {
 	struct udp_batch *b = udp_batch;
 	int n, turns;
@@ -764,6 +764,13 @@ udp_server_event(struct udp_sess *u)
 	for (turns = 0; turns < UDP_READ_BUDGET; turns++) {
 		udp_batch_arm(b, 0);
 		n = mio_recvmmsg(u->fd, b->msg, UDP_BATCH, 0);
+		/*
+		 * An error event with nothing to read and no error left: the
+		 * event took it (libkqueue reads SO_ERROR to report it), and a
+		 * connected socket's error is the server's refusal.
+		 */
+		if (n == -EAGAIN && turns == 0 && (flags & MIO_ERROR))
+			n = -ECONNREFUSED;
 		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
@@ -786,11 +793,10 @@ udp_server_event(struct udp_sess *u)
 static void
 udp_event(void *obj, unsigned tag, uint32_t flags)
 {
-	(void)flags;
 	if (tag == LOOP_TAG_UDP_LISTEN)
 		udp_listen_event(obj);
 	else
-		udp_server_event(obj);
+		udp_server_event(obj, flags);
 }
 
 /*
@@ -845,7 +851,7 @@ udp_after_batch(void)
 	while ((n = list) != NULL) {
 		list = n->next;
 		udp_server_event((struct udp_sess *)(void *)((char *)n -
-		    offsetof(struct udp_sess, defer)));
+		    offsetof(struct udp_sess, defer)), 0);
 	}
 	list = udp_sock_take_deferred();
 	while ((us = udp_sock_next_deferred(&list)) != NULL)
