@@ -22,6 +22,7 @@ int	relay_pool_start(void);
  * (<fcntl.h>); elsewhere nothing is spliced at all.
  */
 #ifdef HAVE_SPLICE
+#include <fcntl.h>
 #define RELAY_SPLICE_FLAGS	SPLICE_F_MOVE
 #else
 #define RELAY_SPLICE_FLAGS	0
