@@ -52,7 +52,8 @@ check HAVE_EPOLL_CREATE1 lib epoll_create1 epoll_ctl epoll_wait epoll_pwait
 check HAVE_EVENTFD lib eventfd eventfd_read eventfd_write
 check HAVE_SIGNALFD prog signalfd
 
-[ $status -eq 0 ] && echo "symbols: libmio and mioproxy call exactly the Linux extensions configure found:" \
-    "$(grep -Eo '^#define HAVE_(SPLICE|RECVMMSG|SENDMMSG|EPOLL_CREATE1|EVENTFD|SIGNALFD) 1' "$cfg" |
-    awk '{ printf "%s ", $2 }')"
+found=$(grep -Eo '^#define HAVE_(SPLICE|RECVMMSG|SENDMMSG|EPOLL_CREATE1|EVENTFD|SIGNALFD) 1' \
+    "$cfg" | awk '{ printf "%s ", $2 }')
+[ $status -eq 0 ] && echo "symbols: libmio and mioproxy call exactly the" \
+    "Linux extensions configure found: ${found:-none}"
 exit $status
