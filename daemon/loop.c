@@ -5,8 +5,9 @@
  * tag, then due timers, then the modules' after-batch work (queued
  * sessions, burial), then the generations a reload replaced.
  *
- * Signals arrive through a signalfd, read in the loop like any other
- * descriptor, so no handler ever runs code: SIGHUP reloads, SIGTERM and
+ * Signals arrive through a descriptor (a signalfd, or a self-pipe where
+ * the system has none: signals.c), read in the loop like any other, so
+ * no handler ever runs the daemon's code: SIGHUP reloads, SIGTERM and
  * SIGINT stop gracefully, SIGUSR1 reopens the access log.  SIGPIPE is
  * ignored (sockets never raise it, but a log on a closed pipe could).
  */
@@ -19,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
 
 #include "conf/conf.h"
 #include "relay/gen.h"
@@ -32,6 +32,7 @@
 #include "relay/udp.h"
 #include "ops/access.h"
 #include "service.h"
+#include "signals.h"
 
 #define LOOP_EVENTS	256
 #define LOOP_STATUS_MS	5000
@@ -63,25 +64,6 @@ static int loop_log_level_override;	/* -1: the file's */
 static int loop_sigfd = -1;
 static struct timer loop_stop_timer;
 static struct timer loop_status_timer;	/* STATUS= refresh, with systemd */
-
-static int
-loop_signals_open(void)
-{
-	sigset_t set;
-	int fd;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		return -errno;
-	return fd;
-}
 
 /*
  * Applies the logging settings of a configuration: 0, or the -errno of
@@ -257,11 +239,10 @@ loop_stop(void)
 static void
 loop_signal_event(void)
 {
-	struct signalfd_siginfo si;
-	int rc;
+	int sig, rc;
 
-	while (mio_read(loop_sigfd, &si, sizeof(si)) == sizeof(si)) {
-		switch (si.ssi_signo) {
+	while ((sig = signals_next(loop_sigfd)) != 0) {
+		switch (sig) {
 		case SIGHUP:
 			if (!loop.stopping)
 				loop_reload();
@@ -426,7 +407,7 @@ loop_start(struct conf *conf)
 	if ((rc = gen_create(conf, loop_protos, &loop_gen)) != 0 ||
 	    (rc = loop_prepare(loop_gen->conf)) != 0 ||
 	    (rc = lstn_bind_all(loop_gen, NULL)) != 0 ||
-	    (rc = loop_sigfd = loop_signals_open()) < 0 ||
+	    (rc = loop_sigfd = signals_open()) < 0 ||
 	    (rc = mio_register(loop.poll, loop_sigfd,
 	    LOOP_TOKEN(&loop, LOOP_TAG_SIGNAL), MIO_READABLE)) != 0 ||
 	    (rc = service_start(loop_gen->conf)) != 0 ||
@@ -459,7 +440,7 @@ loop_close(void)
 		loop_gen = NULL;
 	}
 	if (loop_sigfd >= 0)
-		mio_close(loop_sigfd);
+		signals_close(loop_sigfd);
 	loop_sigfd = -1;
 	for (i = 0; i < LOOP_NMODULES; i++)
 		if (loop_modules[i]->fini != NULL)

@@ -8,7 +8,9 @@
  * from a bounded pool, are held only while bytes are in flight, and go
  * back the moment they drain; without one to spare a flow simply keeps
  * to its buffer.  MIOPROXY_SPLICE=0 in the environment turns splicing
- * off (the buffer path alone), for comparison and for tests.
+ * off (the buffer path alone), for comparison and for tests; where the
+ * system has no splice(2) (configure found none, or was told
+ * --disable-linux-extensions) it is always off, and no pipe is made.
  */
 #include "config.h"
 
@@ -64,6 +66,9 @@ relay_pool_start(void)
 int
 relay_splice_enabled(void)
 {
+#ifndef HAVE_SPLICE
+	return 0;
+#else
 	static int enabled = -1;
 
 	if (enabled < 0) {
@@ -72,6 +77,7 @@ relay_splice_enabled(void)
 		enabled = e == NULL || strcmp(e, "0") != 0;
 	}
 	return enabled;
+#endif
 }
 
 struct relay_pipe *

@@ -17,7 +17,19 @@ struct relay_pipe {
 
 /* Sizes the pool from the descriptor limit, holds its timer: 0/-ENOMEM. */
 int	relay_pool_start(void);
-/* Whether splicing is on (MIOPROXY_SPLICE=0 turns it off). */
+/*
+ * The flags of the relay's splices: SPLICE_F_MOVE where splice(2) exists
+ * (<fcntl.h>); elsewhere nothing is spliced at all.
+ */
+#ifdef HAVE_SPLICE
+#include <fcntl.h>
+#define RELAY_SPLICE_FLAGS	SPLICE_F_MOVE
+#else
+#define RELAY_SPLICE_FLAGS	0
+#endif
+
+/* Whether splicing is on (MIOPROXY_SPLICE=0 turns it off; never where
+ * the system has no splice). */
 int	relay_splice_enabled(void);
 /* An empty pipe from the pool, or a new one within the bound; NULL. */
 struct relay_pipe *relay_pipe_get(void);

@@ -173,7 +173,8 @@ flow_send_pipe(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 
 	if (!flow_can_send(t, f))
 		return FLOW_WAIT;
-	n = mio_splice(f->pipe->fd[0], t->fd[1 - i], f->piped, SPLICE_F_MOVE);
+	n = mio_splice(f->pipe->fd[0], t->fd[1 - i], f->piped,
+	    RELAY_SPLICE_FLAGS);
 	if (n == -EAGAIN) {
 		f->dst_wr = 0;
 		return FLOW_WAIT;
@@ -239,7 +240,7 @@ flow_recv_pipe(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	ssize_t n;
 
 	n = mio_splice(t->fd[i], f->pipe->fd[1], RELAY_SPLICE_MAX,
-	    SPLICE_F_MOVE);
+	    RELAY_SPLICE_FLAGS);
 	if (n > 0) {
 		f->piped = (uint32_t)n;
 		t->s.bytes[i] += (uint64_t)n;

@@ -24,9 +24,11 @@
  * that server), or when a new client needs room at udp.max_sessions
  * (the least recently used session of the listener is evicted).
  *
- * Datagrams are read in batches (recvmmsg) into buffers large enough for
- * any datagram (65,535 bytes), so none is ever truncated or merged; one
- * the kernel truncated anyway (MSG_TRUNC) is dropped and counted.
+ * Datagrams are read in batches (recvmmsg, or a loop where the system
+ * has none: udp_msg.c) into buffers large enough for any datagram
+ * (65,535 bytes), so none is ever truncated or merged; one the kernel
+ * truncated anyway (MSG_TRUNC) is dropped and counted.  The control
+ * messages of a destination are each system's own: udp_dst.c.
  */
 #include "config.h"
 
@@ -43,13 +45,14 @@
 #include "ops/access.h"
 #include "relay/listener.h"
 #include "relay/udp.h"
+#include "relay/udp_dst.h"
+#include "relay/udp_msg.h"
 #include "relay/udp_port.h"
 #include "relay/udp_sess.h"
 #include "upstream/upstream.h"
 
 #define UDP_BATCH	16
 #define UDP_DGRAM_MAX	65535
-#define UDP_CMSG_SPACE	64	/* room for one in_pktinfo or in6_pktinfo */
 #define UDP_EXCLUDE_MAX	8
 #define UDP_BIND_TRIES	8	/* ports held by others, skipped */
 /* Batches one socket reads per turn of the loop before the others have
@@ -57,10 +60,10 @@
 #define UDP_READ_BUDGET	8
 
 struct udp_batch {
-	struct mmsghdr	 msg[UDP_BATCH];
+	udp_msg		 msg[UDP_BATCH];
 	struct iovec	 iov[UDP_BATCH];
 	union sess_peer	 from[UDP_BATCH];
-	char		 cmsg[UDP_BATCH][UDP_CMSG_SPACE];
+	char		 cmsg[UDP_BATCH][UDP_DST_SPACE];
 	char		 data[UDP_BATCH][UDP_DGRAM_MAX];
 };
 
@@ -449,31 +452,7 @@ udp_batch_arm(struct udp_batch *b, int with_addr)
 			h->msg_name = &b->from[i];
 			h->msg_namelen = sizeof(b->from[i]);
 			h->msg_control = b->cmsg[i];
-			h->msg_controllen = UDP_CMSG_SPACE;
-		}
-	}
-}
-
-/* The destination of a request, from its IP_PKTINFO/IPV6_PKTINFO. */
-static void
-udp_local_of(struct msghdr *h, struct udp_local *local)
-{
-	struct cmsghdr *c;
-
-	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			memcpy(&local->addr, &pi.ipi_addr, 4);
-			local->ifindex = 0;
-		} else if (c->cmsg_level == IPPROTO_IPV6 &&
-		    c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			local->addr = pi.ipi6_addr;
-			local->ifindex = pi.ipi6_ifindex;
+			h->msg_controllen = UDP_DST_SPACE;
 		}
 	}
 }
@@ -502,7 +481,7 @@ udp_session_of(struct udp_sock *us, struct msghdr *h,
 
 	memset(&local, 0, sizeof(local));
 	if (us->wildcard)
-		udp_local_of(h, &local);
+		udp_dst_of(h, &local);
 	hash = udp_hash(us, from, us->wildcard ? &local : NULL);
 	if ((u = udp_find(us, from, &local, hash)) != NULL)
 		return u;
@@ -569,27 +548,31 @@ static void
 udp_listen_event(struct udp_sock *us)
 {
 	struct udp_batch *b = udp_batch;
-	int n, i, turns;
+	int n, i, turns, later;
 
 	/* Closed earlier in this batch. */
 	if (b == NULL || us->fd < 0)
 		return;
 	for (turns = 0; turns < UDP_READ_BUDGET; turns++) {
 		udp_batch_arm(b, 1);
-		n = mio_recvmmsg(us->fd, b->msg, UDP_BATCH, 0);
+		n = udp_msg_recv(us->fd, b->msg, UDP_BATCH, &later);
 		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
-			/* An error is consumed by the call that reports it:
-			 * read on, to -EAGAIN (which re-arms poll(2)). */
-			log_debug("listener %s: receive: %s", us->ls != NULL ?
-			    us->ls->l->conf->name : "(draining)",
-			    mio_strerror(n));
-			continue;
+			later = n;
+			n = 0;
 		}
 		for (i = 0; i < n; i++)
 			if (udp_request(us, b, (unsigned)i) < 0)
 				return;
+		if (later != 0) {
+			/* An error is consumed by the call that reports it:
+			 * read on, to -EAGAIN (which re-arms poll(2)). */
+			log_debug("listener %s: receive: %s", us->ls != NULL ?
+			    us->ls->l->conf->name : "(draining)",
+			    mio_strerror(later));
+			continue;
+		}
 		/* A short batch emptied the queue (see udp_drained()); where
 		 * only -EAGAIN re-arms, the others go first all the same. */
 		if (n < UDP_BATCH) {
@@ -620,42 +603,6 @@ const struct lstn_proto udp_listen_proto = {
 /* --- replies ---------------------------------------------------------- */
 
 /*
- * The control data that makes a reply leave from the address the client
- * sent to (wildcard binds only); its length, 0 when none is needed.
- */
-static size_t
-udp_reply_control(const struct udp_sess *u, void *buf)
-{
-	struct cmsghdr *c = buf;
-
-	if (!u->us->wildcard)
-		return 0;
-	memset(buf, 0, UDP_CMSG_SPACE);
-	if (u->s.client.sa.sa_family == AF_INET) {
-		struct in_pktinfo pi;
-
-		memset(&pi, 0, sizeof(pi));
-		memcpy(&pi.ipi_spec_dst, &u->local.addr, 4);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
-	} else {
-		struct in6_pktinfo pi;
-
-		memset(&pi, 0, sizeof(pi));
-		pi.ipi6_addr = u->local.addr;
-		pi.ipi6_ifindex = u->local.ifindex;
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
-	}
-}
-
-/*
  * Sends the replies held in the batch's first n messages (their iovecs
  * set) to the client, in one sendmmsg where possible.  Returns how many
  * went; the others are dropped, as UDP may.
@@ -664,7 +611,7 @@ static unsigned
 udp_reply_batch(struct udp_sess *u, struct udp_batch *b, unsigned n)
 {
 	union {
-		char		buf[UDP_CMSG_SPACE];
+		char		buf[UDP_DST_SPACE];
 		struct cmsghdr	align;
 	} control;
 	size_t clen;
@@ -673,7 +620,8 @@ udp_reply_batch(struct udp_sess *u, struct udp_batch *b, unsigned n)
 
 	if (u->us->fd < 0 || n == 0)
 		return 0;
-	clen = udp_reply_control(u, control.buf);
+	clen = u->us->wildcard ? udp_dst_control(u->s.client.sa.sa_family,
+	    &u->local, control.buf) : 0;
 	for (i = 0; i < n; i++) {
 		struct msghdr *h = &b->msg[i].msg_hdr;
 
@@ -688,7 +636,7 @@ udp_reply_batch(struct udp_sess *u, struct udp_batch *b, unsigned n)
 		}
 	}
 	while (sent < n) {
-		r = mio_sendmmsg(u->us->fd, &b->msg[sent], n - sent, 0);
+		r = udp_msg_send(u->us->fd, &b->msg[sent], n - sent);
 		if (r == -EAGAIN)
 			break;
 		if (r < 0) {
@@ -757,13 +705,13 @@ static void
 udp_server_event(struct udp_sess *u, uint32_t flags)
 {
 	struct udp_batch *b = udp_batch;
-	int n, turns;
+	int n, turns, later;
 
 	if (u->s.dead || b == NULL)
 		return;
 	for (turns = 0; turns < UDP_READ_BUDGET; turns++) {
 		udp_batch_arm(b, 0);
-		n = mio_recvmmsg(u->fd, b->msg, UDP_BATCH, 0);
+		n = udp_msg_recv(u->fd, b->msg, UDP_BATCH, &later);
 		/*
 		 * An error event with nothing to read and no error left: the
 		 * event took it (libkqueue reads SO_ERROR to report it), and a
@@ -774,13 +722,20 @@ udp_server_event(struct udp_sess *u, uint32_t flags)
 		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
-			if (n == -ECONNREFUSED)
-				udp_unreachable(u);
-			else
-				udp_end(u, "error");
+			later = n;
+			n = 0;
+		}
+		if (n > 0 && udp_replies(u, b, n))
+			return;
+		if (later == -ECONNREFUSED) {
+			udp_unreachable(u);
 			return;
 		}
-		if (udp_replies(u, b, n) || udp_drained(n))
+		if (later != 0) {
+			udp_end(u, "error");
+			return;
+		}
+		if (udp_drained(n))
 			return;
 		if (n < UDP_BATCH)	/* see udp_listen_event() */
 			break;

@@ -38,6 +38,7 @@
 #include "loop.h"
 #include "relay/defer.h"
 #include "relay/listener.h"
+#include "relay/udp_dst.h"
 #include "relay/udp_sess.h"
 
 #define UDP_RCVBUF	(4 << 20)
@@ -74,7 +75,7 @@ udp_sock_open(const struct conf_listener *cl, const struct mio_addr *addr)
 		return fd;
 	/* Room for bursts of many clients (the kernel caps it). */
 	(void)mio_set_recv_buffer_size(fd, UDP_RCVBUF);
-	if (udp_is_wildcard(addr) && (rc = mio_udp_set_pktinfo(fd, 1)) != 0) {
+	if (udp_is_wildcard(addr) && (rc = udp_dst_enable(fd)) != 0) {
 		mio_close(fd);
 		return rc;
 	}

@@ -339,7 +339,9 @@ MIO_API ssize_t mio_udp_peek_from(mio_sock s, void *buf, size_t len,
  * mio_recvmsg()/mio_recvmmsg(): IP_PKTINFO on IPv4 sockets,
  * IPV6_RECVPKTINFO on IPv6 ones.  Sending IP_PKTINFO / IPV6_PKTINFO back
  * with mio_sendmsg() picks the source of a reply on a wildcard bind.
- * 0, -EAFNOSUPPORT (not an IP socket) or -errno.
+ * Where the system has no IP_PKTINFO (FreeBSD, OpenBSD), IPv4 uses its
+ * IP_RECVDSTADDR (a struct in_addr; IP_SENDSRCADDR sends one back).
+ * 0, -EAFNOSUPPORT (not an IP socket), -ENOPROTOOPT or -errno.
  */
 MIO_API int mio_udp_set_pktinfo(mio_sock s, int on);
 /* Sets SO_BROADCAST (on != 0) or clears it; 0 or -errno. */

@@ -125,7 +125,15 @@ mio_udp_set_pktinfo(mio_sock s, int on)
 		return rc;
 	if (a.u.sa.sa_family == AF_INET6)
 		return mio__setopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, on != 0);
-	if (a.u.sa.sa_family == AF_INET)
-		return mio__setopt(s, IPPROTO_IP, IP_PKTINFO, on != 0);
-	return -EAFNOSUPPORT;
+	if (a.u.sa.sa_family != AF_INET)
+		return -EAFNOSUPPORT;
+	/* FreeBSD and OpenBSD have no IP_PKTINFO: theirs is
+	 * IP_RECVDSTADDR (a struct in_addr), answered by IP_SENDSRCADDR. */
+#if defined(IP_PKTINFO)
+	return mio__setopt(s, IPPROTO_IP, IP_PKTINFO, on != 0);
+#elif defined(IP_RECVDSTADDR)
+	return mio__setopt(s, IPPROTO_IP, IP_RECVDSTADDR, on != 0);
+#else
+	return -ENOPROTOOPT;
+#endif
 }

@@ -67,7 +67,12 @@ START_TEST(test_backend_unknown)
 	ck_assert_ptr_null(p);
 	setenv("MIO_BACKEND", "", 1);
 	ck_assert_int_eq(mio_poll_new(&p), 0);	/* empty: the default */
+	/* The first of the preference order that this build has. */
+#ifdef HAVE_EPOLL_CREATE1
 	ck_assert_str_eq(mio_poll_backend(p), "epoll");
+#else
+	ck_assert_str_eq(mio_poll_backend(p), "poll");
+#endif
 	mio_poll_free(p);
 	ck_assert_int_eq(mio_poll_new(NULL), -EINVAL);
 }
