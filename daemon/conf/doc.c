@@ -92,6 +92,10 @@ nomem:
 	errs->nomem = true;
 }
 
+static void doc_verr(struct conf_ctx *ctx, struct conf_pos pos,
+    bool with_path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 doc_verr(struct conf_ctx *ctx, struct conf_pos pos, bool with_path,
     const char *fmt, va_list ap)
