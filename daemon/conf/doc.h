@@ -26,6 +26,15 @@
  * aliases took minutes and gigabytes, in the event loop on a reload.
  */
 #define CONF_NODES_MAX	1000000	/* nodes visited, aliases counted each time */
+/*
+ * ...and no more than a few per byte of the file, so that a reload costs
+ * time in proportion to the file: a 20 KB file of aliases read as a
+ * million nodes took 200 ms per KB of the loop.  A file without aliases
+ * reads about one node per byte at most; CONF_NODES_MIN leaves a small
+ * file room for aliases all the same.
+ */
+#define CONF_NODES_PER_BYTE	4
+#define CONF_NODES_MIN	10000
 #define CONF_ERRORS_MAX	100	/* errors kept (and formatted) per load */
 
 /* The state of one conf_load(): nothing here outlives it. */
@@ -35,6 +44,7 @@ struct conf_ctx {
 	struct conf_errors *errs;
 	size_t		 nerrors;	/* errors added by this load */
 	size_t		 nodes;		/* visited, see CONF_NODES_MAX */
+	size_t		 nodes_max;	/* this file's bound (conf_nodes_max) */
 	bool		 too_big;	/* ...more than that: reading stopped */
 	bool		 nomem;
 	char		 path[CONF_PATHMAX];	/* of the node being read */
@@ -44,7 +54,9 @@ struct conf_ctx {
 	size_t		 nlnodes;
 };
 
-/* Node `id` of the document, counted against CONF_NODES_MAX. */
+/* The nodes a file of `len` bytes may read (CONF_NODES_*). */
+size_t	conf_nodes_max(size_t len);
+/* Node `id` of the document, counted against ctx->nodes_max. */
 yaml_node_t *conf_node(struct conf_ctx *ctx, int id);
 /* The value of `key` in mapping `map`, or NULL; its key node too. */
 yaml_node_t *conf_lookup(struct conf_ctx *ctx, yaml_node_t *map,

@@ -230,6 +230,7 @@ conf_load(const char *path, struct conf **out, struct conf_errors *errs)
 	rc = load_read_file(&ctx, path, &text, &len);
 	if (rc != 0)
 		goto done;
+	ctx.nodes_max = conf_nodes_max(len);
 	if ((rc = load_depth(&ctx, text, len)) != 0)
 		goto done;
 	rc = load_parse(&ctx, text, len, &doc);
