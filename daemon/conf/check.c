@@ -226,6 +226,11 @@ check_binds(struct conf_ctx *ctx, struct conf *conf)
 		}
 		l = &conf->listeners[v[i].listener];
 		m = &conf->listeners[v[g].listener];
+		/* Counted only: aliases can make thousands. */
+		if (conf_err_full(ctx)) {
+			conf_err_pos(ctx, v[i].a->pos, "duplicate bind");
+			continue;
+		}
 		conf_err_pos(ctx, v[i].a->pos, "listeners[%zu].bind: %s %s "
 		    "is already bound by listener \"%s\" (at %lu:%lu)",
 		    v[i].listener, l->protocol == CONF_PROTO_UDP ? "udp" :

@@ -118,6 +118,12 @@ doc_verr(struct conf_ctx *ctx, struct conf_pos pos, bool with_path,
 	doc_add_error(ctx, pos, message);
 }
 
+bool
+conf_err_full(const struct conf_ctx *ctx)
+{
+	return ctx->nerrors >= CONF_ERRORS_MAX;
+}
+
 /* Reports an error at `node`, after the path of the value being read. */
 void
 conf_err(struct conf_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)

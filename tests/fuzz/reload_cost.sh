@@ -1,14 +1,15 @@
 #!/bin/sh
 # The cost of a reload, per kilobyte: writes the worst configuration files
 # we know how to craft (nesting just under the depth bound, alias bombs,
-# thousands of servers, listeners, binds, names, very long scalars), loads
-# each with the corpus replay driver (conf_load() whole, as a SIGHUP does,
-# in the build's own flags: use a build without sanitizers), best of
-# three, and prints the time in ms and in ms per KiB.  The issue's bound:
-# a few ms of the event loop per KiB, whatever the input.
+# anchors, thousands of servers, listeners, binds, names, very long
+# scalars), loads each with the corpus replay driver (conf_load() whole,
+# as a SIGHUP does, in the build's own flags: use a build without
+# sanitizers), best of three runs in one process, and prints the time in
+# ms and in ms per KiB.  The issue's bound: a few ms of the event loop
+# per KiB, whatever the input.
 #
 #   reload_cost.sh BUILDDIR [SCALE]   SCALE (default 1) multiplies counts;
-#                                     RELOAD_RUNS=N: best of N (3)
+#                                     RELOAD_RUNS=N: best of N runs (3)
 set -eu
 
 replay=$1/tests/fuzz/replay_conf
@@ -53,6 +54,15 @@ gen alias-binds $((300 * scale)) '
 	print s "]"; print "listeners:"
 	for (i = 0; i < n; i++) print "  - { name: l" i ", protocol: tcp, bind: *b, upstream: u }"
 	print "'"$up"'" '
+gen anchors-refused $((20000 * scale)) '
+	print "version: 1"; print "x:"
+	for (i = 0; i < n; i++) print "  - &a" i " " i
+	print "y:"; for (i = 0; i < n; i++) print "  - *a" i '
+gen anchors-256-aliases $((100000 * scale)) '
+	print "version: 1"; print "x:"
+	for (i = 0; i < 256; i++) print "  - &anchor_number_" i " 1"
+	s = "y: ["; for (i = 0; i < n; i++) s = s (i ? "," : "") "*anchor_number_255"
+	print s "]" '
 gen servers $((60000 * scale > 65000 ? 65000 : 60000 * scale)) '
 	print "version: 1"
 	print "listeners: [ { name: a, protocol: tcp, bind: 127.0.0.1:1, upstream: u } ]"
@@ -92,11 +102,8 @@ gen dup-binds $((5000 * scale)) '
 
 printf '%-22s %10s %10s %10s\n' input bytes ms ms/KiB
 for f in "$dir"/*; do
-	best=
-	for i in $(seq "$runs"); do
-		ms=$("$replay" -t "$f" | sed -n 's/^slowest: .* \([0-9.]*\) ms$/\1/p')
-		best=$(echo "$ms ${best:-$ms}" | awk '{ print $1 < $2 ? $1 : $2 }')
-	done
+	best=$("$replay" -t -r "$runs" "$f" |
+	    sed -n 's/^slowest: .* \([0-9.]*\) ms$/\1/p')
 	bytes=$(wc -c <"$f")
 	printf '%-22s %10d %10.1f %10.3f\n' "$(basename "$f")" "$bytes" "$best" \
 	    "$(echo "$best $bytes" | awk '{ print $1 / ($2 / 1024) }')"
