@@ -16,7 +16,7 @@ src=$1
 build=$2
 shift 2
 seconds=${FUZZ_SECONDS:-60}
-timeout=${FUZZ_TIMEOUT:-5}
+timeout=${FUZZ_TIMEOUT:-10}
 merge=${FUZZ_MERGE:-}
 status=0
 
