@@ -78,26 +78,68 @@ check_names(struct conf_ctx *ctx, struct conf *conf)
 	return 0;
 }
 
+/*
+ * Upstreams or ACLs sorted by name, so that each listener's reference is
+ * a binary search: a file may hold thousands of listeners and thousands
+ * of upstreams, and a scan for each listener took seconds.  Names are
+ * unique (the walker refused repeats), so there is one match or none.
+ */
+struct check_index {
+	void		**v;	/* entries, each starting with its name */
+	size_t		 n;
+};
+
+static int
+check_index_cmp(const void *pa, const void *pb)
+{
+	const char *a = *(char *const *)*(void *const *)pa;
+	const char *b = *(char *const *)*(void *const *)pb;
+
+	return strcmp(a, b);
+}
+
+/* Indexes the `n` entries of `size` bytes at `base` by name. */
+static int
+check_index(struct check_index *ix, void *base, size_t n, size_t size)
+{
+	size_t i;
+
+	ix->n = 0;
+	if ((ix->v = calloc(n + 1, sizeof(*ix->v))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		ix->v[ix->n++] = (char *)base + i * size;
+	qsort(ix->v, ix->n, sizeof(*ix->v), check_index_cmp);
+	return 0;
+}
+
+/* The entry named `name`, or NULL. */
+static void *
+check_find(const struct check_index *ix, const char *name)
+{
+	const void *key = &name;
+	void **found;
+
+	found = bsearch(&key, ix->v, ix->n, sizeof(*ix->v), check_index_cmp);
+	return found != NULL ? *found : NULL;
+}
+
 static void
-check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i)
+check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i,
+    const struct check_index *ups, const struct check_index *acls)
 {
 	struct conf_listener *l = &conf->listeners[i];
 	size_t j;
 
 	if (l->upstream_name != NULL) {
-		for (j = 0; j < conf->nupstreams; j++)
-			if (strcmp(conf->upstreams[j].name,
-			    l->upstream_name) == 0)
-				l->upstream = &conf->upstreams[j];
+		l->upstream = check_find(ups, l->upstream_name);
 		if (l->upstream == NULL)
 			conf_err_pos(ctx, check_lpos(ctx, i, "upstream",
 			    false), "listeners[%zu].upstream: no upstream "
 			    "named \"%s\"", i, l->upstream_name);
 	}
 	if (l->acl_name != NULL) {
-		for (j = 0; j < conf->nacls; j++)
-			if (strcmp(conf->acls[j].name, l->acl_name) == 0)
-				l->acl = &conf->acls[j];
+		l->acl = check_find(acls, l->acl_name);
 		if (l->acl == NULL)
 			conf_err_pos(ctx, check_lpos(ctx, i, "acl", false),
 			    "listeners[%zu].acl: no acl named \"%s\"", i,
@@ -184,6 +226,11 @@ check_binds(struct conf_ctx *ctx, struct conf *conf)
 		}
 		l = &conf->listeners[v[i].listener];
 		m = &conf->listeners[v[g].listener];
+		/* Counted only: aliases can make thousands. */
+		if (conf_err_full(ctx)) {
+			conf_err_pos(ctx, v[i].a->pos, "duplicate bind");
+			continue;
+		}
 		conf_err_pos(ctx, v[i].a->pos, "listeners[%zu].bind: %s %s "
 		    "is already bound by listener \"%s\" (at %lu:%lu)",
 		    v[i].listener, l->protocol == CONF_PROTO_UDP ? "udp" :
@@ -223,17 +270,29 @@ check_effective(struct conf *conf, struct conf_listener *l)
 int
 conf_check(struct conf_ctx *ctx, struct conf *conf)
 {
+	struct check_index ups = { NULL, 0 }, acls = { NULL, 0 };
 	size_t i;
+	int rc;
 
 	for (i = 0; i < conf->nupstreams; i++)
 		if (conf->upstreams[i].connect_timeout_ms == CONF_UNSET)
 			conf->upstreams[i].connect_timeout_ms =
 			    conf->defaults_timeouts.connect_ms;
-	if (check_names(ctx, conf) != 0)
-		return -ENOMEM;
+	if (check_names(ctx, conf) != 0 ||
+	    check_index(&ups, conf->upstreams, conf->nupstreams,
+	    sizeof(*conf->upstreams)) != 0 ||
+	    check_index(&acls, conf->acls, conf->nacls,
+	    sizeof(*conf->acls)) != 0) {
+		rc = -ENOMEM;
+		goto done;
+	}
 	for (i = 0; i < conf->nlisteners; i++) {
-		check_refs(ctx, conf, i);
+		check_refs(ctx, conf, i, &ups, &acls);
 		check_effective(conf, &conf->listeners[i]);
 	}
-	return check_binds(ctx, conf);
+	rc = check_binds(ctx, conf);
+done:
+	free(ups.v);
+	free(acls.v);
+	return rc;
 }

@@ -92,6 +92,10 @@ nomem:
 	errs->nomem = true;
 }
 
+static void doc_verr(struct conf_ctx *ctx, struct conf_pos pos,
+    bool with_path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 doc_verr(struct conf_ctx *ctx, struct conf_pos pos, bool with_path,
     const char *fmt, va_list ap)
@@ -112,6 +116,12 @@ doc_verr(struct conf_ctx *ctx, struct conf_pos pos, bool with_path,
 	} else
 		message = text;
 	doc_add_error(ctx, pos, message);
+}
+
+bool
+conf_err_full(const struct conf_ctx *ctx)
+{
+	return ctx->nerrors >= CONF_ERRORS_MAX;
 }
 
 /* Reports an error at `node`, after the path of the value being read. */
@@ -234,16 +244,27 @@ conf_node_pos(const yaml_node_t *node)
 	return pos;
 }
 
+size_t
+conf_nodes_max(size_t len)
+{
+	if (len > (CONF_NODES_MAX - CONF_NODES_MIN) / CONF_NODES_PER_BYTE)
+		return CONF_NODES_MAX;
+	return CONF_NODES_MIN + CONF_NODES_PER_BYTE * len;
+}
+
+/* Reported at the node that went past the bound. */
 yaml_node_t *
 conf_node(struct conf_ctx *ctx, int id)
 {
-	if (++ctx->nodes > CONF_NODES_MAX && !ctx->too_big) {
+	yaml_node_t *node = yaml_document_get_node(ctx->doc, id);
+
+	if (++ctx->nodes > ctx->nodes_max && !ctx->too_big) {
 		ctx->too_big = true;
-		conf_err_pos(ctx, (struct conf_pos){ 0, 0 }, "more than %d "
-		    "nodes to read (aliases count each time they are used): "
-		    "not read further", CONF_NODES_MAX);
+		conf_err_nopath(ctx, node, "more than %zu nodes to read for "
+		    "a file of this size (aliases count each time they are "
+		    "used): not read further", ctx->nodes_max);
 	}
-	return yaml_document_get_node(ctx->doc, id);
+	return node;
 }
 
 /* The value of `key` in mapping `map`, or NULL; its key node too. */

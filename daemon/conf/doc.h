@@ -26,6 +26,16 @@
  * aliases took minutes and gigabytes, in the event loop on a reload.
  */
 #define CONF_NODES_MAX	1000000	/* nodes visited, aliases counted each time */
+/*
+ * ...and no more than two per byte of the file, so that a reload costs
+ * time in proportion to the file (about 1 us per node read, checks
+ * included): a 20 KB file of aliases read as a million nodes took 50 ms
+ * per KB of the loop.  A file without aliases reads at most one node per
+ * 2 bytes ("[1,1,1]"), a real one far fewer; CONF_NODES_MIN leaves a
+ * small file room for aliases all the same.
+ */
+#define CONF_NODES_PER_BYTE	2
+#define CONF_NODES_MIN	4096
 #define CONF_ERRORS_MAX	100	/* errors kept (and formatted) per load */
 
 /* The state of one conf_load(): nothing here outlives it. */
@@ -35,6 +45,7 @@ struct conf_ctx {
 	struct conf_errors *errs;
 	size_t		 nerrors;	/* errors added by this load */
 	size_t		 nodes;		/* visited, see CONF_NODES_MAX */
+	size_t		 nodes_max;	/* this file's bound (conf_nodes_max) */
 	bool		 too_big;	/* ...more than that: reading stopped */
 	bool		 nomem;
 	char		 path[CONF_PATHMAX];	/* of the node being read */
@@ -44,7 +55,9 @@ struct conf_ctx {
 	size_t		 nlnodes;
 };
 
-/* Node `id` of the document, counted against CONF_NODES_MAX. */
+/* The nodes a file of `len` bytes may read (CONF_NODES_*). */
+size_t	conf_nodes_max(size_t len);
+/* Node `id` of the document, counted against ctx->nodes_max. */
 yaml_node_t *conf_node(struct conf_ctx *ctx, int id);
 /* The value of `key` in mapping `map`, or NULL; its key node too. */
 yaml_node_t *conf_lookup(struct conf_ctx *ctx, yaml_node_t *map,
@@ -65,6 +78,8 @@ void	conf_err_nopath(struct conf_ctx *ctx, const yaml_node_t *node,
 /* An error at a place; { 0, 0 } is about the whole file. */
 void	conf_err_pos(struct conf_ctx *ctx, struct conf_pos pos,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* True once errors are only counted: their text need not be made. */
+bool	conf_err_full(const struct conf_ctx *ctx);
 /* Sorts this load's errors (from `start`) and counts those left out. */
 void	conf_errors_finish(struct conf_ctx *ctx, size_t start);
 

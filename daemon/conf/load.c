@@ -42,6 +42,13 @@
  * long), so depth is bounded before libyaml builds anything.
  */
 #define CONF_DEPTH_MAX	64
+/*
+ * So are more anchors (&name) than this: libyaml looks each alias up,
+ * and each new anchor's name too, among all the anchors before it, so
+ * their cost grows with the square (20,000 anchors and their aliases,
+ * 1.1 MB, took 10 s).  A configuration names a few shared blocks.
+ */
+#define CONF_ANCHORS_MAX	256
 
 static int
 load_read_file(struct conf_ctx *ctx, const char *path, char **textp,
@@ -133,10 +140,27 @@ load_syntax_error(struct conf_ctx *ctx, const yaml_parser_t *parser,
 	return -EINVAL;
 }
 
+/* The anchor an event names, or NULL. */
+static const yaml_char_t *
+load_anchor(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return ev->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return ev->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return ev->data.mapping_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
 /*
- * Refuses a text nested deeper than CONF_DEPTH_MAX, from libyaml's events,
- * which reach the bound after only CONF_DEPTH_MAX levels' worth of work:
- * 0, -EINVAL (reported at the collection that goes too deep), -ENOMEM.
+ * Refuses a text nested deeper than CONF_DEPTH_MAX, or with more than
+ * CONF_ANCHORS_MAX anchors, from libyaml's events, which reach either
+ * bound after only that much work: 0, -EINVAL (reported at the
+ * collection that goes too deep, or the anchor too many), -ENOMEM.
  * A syntax error is left for load_parse() to report, with its context.
  */
 static int
@@ -145,14 +169,21 @@ load_depth(struct conf_ctx *ctx, const char *text, size_t len)
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	struct conf_pos pos;
-	int depth = 0, rc = 0, done = 0;
+	int depth = 0, anchors = 0, rc = 0, done = 0;
 
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
 	    len);
 	while (!done && rc == 0 && yaml_parser_parse(&parser, &ev)) {
-		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		if (load_anchor(&ev) != NULL &&
+		    ++anchors > CONF_ANCHORS_MAX) {
+			pos.line = ev.start_mark.line + 1;
+			pos.column = ev.start_mark.column + 1;
+			conf_err_pos(ctx, pos, "more than %d anchors (&name)",
+			    CONF_ANCHORS_MAX);
+			rc = -EINVAL;
+		} else if (ev.type == YAML_SEQUENCE_START_EVENT ||
 		    ev.type == YAML_MAPPING_START_EVENT) {
 			if (++depth > CONF_DEPTH_MAX) {
 				pos.line = ev.start_mark.line + 1;
@@ -230,6 +261,7 @@ conf_load(const char *path, struct conf **out, struct conf_errors *errs)
 	rc = load_read_file(&ctx, path, &text, &len);
 	if (rc != 0)
 		goto done;
+	ctx.nodes_max = conf_nodes_max(len);
 	if ((rc = load_depth(&ctx, text, len)) != 0)
 		goto done;
 	rc = load_parse(&ctx, text, len, &doc);

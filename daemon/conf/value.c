@@ -238,6 +238,12 @@ conf_is_name(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
+bool
+conf_vec_full(size_t n)
+{
+	return n == 0 || (n & (n - 1)) == 0;
+}
+
 int
 conf_addrs_push(struct conf_addrs *v, const struct mio_addr *a,
     struct conf_pos pos)
@@ -248,20 +254,25 @@ conf_addrs_push(struct conf_addrs *v, const struct mio_addr *a,
 	/*
 	 * The same address at the same place is kept once: getaddrinfo()
 	 * may name one address twice (hosts file and DNS), and an alias
-	 * repeats a scalar.
+	 * used twice in a row repeats a scalar.  Such copies are appended
+	 * one after the other, so only the entries at this place at the end
+	 * of the list are searched: a list of n addresses costs n, not n
+	 * squared (30,000 binds took seconds, in the loop on a reload).
 	 */
-	for (i = 0; i < v->n; i++)
-		if (mio_addr_equal(&v->v[i].addr, a) &&
-		    v->v[i].pos.line == pos.line &&
-		    v->v[i].pos.column == pos.column)
+	for (i = v->n; i > 0 && v->v[i - 1].pos.line == pos.line &&
+	    v->v[i - 1].pos.column == pos.column; i--)
+		if (mio_addr_equal(&v->v[i - 1].addr, a))
 			return 0;
-	nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
-	if (nv == NULL)
-		return -ENOMEM;
-	v->v = nv;
-	memset(&nv[v->n], 0, sizeof(nv[v->n]));
-	nv[v->n].addr = *a;
-	nv[v->n].pos = pos;
+	if (conf_vec_full(v->n)) {
+		nv = realloc(v->v, (v->n == 0 ? 1 : 2 * v->n) * sizeof(*nv));
+		if (nv == NULL)
+			return -ENOMEM;
+		v->v = nv;
+	}
+	nv = &v->v[v->n];
+	memset(nv, 0, sizeof(*nv));
+	nv->addr = *a;
+	nv->pos = pos;
 	v->n++;
 	return 0;
 }

@@ -44,10 +44,18 @@ int	conf_parse_addr(const char *s, struct conf_addr_spec *out, char *why,
 	    size_t len);
 /*
  * Appends an address and where the file wrote it to *v, unless the same
- * address at the same place is there already: 0, or -ENOMEM.
+ * address at the same place ends the list already (a name's duplicate
+ * answers, an alias used twice in a row): 0, or -ENOMEM.
  */
 int	conf_addrs_push(struct conf_addrs *v, const struct mio_addr *a,
 	    struct conf_pos pos);
+/*
+ * Lists that grow one entry at a time (addresses, CIDRs) double their
+ * room: an array of n entries is full, and must grow before the next
+ * one, exactly when n is 0 or a power of two.  Linear time, not the
+ * square that growing by one entry costs.
+ */
+bool	conf_vec_full(size_t n);
 /* Names of listeners, upstreams and ACLs: [A-Za-z0-9._-]{1,64}. */
 bool	conf_is_name(const char *s);
 /* A duration or a size as a file would write it, for messages. */

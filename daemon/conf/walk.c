@@ -101,11 +101,13 @@ walk_cidr(struct conf_ctx *ctx, yaml_node_t *node, struct conf_cidrs *v)
 		conf_err(ctx, node, "bad CIDR \"%s\": %s", s, why);
 		return 0;
 	}
-	nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
-	if (nv == NULL)
-		return -ENOMEM;
-	v->v = nv;
-	nv[v->n++] = c;
+	if (conf_vec_full(v->n)) {
+		nv = realloc(v->v, (v->n == 0 ? 1 : 2 * v->n) * sizeof(*nv));
+		if (nv == NULL)
+			return -ENOMEM;
+		v->v = nv;
+	}
+	v->v[v->n++] = c;
 	return 0;
 }
 

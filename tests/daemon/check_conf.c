@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "../common.h"
 #include "conf/conf.h"
+#include "conf/doc.h"
 #include "conf/value.h"
 #include "log.h"
 
@@ -1152,7 +1153,7 @@ END_TEST
 START_TEST(test_alias_expansion_bounded)
 {
 	struct load t;
-	char *yaml = malloc(64 * 1024), *o = yaml;
+	char *yaml = malloc(64 * 1024), *o = yaml, want[160];
 	int i;
 
 	ck_assert_ptr_nonnull(yaml);
@@ -1167,12 +1168,144 @@ START_TEST(test_alias_expansion_bounded)
 	    "\"unix:/s\" } ] } }\n");
 	load(&t, yaml);
 	ck_assert_int_eq(t.rc, -EINVAL);
-	ck_assert_ptr_nonnull(strstr(t.out, "F: more than 1000000 nodes to "
-	    "read (aliases count each time they are used): not read "
-	    "further\n"));
+	snprintf(want, sizeof(want), ": more than %zu nodes to read for a "
+	    "file of this size (aliases count each time they are used): not "
+	    "read further\n", (size_t)CONF_NODES_MIN +
+	    CONF_NODES_PER_BYTE * strlen(yaml));
+	ck_assert_msg(strstr(t.out, want) != NULL, "%s", t.out);
 	ck_assert_uint_le(t.errs.n, 101);
 	unload(&t);
 	free(yaml);
+}
+END_TEST
+
+/*
+ * Anchors are bounded before libyaml builds anything: it looks each
+ * alias and each new anchor up among all the anchors before it, and
+ * 20,000 anchors with their aliases (1.1 MB) took 10 s of a reload.
+ */
+START_TEST(test_err_anchors_bounded)
+{
+	struct load t;
+	char *yaml = malloc(64 * 1024), *o = yaml;
+	int i;
+
+	ck_assert_ptr_nonnull(yaml);
+	o += sprintf(o, "version: 1\nx:\n");
+	for (i = 0; i < 256; i++)
+		o += sprintf(o, "  - &a%d %d\n", i, i);
+	load(&t, yaml);
+	ck_assert_ptr_null(strstr(t.out, "anchors"));
+	unload(&t);
+	sprintf(o, "  - &a256 256\n  - *a0\n");
+	expect_errors(yaml, "F:259:5: more than 256 anchors (&name)\n");
+	free(yaml);
+}
+END_TEST
+
+/*
+ * The bound on nodes grows with the file, a few per byte: 14 KB of
+ * aliases that read as 100,000 nodes, well under the absolute bound,
+ * are refused too, at the node where reading stopped, so that no input
+ * costs a reload more than a few ms of the loop per KB.
+ */
+START_TEST(test_alias_expansion_per_byte)
+{
+	struct load t;
+	char *yaml = malloc(64 * 1024), *o = yaml, want[160];
+	const char *err;
+	int i;
+
+	ck_assert_ptr_nonnull(yaml);
+	o += sprintf(o, "version: 1\nacls:\n  a: { allow: &c [");
+	for (i = 0; i < 200; i++)
+		o += sprintf(o, "%s10.%d.%d.0/24", i ? ", " : "", i / 256,
+		    i % 256);
+	o += sprintf(o, "] }\n");
+	for (i = 0; i < 500; i++)
+		o += sprintf(o, "  a%d: { allow: *c }\n", i);
+	load(&t, yaml);
+	ck_assert_int_eq(t.rc, -EINVAL);
+	snprintf(want, sizeof(want), ": more than %zu nodes to read for a "
+	    "file of this size", (size_t)CONF_NODES_MIN +
+	    CONF_NODES_PER_BYTE * strlen(yaml));
+	ck_assert_msg((err = strstr(t.out, want)) != NULL, "%s", t.out);
+	/* F:LINE:COLUMN, within the file's 503 lines. */
+	ck_assert_msg(strstr(t.out, "F:") != NULL && err > t.out, "%s", t.out);
+	unload(&t);
+	free(yaml);
+}
+END_TEST
+
+/*
+ * Thousands of upstreams and ACLs load, and quickly: their names are
+ * checked for repeats by sorting, and each listener finds its upstream
+ * by a search.  (Comparing each name with those before it counted a
+ * million nodes by 1,415 names, and refused such a file.)
+ */
+START_TEST(test_many_names)
+{
+	struct load t;
+	struct conf *c;
+	size_t cap = 512 * 1024, off = 0;
+	char *y = malloc(cap);
+	int i, n = 5000;
+
+	ck_assert_ptr_nonnull(y);
+	off += (size_t)snprintf(y + off, cap - off, "version: 1\nlisteners:\n");
+	for (i = 0; i < n; i += 50)
+		off += (size_t)snprintf(y + off, cap - off, "  - { name: l%d, "
+		    "protocol: tcp, bind: 127.0.0.1:%d, upstream: u%d, "
+		    "acl: a%d }\n", i, 1000 + i, n - 1 - i, i);
+	off += (size_t)snprintf(y + off, cap - off, "upstreams:\n");
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(y + off, cap - off, "  u%d: { servers: "
+		    "[ { address: 127.0.0.1:80 } ] }\n", i);
+	off += (size_t)snprintf(y + off, cap - off, "acls:\n");
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(y + off, cap - off, "  a%d: { allow: "
+		    "10.0.0.0/8 }\n", i);
+	ck_assert_uint_lt(off, cap);
+	c = load_ok(&t, y);
+	ck_assert_uint_eq(c->nupstreams, (size_t)n);
+	ck_assert_uint_eq(c->nacls, (size_t)n);
+	ck_assert_str_eq(c->listeners[0].upstream->name, "u4999");
+	ck_assert_str_eq(c->listeners[0].acl->name, "a0");
+	ck_assert_str_eq(c->listeners[99].upstream->name, "u49");
+	ck_assert_str_eq(c->listeners[99].acl->name, "a4950");
+	unload(&t);
+	free(y);
+	/* A repeated name is still reported, at its first place too. */
+	expect_errors("version: 1\nlisteners: [ { name: l, protocol: tcp, "
+	    "bind: 127.0.0.1:1, upstream: u } ]\nupstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:2 } ] }\n"
+	    "  v: { servers: [ { address: 127.0.0.1:2 } ] }\n"
+	    "  u: { servers: [ { address: 127.0.0.1:3 } ] }\n",
+	    "F:6:3: upstreams: duplicate key \"u\" (first at 4:3)\n");
+}
+END_TEST
+
+/*
+ * An address is kept once when the same scalar comes twice in a row (an
+ * alias right after its anchor, a name's repeated answers); anywhere
+ * else in the list it is a second bind, and said so.  (Searching the
+ * whole list for each address made a list of n binds cost n squared.)
+ */
+START_TEST(test_bind_alias_repeat)
+{
+	struct load t;
+	struct conf *c;
+
+	c = load_ok(&t, "version: 1\nlisteners:\n  - { name: l, protocol: "
+	    "tcp, bind: [&a 127.0.0.1:1, *a, *a], upstream: u }\n"
+	    "upstreams: { u: { servers: [ { address: 127.0.0.1:2 } ] } }\n");
+	ck_assert_uint_eq(c->listeners[0].bind.n, 1);
+	unload(&t);
+	expect_errors("version: 1\nlisteners:\n  - { name: l, protocol: "
+	    "tcp, bind: [&a 127.0.0.1:1, 127.0.0.1:2, *a], upstream: u }\n"
+	    "upstreams: { u: { servers: [ { address: 127.0.0.1:2 } ] } }\n",
+	    "F:3:38: listeners[0].bind: tcp 127.0.0.1:1 is already bound by "
+	    "listener \"l\" (at 3:38)\n");
 }
 END_TEST
 
@@ -1298,6 +1431,10 @@ conf_suite(void)
 	tcase_add_test(tc, test_err_many);
 	tcase_add_test(tc, test_err_bounded);
 	tcase_add_test(tc, test_alias_expansion_bounded);
+	tcase_add_test(tc, test_alias_expansion_per_byte);
+	tcase_add_test(tc, test_err_anchors_bounded);
+	tcase_add_test(tc, test_many_names);
+	tcase_add_test(tc, test_bind_alias_repeat);
 	tcase_add_test(tc, test_two_loads);
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_scalars);
