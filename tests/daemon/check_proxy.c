@@ -627,23 +627,6 @@ start_limited_web(struct pt_proxy *p, rlim_t nofile, int port, int echo_port)
 	    port, echo_port);
 }
 
-/* n clients connected and kept in held[]: how many had their echo. */
-static int
-hold_clients(int port, int *held, int n)
-{
-	char buf[4];
-	int i, served = 0;
-
-	for (i = 0; i < n; i++) {
-		held[i] = pt_connect(port);
-		ck_assert_int_ge(held[i], 0);
-		if (send(held[i], "hold", 4, MSG_NOSIGNAL) == 4 &&
-		    recv(held[i], buf, 4, 0) == 4)
-			served++;
-	}
-	return served;
-}
-
 START_TEST(test_descriptor_exhaustion_recovers)
 {
 	enum { HOLD = 40 };
@@ -656,7 +639,7 @@ START_TEST(test_descriptor_exhaustion_recovers)
 	pt_echo_start(&a, -1);
 	/* 64 descriptors: room for about 25 sessions. */
 	start_limited_web(&p, 64, port, a.port);
-	served = hold_clients(port, held, HOLD);
+	served = pt_hold_clients(port, held, HOLD);
 	refused = HOLD - served;
 	/* Some were served, the rest shed at once rather than left hanging. */
 	ck_assert_int_gt(served, 10);
@@ -697,7 +680,7 @@ START_TEST(test_no_false_pause_at_the_limit)
 	for (nofile = 64; nofile <= 65; nofile++) {
 		port = pt_free_port(SOCK_STREAM);
 		start_limited_web(&p, nofile, port, a.port);
-		(void)hold_clients(port, held, HOLD);
+		(void)pt_hold_clients(port, held, HOLD);
 		for (i = 0; i < HOLD; i++)
 			close(held[i]);
 		ck_assert_int_eq(pt_stop(&p), 0);
@@ -712,18 +695,9 @@ END_TEST
 static int
 open_fds(pid_t pid)
 {
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
+	int n = pt_fds(pid, INT_MAX);
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
+	ck_assert_int_ge(n, 0);
 	return n;
 }
 
@@ -1264,21 +1238,6 @@ blob_stop(struct blob_server *b)
 	"upstreams:\n"							\
 	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
 
-/* A client with a small receive buffer (so that the proxy holds data). */
-static int
-small_window_connect(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), sz = 4096;
-
-	ck_assert_int_ge(fd, 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 /*
  * A slow reader with a short idle timeout: 2 MB through a client that
  * takes 2 KB every 50 ms for three idle timeouts, then the rest: every
@@ -1299,7 +1258,7 @@ START_TEST(test_slow_reader_is_not_idle)
 		setenv("MIOPROXY_SPLICE", "0", 1);
 	blob_start(&b, LEN);
 	pt_start(&p, IDLE_YAML, port, b.port);
-	fd = small_window_connect(port);
+	fd = pt_small_window(port);
 	/* 2 KB every 50 ms for 1.2 s: far slower than the server sends,
 	 * for three times the idle timeout; then the rest at once. */
 	t0 = test_now_ms();
@@ -1347,7 +1306,7 @@ START_TEST(test_idle_end_with_bytes_held_resets)
 		setenv("MIOPROXY_SPLICE", "0", 1);
 	blob_start(&b, LEN);
 	pt_start(&p, IDLE_YAML, port, b.port);
-	fd = small_window_connect(port);
+	fd = pt_small_window(port);
 	test_sleep_ms(1200);		/* three idle timeouts, not reading */
 	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0)
 		n += (size_t)r;

@@ -13,8 +13,10 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -98,6 +100,28 @@ pt_free_port(int type)
 	return -1;
 }
 
+/*
+ * The descriptors process pid holds numbered below limit (INT_MAX: all),
+ * from /proc; -1 when it cannot be read (the process is gone).
+ */
+static inline int
+pt_fds(pid_t pid, int limit)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && atoi(e->d_name) < limit)
+			n++;
+	closedir(d);
+	return n;
+}
+
 /* A blocking TCP connection to 127.0.0.1:port with 5 s I/O timeouts. */
 static inline int
 pt_connect(int port)
@@ -118,6 +142,42 @@ pt_connect(int port)
 		return -e;
 	}
 	return fd;
+}
+
+/*
+ * A client of 127.0.0.1:port with a 4 KiB receive buffer, so that the
+ * proxy holds the rest of what it sends; no I/O timeouts.
+ */
+static inline int
+pt_small_window(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), sz = 4096;
+
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* n clients of an echo connected and kept in held[]: how many had their
+ * echo. */
+static inline int
+pt_hold_clients(int port, int *held, int n)
+{
+	char buf[4];
+	int i, served = 0;
+
+	for (i = 0; i < n; i++) {
+		held[i] = pt_connect(port);
+		ck_assert_int_ge(held[i], 0);
+		if (send(held[i], "hold", 4, MSG_NOSIGNAL) == 4 &&
+		    recv(held[i], buf, 4, 0) == 4 && memcmp(buf, "hold", 4) == 0)
+			served++;
+	}
+	return served;
 }
 
 static inline void
@@ -447,20 +507,30 @@ struct pt_conn {
 	char	buf[16384];
 };
 
+/*
+ * Sends buf[*off, *off + *len) without blocking: 1 all sent (*off back to
+ * 0), 0 the socket is full, -1 an error.
+ */
 static inline int
-pt_conn_flush(struct pt_conn *c)
+pt_flush(int fd, const void *buf, size_t *off, size_t *len)
 {
-	while (c->len > 0) {
-		ssize_t n = send(c->fd, c->buf + c->off, c->len,
+	while (*len > 0) {
+		ssize_t n = send(fd, (const char *)buf + *off, *len,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -1;
-		c->off += (size_t)n;
-		c->len -= (size_t)n;
+		*off += (size_t)n;
+		*len -= (size_t)n;
 	}
-	c->off = 0;
+	*off = 0;
 	return 1;
+}
+
+static inline int
+pt_conn_flush(struct pt_conn *c)
+{
+	return pt_flush(c->fd, c->buf, &c->off, &c->len);
 }
 
 static inline void *

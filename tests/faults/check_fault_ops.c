@@ -19,23 +19,6 @@
 	"upstreams:\n"							\
 	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
 
-/* n clients connected and kept in held[]: how many had their echo. */
-static int
-hold_clients(int port, int *held, int n)
-{
-	char buf[4];
-	int i, served = 0;
-
-	for (i = 0; i < n; i++) {
-		held[i] = pt_connect(port);
-		ck_assert_int_ge(held[i], 0);
-		if (send(held[i], "hold", 4, MSG_NOSIGNAL) == 4 &&
-		    recv(held[i], buf, 4, 0) == 4 && memcmp(buf, "hold", 4) == 0)
-			served++;
-	}
-	return served;
-}
-
 /*
  * The descriptors that count against a limit of `limit`: those numbered
  * below it (the daemon may inherit others, above it, from the test's
@@ -44,18 +27,9 @@ hold_clients(int port, int *held, int n)
 static int
 fds_below(pid_t pid, int limit)
 {
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
+	int n = pt_fds(pid, limit);
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.' && atoi(e->d_name) < limit)
-			n++;
-	closedir(d);
+	ck_assert_int_ge(n, 0);
 	return n;
 }
 
@@ -98,7 +72,7 @@ exhaustion(int at_connect)
 
 	ft_srv_start(&echo, FT_ECHO, 0, 0);
 	limit = start_at_limit(&p, &b, port, echo.port, at_connect);
-	served = hold_clients(port, held, HOLD);
+	served = pt_hold_clients(port, held, HOLD);
 	ck_assert_int_gt(served, 10);
 	ck_assert_int_lt(served, HOLD);
 	/* Those not served were closed at once, not left hanging. */

@@ -277,7 +277,7 @@ START_TEST(test_half_close_and_vanish)
 		close(gone);
 	}
 	for (i = 0; i < N; i++) {
-		silent[i] = ft_small_window(port);
+		silent[i] = pt_small_window(port);
 		pt_send_all(silent[i], req, sizeof(req));
 		ck_assert_int_eq(shutdown(silent[i], SHUT_WR), 0);
 	}

@@ -286,7 +286,7 @@ START_TEST(test_clients_never_read)
 	start_two(&p, BUF, "5m", "30s", pa, gen.port, pb, echo.port);
 	ft_baseline(&p, &b);
 	for (i = 0; i < N; i++)
-		fd[i] = ft_small_window(pa);
+		fd[i] = pt_small_window(pa);
 	test_sleep_ms(1500);
 	checked += control(pb, 5);
 	rss = ft_rss_kb(p.pid);

@@ -59,19 +59,7 @@ ft_rss_tolerance_kb(long buffer_size)
 static inline int
 ft_fds(pid_t pid)
 {
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	return pt_fds(pid, INT_MAX);
 }
 
 static inline long
@@ -287,17 +275,7 @@ ft_conn_gen(struct ft_srv *s, struct ft_conn *c)
 static inline int
 ft_conn_flush(struct ft_conn *c)
 {
-	while (c->len > 0) {
-		ssize_t n = send(c->fd, c->buf + c->off, c->len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0)
-			return errno == EAGAIN ? 0 : -1;
-		c->off += (size_t)n;
-		c->len -= (size_t)n;
-	}
-	c->off = 0;
-	return 1;
+	return pt_flush(c->fd, c->buf, &c->off, &c->len);
 }
 
 /* Reads what is there: 1 read some or nothing yet, 0 FIN, -1 error. */
@@ -522,22 +500,6 @@ ft_connect_nb(int port)
 		close(fd);
 		return -e;
 	}
-	return fd;
-}
-
-/* A connected client with a 4 KiB receive buffer: the proxy holds the
- * rest. */
-static inline int
-ft_small_window(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), sz = 4096;
-
-	ck_assert_int_ge(fd, 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	return fd;
 }
 
