@@ -47,10 +47,10 @@
  *    itself, so they are not offered either.
  *  - Closing a descriptor removes its knotes in a BSD kernel, whatever
  *    other copies exist (knotes hang on the descriptor number, unlike
- *    epoll's registrations on the open file).  libkqueue on Linux cannot
- *    see a close, and would keep stale knotes that a reused number then
- *    collides with: there (MIO__KQUEUE_EMULATED), mio_close() deletes the
- *    descriptor's knotes from every live kqueue poll first.
+ *    epoll's registrations on the open file).
+ *  - libkqueue, the emulation on Linux (MIO__KQUEUE_EMULATED), cannot see
+ *    a close and drops events when its event list fills: its own file,
+ *    sys/kqueue_emul.c, says how the backend answers.
  *  - kqueues are not inherited across fork(2): a child must make its own
  *    poll.  The descriptor is close-on-exec from birth where kqueue1(2)
  *    or kqueuex(2) exists, right after kqueue(2) elsewhere.
@@ -79,6 +79,7 @@
 
 #include "rearm.h"
 #include "sys/backend.h"
+#include "sys/kqueue.h"
 
 #ifdef EVFILT_USER
 extern const struct mio__waker_ops mio__waker_kqueue_user
@@ -100,50 +101,6 @@ extern const struct mio__waker_ops mio__waker_kqueue_user
 #endif
 
 #define KQ_BATCH	64	/* kernel events read per wait */
-
-struct kq_poll {
-	struct mio_poll	 hdr;
-	int		 kq;
-#ifdef MIO__KQUEUE_EMULATED
-	struct kq_poll	*next;		/* in kq_live */
-#endif
-};
-
-#ifdef MIO__KQUEUE_EMULATED
-/*
- * The live kqueue polls, for mio_close(): a list under a mutex, walked
- * only when a descriptor is closed while some kqueue poll lives.
- */
-static pthread_mutex_t kq_live_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct kq_poll *kq_live;
-atomic_int mio__kqueue_users;
-
-static void
-kq_live_add(struct kq_poll *kp)
-{
-	pthread_mutex_lock(&kq_live_lock);
-	kp->next = kq_live;
-	kq_live = kp;
-	atomic_fetch_add(&mio__kqueue_users, 1);
-	pthread_mutex_unlock(&kq_live_lock);
-}
-
-static void
-kq_live_remove(struct kq_poll *kp)
-{
-	struct kq_poll **pp;
-
-	pthread_mutex_lock(&kq_live_lock);
-	for (pp = &kq_live; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == kp) {
-			*pp = kp->next;
-			break;
-		}
-	}
-	atomic_fetch_sub(&mio__kqueue_users, 1);
-	pthread_mutex_unlock(&kq_live_lock);
-}
-#endif
 
 static int
 kq_open(void)
@@ -182,7 +139,11 @@ kq_init(struct mio_poll **out)
 		return rc;
 	}
 #ifdef MIO__KQUEUE_EMULATED
-	kq_live_add(kp);
+	if ((rc = mio__kq_emul_init(kp)) != 0) {
+		close(kp->kq);
+		free(kp);
+		return rc;
+	}
 #endif
 	*out = &kp->hdr;
 	return 0;
@@ -194,19 +155,14 @@ kq_fini(struct mio_poll *p)
 	struct kq_poll *kp = (struct kq_poll *)p;
 
 #ifdef MIO__KQUEUE_EMULATED
-	kq_live_remove(kp);
+	mio__kq_emul_fini(kp);
 #endif
 	close(kp->kq);
 	free(kp);
 }
 
-/*
- * Applies n changes, each with EV_RECEIPT, and leaves each one's errno
- * (0 for success) in err[].  Returns 0, or -errno when the call itself
- * failed.
- */
-static int
-kq_apply(int kq, struct kevent *ch, int n, int *err)
+int
+mio__kq_apply(int kq, struct kevent *ch, int n, int *err)
 {
 	struct kevent rc[4];
 	int i, k, got;
@@ -232,6 +188,7 @@ kq_apply(int kq, struct kevent *ch, int n, int *err)
 	return 0;
 }
 
+#ifndef MIO__KQUEUE_EMULATED
 /*
  * Whether s has a knote in kp: 1, 0, or -errno (-EBADF for no open
  * descriptor).  EV_ENABLE changes nothing on an enabled knote.
@@ -246,7 +203,7 @@ kq_registered(struct kq_poll *kp, mio_sock s)
 	    0, 0, NULL);
 	EV_SET(&ch[1], (uintptr_t)s, EVFILT_WRITE, EV_ENABLE | EV_RECEIPT,
 	    0, 0, NULL);
-	if ((rc = kq_apply(kp->kq, ch, 2, err)) != 0)
+	if ((rc = mio__kq_apply(kp->kq, ch, 2, err)) != 0)
 		return rc;
 	for (i = 0; i < 2; i++) {
 		if (err[i] == 0)
@@ -289,6 +246,46 @@ kq_changes(struct kevent *ch, enum mio__ctl_op op, mio_sock s,
 	return n;
 }
 
+/* Registers, reregisters or deregisters s: kernel calls only. */
+static int
+kq_ctl_native(struct kq_poll *kp, enum mio__ctl_op op, mio_sock s,
+    mio_token token, unsigned interest)
+{
+	struct kevent ch[4];
+	int err[4], n, i, rc, deletes = 0, missing = 0;
+
+	if (op != MIO__CTL_DEL) {
+		if ((rc = kq_registered(kp, s)) < 0)
+			return rc;
+		if (op == MIO__CTL_ADD && rc)
+			return -EEXIST;
+		if (op == MIO__CTL_MOD && !rc)
+			return fcntl(s, F_GETFD) < 0 ? -EBADF : -ENOENT;
+	}
+	n = kq_changes(ch, op, s, token, interest);
+	if ((rc = mio__kq_apply(kp->kq, ch, n, err)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (ch[i].flags & EV_DELETE)
+			deletes++;
+		if (err[i] == 0 || (err[i] == EPIPE && (ch[i].flags & EV_ADD)))
+			continue;
+		if (err[i] == ENOENT && (ch[i].flags & EV_DELETE)) {
+			missing++;
+			continue;
+		}
+		return -err[i];
+	}
+	/*
+	 * Deregistering what had no filter at all: -ENOENT, or -EBADF for
+	 * no open descriptor (a BSD kernel says EBADF itself).
+	 */
+	if (op == MIO__CTL_DEL && missing == deletes)
+		return fcntl(s, F_GETFD) < 0 ? -EBADF : -ENOENT;
+	return 0;
+}
+#endif /* !MIO__KQUEUE_EMULATED */
+
 #ifdef EVFILT_USER
 /* A waker of this backend: an EVFILT_USER knote, ident w->rfd. */
 static int
@@ -305,7 +302,7 @@ kq_user_ctl(struct kq_poll *kp, enum mio__ctl_op op, mio_sock ident,
 		EV_SET(&ch, (uintptr_t)ident, EVFILT_USER,
 		    EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0,
 		    (void *)(uintptr_t)token);
-	if ((rc = kq_apply(kp->kq, &ch, 1, &err)) != 0)
+	if ((rc = mio__kq_apply(kp->kq, &ch, 1, &err)) != 0)
 		return rc;
 	return -err;
 }
@@ -316,9 +313,7 @@ kq_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
     unsigned interest)
 {
 	struct kq_poll *kp = (struct kq_poll *)p;
-	struct kevent ch[4];
 	struct stat st;
-	int err[4], n, i, rc, deletes = 0, missing = 0;
 
 #ifdef EVFILT_USER
 	if ((interest & MIO__WAKER) && KQ_WAKER == &mio__waker_kqueue_user)
@@ -331,36 +326,11 @@ kq_ctl(struct mio_poll *p, enum mio__ctl_op op, mio_sock s, mio_token token,
 		if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
 			return -EPERM;
 	}
-	if (op != MIO__CTL_DEL) {
-		if ((rc = kq_registered(kp, s)) < 0)
-			return rc;
-		if (op == MIO__CTL_ADD && rc)
-			return -EEXIST;
-		if (op == MIO__CTL_MOD && !rc)
-			return fcntl(s, F_GETFD) < 0 ? -EBADF : -ENOENT;
-	}
-	n = kq_changes(ch, op, s, token, interest);
-	if ((rc = kq_apply(kp->kq, ch, n, err)) != 0)
-		return rc;
-	for (i = 0; i < n; i++) {
-		if (ch[i].flags & EV_DELETE)
-			deletes++;
-		if (err[i] == 0 || (err[i] == EPIPE && (ch[i].flags & EV_ADD)))
-			continue;
-		if (err[i] == ENOENT && (ch[i].flags & EV_DELETE)) {
-			missing++;
-			continue;
-		}
-		return -err[i];
-	}
-	/*
-	 * Deregistering what had no filter at all: -ENOENT, or -EBADF for
-	 * no open descriptor (a BSD kernel says EBADF itself, libkqueue
-	 * ENOENT).
-	 */
-	if (op == MIO__CTL_DEL && missing == deletes)
-		return fcntl(s, F_GETFD) < 0 ? -EBADF : -ENOENT;
-	return 0;
+#ifdef MIO__KQUEUE_EMULATED
+	return mio__kq_emul_ctl(kp, op, s, token, interest);
+#else
+	return kq_ctl_native(kp, op, s, token, interest);
+#endif
 }
 
 /* One kernel event as libmio's flags. */
@@ -402,29 +372,36 @@ kq_flags(const struct kevent *k)
  */
 #define KQ_SLOTS	(2 * KQ_BATCH)	/* a power of two, half full at most */
 static int
-kq_merge(const struct kevent *kev, int n, struct mio_event *events)
+kq_merge(struct kq_poll *kp, const struct kevent *kev, int n,
+    struct mio_event *events)
 {
 	signed char slot[KQ_SLOTS];
-	uintptr_t ident[KQ_BATCH];
+	uintptr_t ident[KQ_BATCH], id;
 	unsigned h;
 	int i, out = 0;
 
+	(void)kp;
 	memset(slot, -1, sizeof(slot));
 	for (i = 0; i < n; i++) {
 		uint32_t f = kq_flags(&kev[i]);
 
 		if (kev[i].filter == EVFILT_READ ||
 		    kev[i].filter == EVFILT_WRITE) {
-			h = (unsigned)(kev[i].ident * 0x9e3779b1u) &
-			    (KQ_SLOTS - 1);
-			while (slot[h] >= 0 && ident[slot[h]] != kev[i].ident)
+			id = kev[i].ident;
+#ifdef MIO__KQUEUE_EMULATED
+			/* A write filter sits on a twin (kqueue_emul.c). */
+			if (kev[i].filter == EVFILT_WRITE)
+				id = mio__kq_emul_owner(kp, id);
+#endif
+			h = (unsigned)(id * 0x9e3779b1u) & (KQ_SLOTS - 1);
+			while (slot[h] >= 0 && ident[slot[h]] != id)
 				h = (h + 1) & (KQ_SLOTS - 1);
 			if (slot[h] >= 0) {
 				events[slot[h]].flags |= f;
 				continue;
 			}
 			slot[h] = (signed char)out;
-			ident[out] = kev[i].ident;
+			ident[out] = id;
 		}
 		events[out].token = (mio_token)(uintptr_t)kev[i].udata;
 		events[out].flags = f;
@@ -452,29 +429,9 @@ kq_wait(struct mio_poll *p, struct mio_event *events, int max,
 	n = kevent(kp->kq, NULL, 0, kev, max, tsp);
 	if (n <= 0)
 		return n < 0 ? -errno : 0;
-	return kq_merge(kev, n, events);
+	return kq_merge(kp, kev, n, events);
 }
 
-#ifdef MIO__KQUEUE_EMULATED
-/* Before s is closed: its knotes out of every live kqueue poll. */
-void
-mio__kqueue_forget(mio_sock s)
-{
-	struct kevent ch[2];
-	struct kq_poll *kp;
-	int err[2];
-
-	pthread_mutex_lock(&kq_live_lock);
-	for (kp = kq_live; kp != NULL; kp = kp->next) {
-		EV_SET(&ch[0], (uintptr_t)s, EVFILT_READ,
-		    EV_DELETE | EV_RECEIPT, 0, 0, NULL);
-		EV_SET(&ch[1], (uintptr_t)s, EVFILT_WRITE,
-		    EV_DELETE | EV_RECEIPT, 0, 0, NULL);
-		(void)kq_apply(kp->kq, ch, 2, err);
-	}
-	pthread_mutex_unlock(&kq_live_lock);
-}
-#endif
 
 #ifdef EVFILT_USER
 /*

@@ -1,0 +1,45 @@
+/*
+ * What sys/kqueue.c shares with sys/kqueue_emul.c, the part of the
+ * backend that only libkqueue (kqueue emulated on Linux) needs.
+ */
+#ifndef MIO_SYS_KQUEUE_H
+#define MIO_SYS_KQUEUE_H
+
+#include <pthread.h>
+#include <sys/types.h>
+#include <sys/event.h>
+
+#include "sys/backend.h"
+
+struct kq_poll {
+	struct mio_poll	 hdr;
+	int		 kq;
+#ifdef MIO__KQUEUE_EMULATED
+	struct kq_poll	*next;		/* in the live list (kqueue_emul.c) */
+	pthread_mutex_t	 twin_lock;	/* guards twin[] */
+	int		*twin;		/* by descriptor: see kqueue_emul.c */
+	int		 ntwin;
+#endif
+};
+
+/*
+ * Applies n <= 4 changes, each with EV_RECEIPT, and leaves each one's
+ * errno (0 for success) in err[].  Returns 0, or -errno when the call
+ * itself failed.
+ */
+int	mio__kq_apply(int kq, struct kevent *ch, int n, int *err)
+	    __attribute__((visibility("hidden")));
+
+#ifdef MIO__KQUEUE_EMULATED
+int	mio__kq_emul_init(struct kq_poll *kp)
+	    __attribute__((visibility("hidden")));
+void	mio__kq_emul_fini(struct kq_poll *kp)
+	    __attribute__((visibility("hidden")));
+int	mio__kq_emul_ctl(struct kq_poll *kp, enum mio__ctl_op op, mio_sock s,
+	    mio_token token, unsigned interest)
+	    __attribute__((visibility("hidden")));
+uintptr_t mio__kq_emul_owner(struct kq_poll *kp, uintptr_t ident)
+	    __attribute__((visibility("hidden")));
+#endif
+
+#endif /* MIO_SYS_KQUEUE_H */
