@@ -419,14 +419,22 @@ kq_wait(struct mio_poll *p, struct mio_event *events, int max,
 	struct timespec ts, *tsp = NULL;
 	int n;
 
+	if (max > KQ_BATCH)
+		max = KQ_BATCH;
+#ifdef MIO__KQUEUE_EMULATED
+	(void)ts;
+	(void)tsp;
+	n = mio__kq_emul_wait(kp, kev, max, timeout_ms);
+	if (n <= 0)
+		return n;
+#else
 	if (timeout_ms >= 0) {
 		ts.tv_sec = timeout_ms / 1000;
 		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
 		tsp = &ts;
 	}
-	if (max > KQ_BATCH)
-		max = KQ_BATCH;
 	n = kevent(kp->kq, NULL, 0, kev, max, tsp);
+#endif
 	if (n <= 0)
 		return n < 0 ? -errno : 0;
 	return kq_merge(kp, kev, n, events);

@@ -16,9 +16,13 @@ struct kq_poll {
 	int		 kq;
 #ifdef MIO__KQUEUE_EMULATED
 	struct kq_poll	*next;		/* in the live list (kqueue_emul.c) */
-	pthread_mutex_t	 twin_lock;	/* guards twin[] */
+	pthread_mutex_t	 twin_lock;	/* guards twin[] and the gate */
 	int		*twin;		/* by descriptor: see kqueue_emul.c */
 	int		 ntwin;
+	pthread_cond_t	 gate;		/* a wait left, or changes are done */
+	int		 in_wait;	/* a thread is inside kevent() */
+	int		 pending;	/* changes waiting for it to leave */
+	int		 wake[2];	/* a pipe that makes it leave */
 #endif
 };
 
@@ -39,6 +43,9 @@ int	mio__kq_emul_ctl(struct kq_poll *kp, enum mio__ctl_op op, mio_sock s,
 	    mio_token token, unsigned interest)
 	    __attribute__((visibility("hidden")));
 uintptr_t mio__kq_emul_owner(struct kq_poll *kp, uintptr_t ident)
+	    __attribute__((visibility("hidden")));
+int	mio__kq_emul_wait(struct kq_poll *kp, struct kevent *kev, int max,
+	    int timeout_ms)
 	    __attribute__((visibility("hidden")));
 #endif
 

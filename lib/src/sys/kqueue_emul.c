@@ -18,6 +18,15 @@
  *    price, on the emulation only: one descriptor more per registration
  *    with MIO_WRITABLE, and a socket closed with a raw close(2) while
  *    registered stays open through its twin until it is deregistered.
+ *  - libkqueue loses events when a descriptor is registered from another
+ *    thread while a wait is under way (reproduced without libmio: a few
+ *    runs in twenty lose most of 134 ready eventfds).  So here a change
+ *    never meets a wait: it wakes the waiting thread through a pipe of
+ *    the poll's own and applies itself once that thread has left
+ *    kevent(), which waits meanwhile (the gate below, as the poll(2)
+ *    backend's growth waits for its waiter).  The pipe's events are
+ *    swallowed, and a wait they end early goes on for what is left of
+ *    its timeout.
  *  - The twin table, by descriptor number, is also how a registration is
  *    known here (the EV_ENABLE probe of kqueue.c is not needed):
  *    0 not registered; TWIN_NONE registered without a twin; t + 1
@@ -32,6 +41,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,11 +57,53 @@ static pthread_mutex_t kq_live_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kq_poll *kq_live;
 atomic_int mio__kqueue_users;
 
+/* The gate's pipe, registered for reading on kp's kqueue: 0 or -errno. */
+static int
+gate_open(struct kq_poll *kp)
+{
+	struct kevent ch;
+	int err, rc;
+
+	if (pipe2(kp->wake, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -errno;
+	EV_SET(&ch, (uintptr_t)kp->wake[0], EVFILT_READ,
+	    EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0, NULL);
+	if ((rc = mio__kq_apply(kp->kq, &ch, 1, &err)) == 0)
+		rc = -err;
+	if (rc != 0) {
+		close(kp->wake[0]);
+		close(kp->wake[1]);
+	}
+	return rc;
+}
+
+static void
+gate_close_pipe(struct kq_poll *kp)
+{
+	struct kevent ch;
+	int err;
+
+	EV_SET(&ch, (uintptr_t)kp->wake[0], EVFILT_READ,
+	    EV_DELETE | EV_RECEIPT, 0, 0, NULL);
+	(void)mio__kq_apply(kp->kq, &ch, 1, &err);
+	close(kp->wake[0]);
+	close(kp->wake[1]);
+}
+
 int
 mio__kq_emul_init(struct kq_poll *kp)
 {
-	if (pthread_mutex_init(&kp->twin_lock, NULL) != 0)
+	int rc;
+
+	if ((rc = gate_open(kp)) != 0)
+		return rc;
+	if (pthread_mutex_init(&kp->twin_lock, NULL) != 0 ||
+	    pthread_cond_init(&kp->gate, NULL) != 0) {
+		gate_close_pipe(kp);
 		return -ENOMEM;
+	}
+	kp->in_wait = 0;
+	kp->pending = 0;
 	kp->twin = NULL;
 	kp->ntwin = 0;
 	pthread_mutex_lock(&kq_live_lock);
@@ -62,27 +114,89 @@ mio__kq_emul_init(struct kq_poll *kp)
 	return 0;
 }
 
-void
-mio__kq_emul_fini(struct kq_poll *kp)
+/*
+ * The gate, with twin_lock held.  A change waits until no thread is
+ * inside kevent(), making the one there leave; a wait waits until no
+ * change is pending.
+ */
+static void
+gate_change_enter(struct kq_poll *kp)
 {
-	struct kq_poll **pp;
-	int i;
-
-	pthread_mutex_lock(&kq_live_lock);
-	for (pp = &kq_live; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == kp) {
-			*pp = kp->next;
-			break;
+	kp->pending++;
+	while (kp->in_wait) {
+		if (write(kp->wake[1], "", 1) < 0) {
+			/* Full: a wake is pending already. */
 		}
+		pthread_cond_wait(&kp->gate, &kp->twin_lock);
 	}
-	atomic_fetch_sub(&mio__kqueue_users, 1);
-	pthread_mutex_unlock(&kq_live_lock);
-	/* The twins die with the poll: their knotes go with its kqueue. */
-	for (i = 0; i < kp->ntwin; i++)
-		if (kp->twin[i] > 0 && kp->twin[i] != TWIN_NONE)
-			close(kp->twin[i] - 1);
-	free(kp->twin);
-	pthread_mutex_destroy(&kp->twin_lock);
+}
+
+static void
+gate_change_leave(struct kq_poll *kp)
+{
+	if (--kp->pending == 0)
+		pthread_cond_broadcast(&kp->gate);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* kev[0, n) without the gate pipe's events (the pipe drained): the count. */
+static int
+gate_swallow(struct kq_poll *kp, struct kevent *kev, int n)
+{
+	char buf[64];
+	int i, k;
+
+	for (i = k = 0; i < n; i++) {
+		if (kev[i].filter == EVFILT_READ &&
+		    kev[i].ident == (uintptr_t)kp->wake[0]) {
+			while (read(kp->wake[0], buf, sizeof(buf)) > 0)
+				;
+			continue;
+		}
+		kev[k++] = kev[i];
+	}
+	return k;
+}
+
+int
+mio__kq_emul_wait(struct kq_poll *kp, struct kevent *kev, int max,
+    int timeout_ms)
+{
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	struct timespec ts;
+	int n, e, left = timeout_ms;
+
+	for (;;) {
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		pthread_mutex_lock(&kp->twin_lock);
+		while (kp->pending > 0)
+			pthread_cond_wait(&kp->gate, &kp->twin_lock);
+		kp->in_wait = 1;
+		pthread_mutex_unlock(&kp->twin_lock);
+		n = kevent(kp->kq, NULL, 0, kev, max, left < 0 ? NULL : &ts);
+		e = errno;
+		pthread_mutex_lock(&kp->twin_lock);
+		kp->in_wait = 0;
+		pthread_cond_broadcast(&kp->gate);
+		pthread_mutex_unlock(&kp->twin_lock);
+		if (n <= 0)
+			return n < 0 ? -e : 0;
+		if ((n = gate_swallow(kp, kev, n)) > 0 || timeout_ms == 0)
+			return n;
+		/* Only the gate's pipe: wait on for what is left. */
+		if (timeout_ms > 0 &&
+		    (left = (int)(deadline - now_ms())) <= 0)
+			return 0;
+	}
 }
 
 /* Room for descriptor fd in the table: 0 or -ENOMEM. */
@@ -220,6 +334,7 @@ mio__kq_emul_ctl(struct kq_poll *kp, enum mio__ctl_op op, mio_sock s,
 	int e, t, rc;
 
 	pthread_mutex_lock(&kp->twin_lock);
+	gate_change_enter(kp);
 	e = twin_entry(kp, s);
 	t = e > 0 && e != TWIN_NONE ? e - 1 : -1;
 	if (op == MIO__CTL_ADD && e > 0)
@@ -231,8 +346,39 @@ mio__kq_emul_ctl(struct kq_poll *kp, enum mio__ctl_op op, mio_sock s,
 		rc = 0;
 	} else if ((rc = twin_room(kp, s)) == 0)
 		rc = emul_set(kp, op, s, t, token, interest);
+	gate_change_leave(kp);
 	pthread_mutex_unlock(&kp->twin_lock);
 	return rc;
+}
+
+void
+mio__kq_emul_fini(struct kq_poll *kp)
+{
+	struct kq_poll **pp;
+	int i;
+
+	pthread_mutex_lock(&kq_live_lock);
+	for (pp = &kq_live; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == kp) {
+			*pp = kp->next;
+			break;
+		}
+	}
+	atomic_fetch_sub(&mio__kqueue_users, 1);
+	pthread_mutex_unlock(&kq_live_lock);
+	/*
+	 * Every registration left, and the gate's pipe, out of the kqueue
+	 * before it closes: libkqueue frees a knote's descriptor state only
+	 * when the knote is deleted.  The twins close with them.
+	 */
+	for (i = 0; i < kp->ntwin; i++)
+		if (kp->twin[i] > 0)
+			emul_del(kp, i, kp->twin[i] != TWIN_NONE ?
+			    kp->twin[i] - 1 : -1);
+	free(kp->twin);
+	gate_close_pipe(kp);
+	pthread_cond_destroy(&kp->gate);
+	pthread_mutex_destroy(&kp->twin_lock);
 }
 
 /* Before s is closed: its registration out of every live kqueue poll. */
@@ -245,9 +391,12 @@ mio__kqueue_forget(mio_sock s)
 	for (kp = kq_live; kp != NULL; kp = kp->next) {
 		pthread_mutex_lock(&kp->twin_lock);
 		if (twin_entry(kp, s) > 0) {
-			int e = kp->twin[s];
+			int e;
 
+			gate_change_enter(kp);
+			e = kp->twin[s];
 			emul_del(kp, s, e != TWIN_NONE ? e - 1 : -1);
+			gate_change_leave(kp);
 		}
 		pthread_mutex_unlock(&kp->twin_lock);
 	}
