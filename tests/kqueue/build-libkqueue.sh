@@ -8,7 +8,9 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 tarball=${LIBKQUEUE_TARBALL:-$here/../shared/third_party/libkqueue-2.7.0.tar.gz}
 [ -f "$tarball" ] || { echo "build-libkqueue: no $tarball" >&2; exit 1; }
 if ! command -v cmake >/dev/null 2>&1; then
-	apt-get install -y cmake >/dev/null
+	echo "build-libkqueue: installing cmake with apt-get" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake >/dev/null
 fi
 [ -f "$prefix/lib/pkgconfig/libkqueue.pc" ] && exit 0
 tmp=$(mktemp -d)
