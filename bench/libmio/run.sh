@@ -98,6 +98,11 @@ if [ -z "$mio_lib" ]; then
 elif build mio pingpong_mio.c -I"$top/lib/include" $mio_lib; then
 	add mio-epoll mio epoll
 	add mio-poll mio poll
+	# Built with --with-kqueue: on Linux that is libkqueue, an emulation
+	# in user space over epoll, so its row is for the record only.
+	if grep -q '^#define HAVE_KQUEUE' "$build/config.h" 2>/dev/null; then
+		add mio-kqueue mio kqueue
+	fi
 fi
 
 if [ -f /usr/include/ev.h ] || [ -f /usr/local/include/ev.h ]; then
