@@ -162,32 +162,6 @@ kq_fini(struct mio_poll *p)
 	free(kp);
 }
 
-int
-mio__kq_apply(int kq, struct kevent *ch, int n, int *err)
-{
-	struct kevent rc[4];
-	int i, k, got;
-
-	got = kevent(kq, ch, n, rc, n, NULL);
-	if (got < 0) {
-		if (errno != EINTR)
-			return -errno;
-		/* Interrupted after the changes were applied (mio). */
-		for (i = 0; i < n; i++)
-			err[i] = 0;
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		err[i] = 0;
-	for (k = 0; k < got; k++) {
-		if ((rc[k].flags & EV_ERROR) == 0)
-			continue;
-		/* Receipts come in the order of the changes. */
-		if (k < n)
-			err[k] = (int)rc[k].data;
-	}
-	return 0;
-}
 
 #ifndef MIO__KQUEUE_EMULATED
 /*

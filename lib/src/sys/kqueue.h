@@ -5,6 +5,7 @@
 #ifndef MIO_SYS_KQUEUE_H
 #define MIO_SYS_KQUEUE_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <sys/types.h>
 #include <sys/event.h>
@@ -28,11 +29,27 @@ struct kq_poll {
 
 /*
  * Applies n <= 4 changes, each with EV_RECEIPT, and leaves each one's
- * errno (0 for success) in err[].  Returns 0, or -errno when the call
- * itself failed.
+ * errno (0 for success) in err[]; receipts come in the order of the
+ * changes.  Returns 0, or -errno when the call itself failed; EINTR
+ * means the changes were applied (mio).  Inline here so that
+ * kqueue_emul.c needs nothing of kqueue.c, which calls it.
  */
-int	mio__kq_apply(int kq, struct kevent *ch, int n, int *err)
-	    __attribute__((visibility("hidden")));
+static inline int
+mio__kq_apply(int kq, struct kevent *ch, int n, int *err)
+{
+	struct kevent rc[4];
+	int k, got;
+
+	for (k = 0; k < n; k++)
+		err[k] = 0;
+	got = kevent(kq, ch, n, rc, n, NULL);
+	if (got < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (k = 0; k < got && k < n; k++)
+		if (rc[k].flags & EV_ERROR)
+			err[k] = (int)rc[k].data;
+	return 0;
+}
 
 #ifdef MIO__KQUEUE_EMULATED
 int	mio__kq_emul_init(struct kq_poll *kp)
