@@ -97,8 +97,12 @@ mio__kq_emul_init(struct kq_poll *kp)
 
 	if ((rc = gate_open(kp)) != 0)
 		return rc;
-	if (pthread_mutex_init(&kp->twin_lock, NULL) != 0 ||
-	    pthread_cond_init(&kp->gate, NULL) != 0) {
+	if (pthread_mutex_init(&kp->twin_lock, NULL) != 0) {
+		gate_close_pipe(kp);
+		return -ENOMEM;
+	}
+	if (pthread_cond_init(&kp->gate, NULL) != 0) {
+		pthread_mutex_destroy(&kp->twin_lock);
 		gate_close_pipe(kp);
 		return -ENOMEM;
 	}
