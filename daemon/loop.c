@@ -24,6 +24,7 @@
 #include "conf/conf.h"
 #include "relay/gen.h"
 #include "log.h"
+#include "model/keep.h"
 #include "loop.h"
 #include "notify.h"
 #include "relay/listener.h"
@@ -184,6 +185,7 @@ loop_reload(void)
 	    (unsigned long long)ts.tv_sec * 1000000ull +
 	    (unsigned long long)ts.tv_nsec / 1000);
 	memset(&errs, 0, sizeof(errs));
+	keep_proc.reloads[1]++;		/* until it succeeds */
 	if ((rc = conf_load(loop_conf_path, &conf, &errs)) != 0) {
 		loop_reload_errors(&errs, rc);
 		notify_send("READY=1");
@@ -200,6 +202,9 @@ loop_reload(void)
 		notify_send("READY=1");
 		return;
 	}
+	keep_proc.reloads[1]--;
+	keep_proc.reloads[0]++;
+	keep_proc.last_reload = (int64_t)time(NULL);
 	log_info("configuration reloaded from %s", loop_conf_path);
 	notify_send("READY=1");
 	loop_status(1);
@@ -445,6 +450,7 @@ loop_close(void)
 	for (i = 0; i < LOOP_NMODULES; i++)
 		if (loop_modules[i]->fini != NULL)
 			loop_modules[i]->fini();
+	keep_fini();
 	timer_heap_fini(&loop.timers);
 	mio_poll_free(loop.poll);
 	service_stop();
@@ -463,6 +469,7 @@ loop_run(struct conf *conf, const char *path, int log_level_override)
 	int rc, status;
 
 	memset(&loop, 0, sizeof(loop));
+	keep_proc.started = (int64_t)time(NULL);
 	loop_conf_path = path;
 	loop_log_level_override = log_level_override;
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());

@@ -41,6 +41,8 @@ struct timer_heap {
 
 /* The monotonic clock in milliseconds. */
 uint64_t timer_now_ms(void);
+/* The same clock in microseconds, for measuring (connect times). */
+uint64_t timer_now_us(void);
 
 void	timer_heap_init(struct timer_heap *h);
 void	timer_heap_fini(struct timer_heap *h);

@@ -31,7 +31,8 @@
  * closed after 3 failed attempts, each on the next server, which may come
  * round again when the upstream has fewer servers); server weight 1,
  * max_connections 0 (no limit), backup false; udp.max_sessions 10000,
- * udp.responses 0 (no limit).
+ * udp.responses 0 (no limit); slow_start 0 (a server that comes up
+ * takes its full weight at once).
  *
  * Keys this file adds to CONFIG.md's schema: limits.buffer_size (a size:
  * the bound on unsent data per direction of one session, 1k..16m).
@@ -181,6 +182,7 @@ struct conf_upstream {
 	size_t		 nservers;
 	int64_t		 connect_timeout_ms;	/* own, else defaults' */
 	int64_t		 connect_tries;		/* attempts in all */
+	int64_t		 slow_start_ms;		/* 0: none */
 };
 
 struct conf_listener {

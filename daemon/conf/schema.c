@@ -195,6 +195,8 @@ static const struct conf_key schema_upstream[] = {
 	KEY_ENUM("balance", struct conf_upstream, balance, 0, schema_balances),
 	KEY_FUNC("servers", CONF_K_REQUIRED, schema_servers),
 	KEY_INLINE("connect", schema_connect),
+	KEY("slow_start", CONF_T_DURATION, struct conf_upstream, slow_start_ms,
+	    0, 0, HOUR),
 	KEY_LATER("health_check"),
 	KEY_LATER("passive"),
 	KEY_LATER("proxy_protocol"),

@@ -33,6 +33,8 @@ lstn_init(struct lstn *l, const struct conf_listener *cl,
 	l->proto = proto;
 	l->gen = g;
 	l->ups = ups;
+	if ((l->keep = keep_lstn_get(cl->name, cl->protocol)) == NULL)
+		return -ENOMEM;
 	/* nsocks only with the array: lstn_fini() walks it. */
 	if ((l->socks = calloc(cl->bind.n + 1, sizeof(*l->socks))) == NULL)
 		return -ENOMEM;
@@ -61,6 +63,8 @@ lstn_fini(struct lstn *l)
 	free(l->socks);
 	l->socks = NULL;
 	l->nsocks = 0;
+	keep_lstn_put(l->keep);
+	l->keep = NULL;
 }
 
 /* The open socket of `old` bound to the same (protocol, address). */

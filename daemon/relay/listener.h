@@ -13,6 +13,7 @@
 
 #include <mio.h>
 
+#include "model/keep.h"
 #include "timer.h"
 
 struct conf_acl;
@@ -62,7 +63,11 @@ struct lstn_proto {
 	void	(*resume)(struct lsock *ls);
 };
 
-/* One listener at run time.  The counters are the metrics'. */
+/*
+ * One listener in one generation.  Its counters are in its kept record
+ * (model/keep.h), shared with the other generations that have a listener
+ * of the same name, so that they run on across reloads.
+ */
 struct lstn {
 	const struct conf_listener *conf;
 	const struct lstn_proto *proto;
@@ -71,16 +76,7 @@ struct lstn {
 	struct lsock	*socks;		/* one per bind address */
 	size_t		 nsocks;
 	size_t		 timers_held;	/* socks[0..timers_held) hold one */
-	uint64_t	 active;	/* sessions now */
-	uint64_t	 accepted;
-	uint64_t	 rejected_acl;
-	uint64_t	 rejected_limit;
-	uint64_t	 rejected_fds;	/* shed while out of descriptors */
-	uint64_t	 udp_created;
-	uint64_t	 udp_evicted;
-	uint64_t	 dgrams_in;
-	uint64_t	 dgrams_out;
-	uint64_t	 dgrams_dropped;	/* too large, or no room */
+	struct keep_lstn *keep;		/* counters, every generation's */
 };
 
 /*

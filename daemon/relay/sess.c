@@ -54,7 +54,7 @@ sess_start(struct sess *s, const struct sess_kind *kind, struct lstn *l,
 	if (sess_enter(s, kind, l->gen, l->ups, fn) != 0)
 		return -ENOMEM;
 	s->l = l;
-	l->active++;
+	l->keep->active++;
 	if (client->u.sa.sa_family == AF_INET ||
 	    client->u.sa.sa_family == AF_INET6)
 		memcpy(&s->client, &client->u, client->len <
@@ -144,7 +144,7 @@ sess_finish(struct sess *s, const char *reason)
 		upstream_release(s->ups, s->server);
 	timer_unhold(&loop.timers, &s->timer);
 	if (s->l != NULL)
-		s->l->active--;
+		s->l->keep->active--;
 	sess_nlive--;
 	if (s->prev != NULL)
 		s->prev->next = s->next;

@@ -30,7 +30,9 @@
 #include <mio.h>
 #include <netinet/in.h>
 
+#include "relay/listener.h"
 #include "timer.h"
+#include "upstream/upstream.h"
 
 struct access_rec;
 struct gen;
@@ -114,6 +116,19 @@ sess_own_shortage(int err)
 	return err == -EMFILE || err == -ENFILE || err == -ENOBUFS ||
 	    err == -ENOMEM || err == -EADDRNOTAVAIL;
 }
+/*
+ * n bytes moved for s in direction dir (0: client to server): the
+ * session's, its listener's and its server's counts, so that the metrics
+ * move while a long session runs.  s has a listener and a server.
+ */
+static inline void
+sess_count_bytes(struct sess *s, int dir, uint64_t n)
+{
+	s->bytes[dir] += n;
+	s->l->keep->bytes[dir] += n;
+	upstream_keep(s->ups, s->server)->bytes[dir] += n;
+}
+
 /* s's client as an address. */
 void	sess_client_addr(const struct sess *s, struct mio_addr *out);
 /* The address of s's server; NULL while it has none. */

@@ -180,11 +180,12 @@ tcp_pick(struct tcp_sess *t)
 
 	for (k = 0; k < t->nexcluded; k++)
 		excluded[k] = t->excluded[k];
-	i = upstream_pick(u, &t->s.client.sa, excluded, t->nexcluded);
+	i = upstream_pick(u, loop.now, &t->s.client.sa, excluded,
+	    t->nexcluded);
 	if (i < 0 && t->nexcluded > 0) {
 		/* Every server failed once: more tries go round. */
 		t->nexcluded = 0;
-		i = upstream_pick(u, &t->s.client.sa, NULL, 0);
+		i = upstream_pick(u, loop.now, &t->s.client.sa, NULL, 0);
 	}
 	return i;
 }
@@ -207,7 +208,7 @@ tcp_connect(struct tcp_sess *t)
 		t->s.server = i;
 		upstream_acquire(u, i);
 		addr = upstream_addr(u, i);
-		t->t_connect = (uint32_t)(loop.now - t->s.t_start);
+		t->t_connect = (uint32_t)timer_now_us();
 		fd = tcp_is_inet(addr) ? mio_tcp_connect(addr) :
 		    mio_unix_connect(addr);
 		err = fd < 0 ? fd : 0;
@@ -232,14 +233,26 @@ tcp_connect(struct tcp_sess *t)
 		(void)timer_set(&loop.timers, &t->s.timer, t->deadline);
 		return;
 	}
+	if (t->attempts == 0) {
+		/* Nothing takes new sessions: refused at once, counted. */
+		t->s.l->keep->rejected[KEEP_REJ_NO_SERVER]++;
+		tcp_end(t, "no_server", -1);
+		return;
+	}
 	tcp_end(t, "connect_failed", -1);
 }
 
 static void
 tcp_connected(struct tcp_sess *t, uint32_t flags)
 {
+	uint32_t us;
+
 	t->state = TCP_RELAY;
-	t->connect_ms = (uint32_t)(loop.now - t->s.t_start) - t->t_connect;
+	/* In 32 bits of microseconds, which wrap after 71 minutes: far
+	 * beyond any connect timeout (at most an hour). */
+	us = (uint32_t)timer_now_us() - t->t_connect;
+	t->connect_ms = us / 1000;
+	keep_srv_connected(upstream_keep(t->s.ups, t->s.server), us);
 	t->t_last = loop.now;
 	t->deadline = 0;
 	if (tcp_is_inet(sess_server_addr(&t->s)))

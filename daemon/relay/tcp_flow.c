@@ -243,7 +243,7 @@ flow_recv_pipe(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	    RELAY_SPLICE_FLAGS);
 	if (n > 0) {
 		f->piped = (uint32_t)n;
-		t->s.bytes[i] += (uint64_t)n;
+		sess_count_bytes(&t->s, (int)i, (uint64_t)n);
 		t->t_last = loop.now;
 		return FLOW_ON;
 	}
@@ -269,7 +269,7 @@ flow_recv_buf(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	}
 	f->buf->off = 0;
 	f->buf->len = (uint32_t)n;
-	t->s.bytes[i] += (uint64_t)n;
+	sess_count_bytes(&t->s, (int)i, (uint64_t)n);
 	t->t_last = loop.now;
 	if ((uint32_t)n == f->buf->cap) {
 		/* A full buffer is bulk: the rest by splice, where urgent

@@ -85,7 +85,7 @@ tcp_shed(struct lsock *ls)
 	fd = mio_tcp_accept(ls->fd, NULL);
 	if (fd >= 0) {
 		mio_close(fd);
-		ls->l->rejected_fds++;
+		ls->l->keep->rejected[KEEP_REJ_DESCRIPTORS]++;
 	}
 	tcp_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	return fd >= 0 ? 0 : fd;
@@ -140,14 +140,15 @@ tcp_accept_failed(struct lsock *ls, int err)
 static void
 tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
 {
-	l->accepted++;
+	l->keep->accepted++;
 	if (loop.stopping) {
 		mio_close(fd);
 	} else if (!lstn_acl_allows(l->conf->acl, &client->u.sa)) {
-		l->rejected_acl++;
+		l->keep->rejected[KEEP_REJ_ACL]++;
 		tcp_refuse(l, fd, client, "acl_denied");
-	} else if (l->active >= (uint64_t)l->conf->limits.max_connections) {
-		l->rejected_limit++;
+	} else if (l->keep->active >=
+	    (uint64_t)l->conf->limits.max_connections) {
+		l->keep->rejected[KEEP_REJ_LIMIT]++;
 		tcp_refuse(l, fd, client, "limit");
 	} else {
 		tcp_start(l, fd, client);

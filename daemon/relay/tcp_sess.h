@@ -63,7 +63,7 @@ struct tcp_sess {
 	uint16_t	 excluded[TCP_EXCLUDE_MAX];
 	/* Milliseconds after s.t_start, in 32 bits to keep an idle session
 	 * small: connects happen within tries x timeouts.connect. */
-	uint32_t	 t_connect;	/* this attempt's start */
+	uint32_t	 t_connect;	/* this attempt's start: low bits, us */
 	uint32_t	 connect_ms;	/* how long it took, once TCP_RELAY */
 	uint64_t	 t_last;	/* last bytes moved, either side */
 	uint64_t	 deadline;	/* connect, or half-close; 0: none */

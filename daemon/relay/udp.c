@@ -291,7 +291,8 @@ udp_open_upstream(const struct mio_addr *server, int *port)
  * the balancer's order until one opens: its descriptor (*server set), or
  * -errno: -EMFILE and kin when the proxy is out of descriptors or memory,
  * -EAGAIN when it has no port out of quarantine (no server's fault),
- * -EHOSTUNREACH when no server could be had.
+ * -EHOSTDOWN when no server takes new sessions, -EHOSTUNREACH when
+ * none could be had.
  */
 static int
 udp_connect_server(struct lstn *l, const union sess_peer *client,
@@ -301,7 +302,8 @@ udp_connect_server(struct lstn *l, const union sess_peer *client,
 	unsigned nex = 0;
 	int i, fd;
 
-	while ((i = upstream_pick(l->ups, &client->sa, excluded, nex)) >= 0) {
+	while ((i = upstream_pick(l->ups, loop.now, &client->sa, excluded,
+	    nex)) >= 0) {
 		fd = udp_open_upstream(upstream_addr(l->ups, i), port);
 		if (fd >= 0) {
 			*server = i;
@@ -314,7 +316,7 @@ udp_connect_server(struct lstn *l, const union sess_peer *client,
 			break;
 		excluded[nex++] = (uint32_t)i;
 	}
-	return -EHOSTUNREACH;
+	return nex == 0 ? -EHOSTDOWN : -EHOSTUNREACH;
 }
 
 /*
@@ -376,14 +378,16 @@ udp_start(struct udp_sock *us, const union sess_peer *client,
 	if (udp_buckets == 0)
 		return NULL;
 	if ((victim = udp_sock_victim(l)) != NULL) {
-		l->udp_evicted++;
+		l->keep->udp_evicted++;
 		udp_end(victim, "evicted");
 	}
 	if ((fd = udp_connect_server(l, client, &server, &port)) < 0) {
 		if (fd == -EAGAIN)
 			udp_no_port_warn(l);
+		else if (fd == -EHOSTDOWN)
+			l->keep->rejected[KEEP_REJ_NO_SERVER]++;
 		else if (fd != -EHOSTUNREACH)
-			l->rejected_fds++;
+			l->keep->rejected[KEEP_REJ_DESCRIPTORS]++;
 		return NULL;
 	}
 	if ((u = calloc(1, sizeof(*u))) != NULL) {
@@ -405,7 +409,9 @@ udp_start(struct udp_sock *us, const union sess_peer *client,
 	    loop.now + (uint64_t)l->conf->udp.session_timeout_ms);
 	udp_hash_add(u);
 	udp_sock_add(us, u);	/* a new session replies through us */
-	l->udp_created++;
+	l->keep->udp_sessions++;
+	l->keep->accepted++;
+	keep_srv_connected(upstream_keep(l->ups, server), 0);
 	return u;
 }
 
@@ -490,11 +496,11 @@ udp_session_of(struct udp_sock *us, struct msghdr *h,
 		return NULL;
 	}
 	if (!lstn_acl_allows(l->conf->acl, &from->sa)) {
-		l->rejected_acl++;
+		l->keep->rejected[KEEP_REJ_ACL]++;
 		return NULL;
 	}
 	if (loop.stopping || (u = udp_start(us, from, &local, hash)) == NULL)
-		l->dgrams_dropped++;
+		l->keep->dropped[KEEP_DROP_NO_SESSION]++;
 	return u;
 }
 
@@ -513,11 +519,11 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 	ssize_t sent;
 
 	if (l != NULL)
-		l->dgrams_in++;
+		l->keep->dgrams[0]++;
 	if ((h->msg_flags & MSG_TRUNC) ||
 	    (from->sa.sa_family != AF_INET && from->sa.sa_family != AF_INET6)) {
 		if (l != NULL)
-			l->dgrams_dropped++;
+			l->keep->dropped[KEEP_DROP_TOO_LARGE]++;
 		else
 			us->dgrams_dropped++;
 		return 0;
@@ -527,19 +533,19 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 	if (l == NULL) {
 		/* A draining socket: its sessions' listeners count. */
 		l = u->s.l;
-		l->dgrams_in++;
+		l->keep->dgrams[0]++;
 	}
 	udp_sock_touch(us, u, loop.now);
 	if ((sent = mio_send(u->fd, b->data[i], len)) >= 0) {
 		u->dgrams_in++;
-		u->s.bytes[0] += len;
+		sess_count_bytes(&u->s, 0, len);
 	} else if (sent == -ECONNREFUSED) {
 		/* The server's port is closed (ICMP): a failure of the
 		 * session's server, in the session's own generation. */
 		udp_unreachable(u);
 		return us->fd < 0 ? -1 : 0;
 	} else {
-		l->dgrams_dropped++;
+		l->keep->dropped[KEEP_DROP_SEND]++;
 	}
 	return 0;
 }
@@ -660,9 +666,12 @@ udp_keep_replies(struct udp_sess *u, struct udp_batch *b, int n)
 	unsigned i, k;
 
 	for (i = k = 0; i < (unsigned)n; i++) {
-		if ((b->msg[i].msg_hdr.msg_flags & MSG_TRUNC) ||
-		    (limit > 0 && u->dgrams_out + k >= limit * u->dgrams_in)) {
-			u->s.l->dgrams_dropped++;
+		if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			u->s.l->keep->dropped[KEEP_DROP_TOO_LARGE]++;
+			continue;
+		}
+		if (limit > 0 && u->dgrams_out + k >= limit * u->dgrams_in) {
+			u->s.l->keep->dropped[KEEP_DROP_RESPONSES]++;
 			continue;
 		}
 		b->iov[k].iov_base = b->data[i];
@@ -677,15 +686,16 @@ static int
 udp_replies(struct udp_sess *u, struct udp_batch *b, int n)
 {
 	struct lstn *l = u->s.l;
-	uint64_t limit = (uint64_t)l->conf->udp.responses;
+	uint64_t limit = (uint64_t)l->conf->udp.responses, bytes;
 	unsigned i, k, sent;
 
 	k = udp_keep_replies(u, b, n);
 	sent = udp_reply_batch(u, b, k);
-	for (i = 0; i < sent; i++)
-		u->s.bytes[1] += b->iov[i].iov_len;
-	l->dgrams_dropped += k - sent;
-	l->dgrams_out += sent;
+	for (i = 0, bytes = 0; i < sent; i++)
+		bytes += b->iov[i].iov_len;
+	sess_count_bytes(&u->s, 1, bytes);
+	l->keep->dropped[KEEP_DROP_SEND] += k - sent;
+	l->keep->dgrams[1] += sent;
 	u->dgrams_out += sent;
 	if (sent > 0)
 		udp_sock_touch(u->us, u, loop.now);

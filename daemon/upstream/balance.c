@@ -21,6 +21,8 @@ lb_init(struct lb_pool *pool, enum lb_algo algo, struct ups_server *servers,
 	pool->servers = servers;
 	pool->n = n;
 	pool->turn = 0;
+	pool->slow_start_ms = 0;
+	pool->now = 0;
 	pool->rng = seed ? seed : 0x9e3779b97f4a7c15ull;
 	for (i = 0; i < n; i++)
 		servers[i].current = 0;
@@ -44,18 +46,30 @@ lb_eligible(const struct lb_pool *pool, uint32_t i, int backup,
 {
 	const struct ups_server *s = &pool->servers[i];
 
-	if ((s->backup != 0) != backup)
+	if ((s->backup != 0) != backup || !keep_srv_takes_new(s->keep))
 		return 0;
-	if (s->max_conns != 0 && s->active >= s->max_conns)
+	if (s->max_conns != 0 && s->keep->active >= s->max_conns)
 		return 0;
 	return !lb_excluded(i, exclude, nex);
+}
+
+/* Server i's weight now (the operator's, slow start's ramp). */
+static uint32_t
+lb_weight(const struct lb_pool *pool, const struct ups_server *s)
+{
+	const struct keep_srv *k = s->keep;
+
+	if (k->weight_set == 0 && (pool->slow_start_ms == 0 ||
+	    k->up_since == 0))
+		return s->weight;
+	return keep_srv_weight(k, s->weight, pool->now, pool->slow_start_ms);
 }
 
 static int
 lb_round_robin(struct lb_pool *pool, int backup, const uint32_t *exclude,
     unsigned nex)
 {
-	int64_t total = 0;
+	int64_t total = 0, w;
 	int best = -1;
 	uint32_t i;
 
@@ -64,8 +78,9 @@ lb_round_robin(struct lb_pool *pool, int backup, const uint32_t *exclude,
 
 		if (!lb_eligible(pool, i, backup, exclude, nex))
 			continue;
-		s->current += s->weight;
-		total += s->weight;
+		w = lb_weight(pool, s);
+		s->current += w;
+		total += w;
 		if (best < 0 || s->current > pool->servers[best].current)
 			best = (int)i;
 	}
@@ -76,10 +91,11 @@ lb_round_robin(struct lb_pool *pool, int backup, const uint32_t *exclude,
 
 /* a has fewer connections per unit of weight than b. */
 static int
-lb_less_loaded(const struct ups_server *a, const struct ups_server *b)
+lb_less_loaded(const struct lb_pool *pool, const struct ups_server *a,
+    const struct ups_server *b)
 {
-	return (uint64_t)a->active * b->weight <
-	    (uint64_t)b->active * a->weight;
+	return a->keep->active * lb_weight(pool, b) <
+	    b->keep->active * lb_weight(pool, a);
 }
 
 static int
@@ -93,7 +109,7 @@ lb_least_conn(struct lb_pool *pool, int backup, const uint32_t *exclude,
 		i = (pool->turn + k) % pool->n;
 		if (!lb_eligible(pool, i, backup, exclude, nex))
 			continue;
-		if (best < 0 || lb_less_loaded(&pool->servers[i],
+		if (best < 0 || lb_less_loaded(pool, &pool->servers[i],
 		    &pool->servers[best]))
 			best = (int)i;
 	}
@@ -204,8 +220,8 @@ lb_random_two(struct lb_pool *pool, int backup, const uint32_t *exclude,
 	}
 	if (eligible == 1)
 		return pick_a;
-	return lb_less_loaded(&pool->servers[pick_b], &pool->servers[pick_a]) ?
-	    pick_b : pick_a;
+	return lb_less_loaded(pool, &pool->servers[pick_b],
+	    &pool->servers[pick_a]) ? pick_b : pick_a;
 }
 
 static int
@@ -225,11 +241,13 @@ lb_pick_tier(struct lb_pool *pool, const struct sockaddr *client, int backup,
 }
 
 int
-lb_pick(struct lb_pool *pool, const struct sockaddr *client,
+lb_pick(struct lb_pool *pool, uint64_t now, const struct sockaddr *client,
     const uint32_t *exclude, unsigned nex)
 {
-	int i = lb_pick_tier(pool, client, 0, exclude, nex);
+	int i;
 
+	pool->now = now;
+	i = lb_pick_tier(pool, client, 0, exclude, nex);
 	if (i < 0)
 		i = lb_pick_tier(pool, client, 1, exclude, nex);
 	return i;

@@ -13,10 +13,13 @@
  *  random_two   two distinct random candidates, the less loaded wins
  *               ("the power of two choices").
  *
- * A server is eligible when it is not excluded (already tried for this
- * client) and below its max_connections.  Backup servers are eligible
- * only when no primary is: every primary failed for this client, or is
- * full.  Picking allocates nothing.
+ * A server is eligible when it takes new sessions (up, not ejected, not
+ * drained or in maintenance: model/keep.h), is not excluded (already
+ * tried for this client) and is below its max_connections, counted over
+ * every generation.  Backup servers are eligible only when no primary
+ * is: every primary is down, drained, full or failed for this client.
+ * Weights are the effective ones (the operator's, ramped by slow start:
+ * keep_srv_weight()).  Picking allocates nothing.
  */
 #ifndef MIOPROXY_UPSTREAM_BALANCE_H
 #define MIOPROXY_UPSTREAM_BALANCE_H
@@ -40,6 +43,8 @@ struct lb_pool {
 	uint32_t	  n;
 	uint32_t	  turn;		/* least_conn's tie-breaking start */
 	uint64_t	  rng;		/* random_two's xorshift state */
+	int64_t		  slow_start_ms;	/* 0: none */
+	uint64_t	  now;		/* ms, of the pick under way */
 };
 
 /* Prepares a pool over servers[0..n) (owned by the caller). */
@@ -47,23 +52,25 @@ void	lb_init(struct lb_pool *pool, enum lb_algo algo,
 	    struct ups_server *servers, uint32_t n, uint64_t seed);
 
 /*
- * Picks a server for a client, skipping the indices in exclude[0..nex).
- * Returns its index, or -1 when none is eligible.  The caller counts the
- * connection with lb_acquire() once it uses the server.
+ * Picks a server for a client at `now` (ms; slow start's clock),
+ * skipping the indices in exclude[0..nex).  Returns its index, or -1
+ * when none is eligible.  The caller counts the connection with
+ * lb_acquire() once it uses the server.
  */
-int	lb_pick(struct lb_pool *pool, const struct sockaddr *client,
-	    const uint32_t *exclude, unsigned nex);
+int	lb_pick(struct lb_pool *pool, uint64_t now,
+	    const struct sockaddr *client, const uint32_t *exclude,
+	    unsigned nex);
 
 static inline void
 lb_acquire(struct lb_pool *pool, uint32_t i)
 {
-	pool->servers[i].active++;
+	pool->servers[i].keep->active++;
 }
 
 static inline void
 lb_release(struct lb_pool *pool, uint32_t i)
 {
-	pool->servers[i].active--;
+	pool->servers[i].keep->active--;
 }
 
 /* The hash of a client's address without its port (FNV-1a, 64 bits). */

@@ -1,7 +1,9 @@
 /*
- * One record per server of an upstream at run time: what the balancer
- * reads and keeps (weight, limit, load, its running weight), what the
- * upstream counts of it, and the room its health state will take.  The
+ * One record per server of an upstream in one generation: what the file
+ * says of it (weight, limit, backup) and smooth round robin's running
+ * weight, which the balancer keeps.  Its states, its load over every
+ * generation and its counters are in its kept record (model/keep.h),
+ * shared with the other generations that name the same server.  The
  * upstream module owns the records (one array per upstream, in the
  * configuration's order); the balancer only reads and updates them.
  */
@@ -10,18 +12,18 @@
 
 #include <stdint.h>
 
+#include "model/keep.h"
+
 struct conf_server;
 
 struct ups_server {
 	const struct conf_server *conf;
 	/* The balancer's. */
-	uint32_t	 weight;	/* >= 1 */
+	struct keep_srv	*keep;		/* states, load, counters */
+	uint32_t	 weight;	/* the file's, >= 1 */
 	uint32_t	 max_conns;	/* 0: no limit */
-	uint32_t	 active;	/* connections or sessions now */
 	int		 backup;
 	int64_t		 current;	/* smooth round robin's running weight */
-	/* The upstream's counters (read by the metrics). */
-	uint64_t	 connect_failures;	/* refused, timed out, ICMP */
 };
 
 #endif /* MIOPROXY_UPSTREAM_SERVER_H */

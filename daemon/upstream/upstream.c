@@ -41,15 +41,23 @@ upstream_init(struct upstream *u, const struct conf_upstream *cu)
 		s->weight = (uint32_t)cu->servers[j].weight;
 		s->max_conns = (uint32_t)cu->servers[j].max_connections;
 		s->backup = cu->servers[j].backup;
+		if ((s->keep = keep_srv_get(cu->name, &s->conf->addr)) == NULL)
+			return -ENOMEM;
 	}
 	lb_init(&u->pool, upstream_algo(cu->balance), u->servers, u->nservers,
 	    (uint64_t)random() << 1 | 1);
+	u->pool.slow_start_ms = cu->slow_start_ms;
 	return 0;
 }
 
 void
 upstream_fini(struct upstream *u)
 {
+	uint32_t j;
+
+	if (u->servers != NULL)
+		for (j = 0; j < u->nservers; j++)
+			keep_srv_put(u->servers[j].keep);
 	free(u->servers);
 	u->servers = NULL;
 	u->nservers = 0;
@@ -58,5 +66,5 @@ upstream_fini(struct upstream *u)
 void
 upstream_failed(struct upstream *u, int i)
 {
-	u->servers[i].connect_failures++;
+	u->servers[i].keep->connect_failures++;
 }

@@ -22,21 +22,26 @@ struct upstream {
 	uint32_t	 nservers;
 };
 
-/* Makes u's records and balancer for cu: 0 or -ENOMEM (u then empty). */
+/*
+ * Makes u's records and balancer for cu, each server's record tied to
+ * its kept record (made if new): 0 or -ENOMEM (then upstream_fini()
+ * undoes what was made).
+ */
 int	upstream_init(struct upstream *u, const struct conf_upstream *cu);
 /* Frees what upstream_init() made; harmless on an empty u. */
 void	upstream_fini(struct upstream *u);
 
 /*
- * The server for a client, skipping exclude[0..nex): its index, or -1
- * when none is eligible.  The caller counts the session on it with
- * upstream_acquire() and gives it back with upstream_release().
+ * The server for a client at `now` (the loop's ms), skipping
+ * exclude[0..nex): its index, or -1 when none is eligible.  The caller
+ * counts the session on it with upstream_acquire() and gives it back
+ * with upstream_release().
  */
 static inline int
-upstream_pick(struct upstream *u, const struct sockaddr *client,
+upstream_pick(struct upstream *u, uint64_t now, const struct sockaddr *client,
     const uint32_t *exclude, unsigned nex)
 {
-	return lb_pick(&u->pool, client, exclude, nex);
+	return lb_pick(&u->pool, now, client, exclude, nex);
 }
 
 static inline void
@@ -49,6 +54,13 @@ static inline void
 upstream_release(struct upstream *u, int i)
 {
 	lb_release(&u->pool, (uint32_t)i);
+}
+
+/* The kept record of server i: its states and counters. */
+static inline struct keep_srv *
+upstream_keep(const struct upstream *u, int i)
+{
+	return u->servers[i].keep;
 }
 
 /* The address of server i. */
