@@ -98,6 +98,17 @@ loop_prepare(const struct conf *conf)
 	return 0;
 }
 
+/* Every module's commit hook: conf serves from now on. */
+static void
+loop_commit(const struct conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < LOOP_NMODULES; i++)
+		if (loop_modules[i]->commit != NULL)
+			loop_modules[i]->commit(conf);
+}
+
 /*
  * STATUS= for systemctl status: after start and each reload (force), and
  * every few seconds while it changes (only when a notify socket is there
@@ -163,6 +174,7 @@ loop_switch(struct gen *g)
 	lstn_close_all(old);
 	loop_gen = g;
 	gen_retire(old);
+	loop_commit(g->conf);
 	return 0;
 }
 
@@ -270,10 +282,15 @@ loop_dispatch(const struct mio_event *ev)
 	unsigned tag = LOOP_TOKEN_TAG(ev->token);
 	const struct loop_module *m = loop_by_tag[tag];
 
-	if (m != NULL)
+	if (m != NULL) {
 		m->event(LOOP_TOKEN_PTR(ev->token), tag, ev->flags);
-	else if (tag == LOOP_TAG_SIGNAL)
+	} else if (tag == LOOP_TAG_OPS) {
+		struct loop_handler *h = LOOP_TOKEN_PTR(ev->token);
+
+		h->event(h, ev->flags);
+	} else if (tag == LOOP_TAG_SIGNAL) {
 		loop_signal_event();
+	}
 }
 
 /* Whether a module has work left over: then the wait must not block. */
@@ -364,9 +381,10 @@ loop_open(struct conf *conf)
 	for (i = 0; i < LOOP_NMODULES; i++)
 		for (t = 0; t < LOOP_TAGS; t++)
 			if (loop_modules[i]->tags & LOOP_TAG_BIT(t)) {
-				/* One owner per tag, and never the signals'. */
+				/* One owner per tag, and never the loop's own
+				 * (signals, operators' handlers). */
 				assert(loop_by_tag[t] == NULL &&
-				    t != LOOP_TAG_SIGNAL);
+				    t != LOOP_TAG_SIGNAL && t != LOOP_TAG_OPS);
 				loop_by_tag[t] = loop_modules[i];
 			}
 	/* Notify after logging (its warnings go there), before privileges
@@ -418,6 +436,7 @@ loop_start(struct conf *conf)
 	    (rc = service_start(loop_gen->conf)) != 0 ||
 	    (rc = loop_start_modules()) != 0)
 		return rc;
+	loop_commit(loop_gen->conf);
 	log_info("mioproxy %s (libmio %s, %s backend) serving %s",
 	    PACKAGE_VERSION, mio_version(), mio_poll_backend(loop.poll),
 	    loop_conf_path);

@@ -59,7 +59,19 @@ enum loop_tag {
 	LOOP_TAG_TCP_LISTEN = 2,	/* struct lsock, a TCP or Unix one */
 	LOOP_TAG_SIGNAL = 3,		/* the loop's signal descriptor */
 	LOOP_TAG_UDP_LISTEN = 4,	/* struct udp_sock */
-	LOOP_TAG_UDP_SERVER = 5		/* struct udp_sess, its upstream side */
+	LOOP_TAG_UDP_SERVER = 5,	/* struct udp_sess, its upstream side */
+	LOOP_TAG_PROBE = 6,		/* an active health check's probe */
+	LOOP_TAG_OPS = 7		/* a struct loop_handler (operators) */
+};
+
+/*
+ * An object under LOOP_TAG_OPS: the operators' endpoints (the stats
+ * HTTP server, the admin socket, their clients) are few and never on the
+ * forwarding path, so they share one tag and say for themselves who
+ * handles their events: the object begins with this.
+ */
+struct loop_handler {
+	void		(*event)(struct loop_handler *self, uint32_t flags);
 };
 
 #define LOOP_TAGS	8u
@@ -78,6 +90,8 @@ enum loop_tag {
  *  prepare      before a configuration serves (start or reload): make
  *               what it needs now, so that no event finds it missing;
  *               0 or -errno (the configuration is then not used)
+ *  commit       a configuration now serves (start, or a reload that
+ *               succeeded): drop what only the previous one needed
  *  busy         work is left over from this turn: wait with timeout 0
  *  after_batch  after events and timers: queued work, then burial
  *  stop         a graceful stop began (listeners are already closed)
@@ -89,6 +103,7 @@ struct loop_module {
 	void		(*event)(void *obj, unsigned tag, uint32_t flags);
 	int		(*start)(void);
 	int		(*prepare)(const struct conf *conf);
+	void		(*commit)(const struct conf *conf);
 	int		(*busy)(void);
 	void		(*after_batch)(void);
 	void		(*stop)(void);
