@@ -15,7 +15,9 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +34,7 @@
 #include "relay/tcp.h"
 #include "relay/udp.h"
 #include "ops/access.h"
+#include "ops/admin.h"
 #include "service.h"
 #include "signals.h"
 
@@ -46,7 +49,8 @@ _Static_assert(_Alignof(struct loop) >= 8, "struct loop alignment");
 /* The run-time modules, in the order their hooks run. */
 static const struct loop_module *const loop_modules[] = {
 	&tcp_module,
-	&udp_module
+	&udp_module,
+	&admin_module
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
 
@@ -133,22 +137,42 @@ loop_status_fire(struct timer *t, uint64_t now)
 	(void)timer_set(&loop.timers, t, now + LOOP_STATUS_MS);
 }
 
+/*
+ * Why a reload failed: logged, and appended as a line to err (the admin
+ * socket's reply; NULL: none), which keeps what fits of len.
+ */
+static void __attribute__((format(printf, 3, 4)))
+loop_reload_error(char *err, size_t len, const char *fmt, ...)
+{
+	char line[1024];
+	size_t used;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_error("reload: %s", line);
+	if (err != NULL && len > 0 && (used = strlen(err)) + 1 < len)
+		snprintf(err + used, len - used, "%s\n", line);
+}
+
 static void
-loop_reload_errors(struct conf_errors *errs, int rc)
+loop_reload_errors(struct conf_errors *errs, int rc, char *err, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < errs->n; i++) {
 		if (errs->v[i].line == 0)
-			log_error("reload: %s: %s", errs->v[i].file,
+			loop_reload_error(err, len, "%s: %s", errs->v[i].file,
 			    errs->v[i].message);
 		else
-			log_error("reload: %s:%lu:%lu: %s", errs->v[i].file,
-			    errs->v[i].line, errs->v[i].column,
-			    errs->v[i].message);
+			loop_reload_error(err, len, "%s:%lu:%lu: %s",
+			    errs->v[i].file, errs->v[i].line,
+			    errs->v[i].column, errs->v[i].message);
 	}
 	if (errs->n == 0)
-		log_error("reload: %s: %s", loop_conf_path, mio_strerror(rc));
+		loop_reload_error(err, len, "%s: %s", loop_conf_path,
+		    mio_strerror(rc));
 	log_error("reload failed: keeping the running configuration");
 	conf_errors_free(errs);
 }
@@ -159,13 +183,15 @@ loop_reload_errors(struct conf_errors *errs, int rc)
  * configuration and its logs as they were and g released.
  */
 static int
-loop_switch(struct gen *g)
+loop_switch(struct gen *g, char *err, size_t len)
 {
 	struct gen *old = loop_gen;
 
 	/* The new logs first: the old ones stay if they cannot open. */
 	if (loop_logging(g->conf) != 0 || loop_prepare(g->conf) != 0 ||
 	    lstn_bind_all(g, old) != 0) {
+		loop_reload_error(err, len, "the new configuration could not "
+		    "be applied (a log file, or a bind: see the log)");
 		log_error("reload failed: keeping the running configuration");
 		(void)loop_logging(old->conf);
 		gen_unref(g);
@@ -182,9 +208,12 @@ loop_switch(struct gen *g)
  * Reload: all or nothing.  An invalid file or a failed bind leaves the
  * running configuration untouched; a valid one serves new sessions at
  * once while established ones finish on the generation they began in.
+ * SIGHUP and the admin socket's `reload` both come here; the latter
+ * gets the reasons of a failure in err (a line each; NULL: none).
+ * Returns 0, or -1 when the running configuration stays.
  */
-static void
-loop_reload(void)
+static int
+loop_reload_with(char *err, size_t len)
 {
 	struct conf_errors errs;
 	struct conf *conf = NULL;
@@ -198,21 +227,23 @@ loop_reload(void)
 	    (unsigned long long)ts.tv_nsec / 1000);
 	memset(&errs, 0, sizeof(errs));
 	keep_proc.reloads[1]++;		/* until it succeeds */
+	if (err != NULL && len > 0)
+		err[0] = '\0';
 	if ((rc = conf_load(loop_conf_path, &conf, &errs)) != 0) {
-		loop_reload_errors(&errs, rc);
+		loop_reload_errors(&errs, rc, err, len);
 		notify_send("READY=1");
-		return;
+		return -1;
 	}
 	conf_errors_free(&errs);
 	service_reload_warnings(loop_gen->conf, conf);
 	if ((rc = gen_create(conf, loop_protos, &g)) != 0) {
-		log_error("reload: %s", mio_strerror(rc));
+		loop_reload_error(err, len, "%s", mio_strerror(rc));
 		notify_send("READY=1");
-		return;
+		return -1;
 	}
-	if (loop_switch(g) != 0) {
+	if (loop_switch(g, err, len) != 0) {
 		notify_send("READY=1");
-		return;
+		return -1;
 	}
 	keep_proc.reloads[1]--;
 	keep_proc.reloads[0]++;
@@ -220,7 +251,21 @@ loop_reload(void)
 	log_info("configuration reloaded from %s", loop_conf_path);
 	notify_send("READY=1");
 	loop_status(1);
+	return 0;
 }
+
+/* `shutdown sessions server`: the admin socket's hook into the relay. */
+static uint64_t
+loop_abort_server(struct keep_srv *k)
+{
+	return sess_abort_matching(k, "admin_shutdown");
+}
+
+static const struct admin_hooks loop_admin_hooks = {
+	.reload = loop_reload_with,
+	.abort_server = loop_abort_server,
+	.sessions = sess_count
+};
 
 static void
 loop_stop_fire(struct timer *t, uint64_t now)
@@ -262,7 +307,7 @@ loop_signal_event(void)
 		switch (sig) {
 		case SIGHUP:
 			if (!loop.stopping)
-				loop_reload();
+				(void)loop_reload_with(NULL, 0);
 			break;
 		case SIGUSR1:
 			if ((rc = access_reopen()) != 0)
@@ -491,6 +536,7 @@ loop_run(struct conf *conf, const char *path, int log_level_override)
 	keep_proc.started = (int64_t)time(NULL);
 	loop_conf_path = path;
 	loop_log_level_override = log_level_override;
+	admin_set_hooks(&loop_admin_hooks);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	if ((rc = loop_open(conf)) != 0) {
 		log_error("starting: %s", mio_strerror(rc));

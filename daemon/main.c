@@ -1,7 +1,8 @@
 /*
  * mioproxy: the command line of CONFIG.md.  It loads and checks the
  * configuration, then either says so (-t) or serves it (loop.c) until
- * stopped; -V reports the versions of mioproxy and libmio.
+ * stopped; -V reports the versions of mioproxy and libmio.  `ctl`
+ * (ctl.c) talks to a running daemon's admin socket instead.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <mio.h>
 
 #include "conf/conf.h"
+#include "ctl.h"
 #include "log.h"
 #include "loop.h"
 
@@ -29,11 +31,16 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: mioproxy [-c FILE] [-t] [-l LEVEL] [-V] [-h]\n"
+	    "       mioproxy [-c FILE | -S SOCKET] ctl COMMAND...\n"
 	    "  -c FILE   configuration (default: %s)\n"
 	    "  -t        check the configuration and exit\n"
 	    "  -l LEVEL  log level override: error, warn, info, debug\n"
 	    "  -V        print the version and exit\n"
-	    "  -h        print this help and exit\n",
+	    "  -h        print this help and exit\n"
+	    "  -S SOCKET the admin socket (default: admin.socket of the "
+	    "configuration)\n"
+	    "  ctl       send COMMAND to a running mioproxy's admin socket "
+	    "(try: ctl help)\n",
 	    MIOPROXY_CONF_DEFAULT);
 }
 
@@ -41,6 +48,8 @@ usage(FILE *fp)
 struct main_opts {
 	const char	*path;
 	const char	*level_word;
+	const char	*socket;	/* -S */
+	int		 ctl;		/* argv index of ctl's command; 0: none */
 	int		 level;		/* -1: the file's */
 	bool		 check;
 	bool		 help;
@@ -54,7 +63,8 @@ main_options(int argc, char *argv[], struct main_opts *o)
 	int ch;
 
 	opterr = 0;	/* our own messages, then the usage */
-	while ((ch = getopt(argc, argv, ":c:tl:Vh")) != -1) {
+	/* "+": stop at the first word, so that ctl's words stay its own. */
+	while ((ch = getopt(argc, argv, "+:c:tl:VhS:")) != -1) {
 		switch (ch) {
 		case 'c':
 			o->path = optarg;
@@ -71,6 +81,9 @@ main_options(int argc, char *argv[], struct main_opts *o)
 		case 'h':
 			o->help = true;
 			break;
+		case 'S':
+			o->socket = optarg;
+			break;
 		case ':':
 			fprintf(stderr, "mioproxy: option -%c needs a value\n",
 			    optopt);
@@ -80,6 +93,10 @@ main_options(int argc, char *argv[], struct main_opts *o)
 			    optopt);
 			return EXIT_INVALID;
 		}
+	}
+	if (optind < argc && strcmp(argv[optind], "ctl") == 0) {
+		o->ctl = optind + 1;
+		return 0;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "mioproxy: unexpected argument \"%s\"\n",
@@ -122,6 +139,8 @@ main(int argc, char *argv[])
 		    mio_version());
 		return 0;
 	}
+	if (o.ctl > 0)
+		return ctl_main(o.path, o.socket, argc - o.ctl, argv + o.ctl);
 	if (main_level(&o) != 0) {
 		usage(stderr);
 		return EXIT_INVALID;

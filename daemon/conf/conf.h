@@ -155,6 +155,11 @@ struct conf_logging {
 	int		 access_format;	/* enum conf_access_format */
 };
 
+/* The admin socket (CONFIG.md "Admin socket"); NULL: none. */
+struct conf_admin {
+	char		*socket;	/* an absolute path */
+};
+
 struct conf_acl {
 	char		*name;
 	struct conf_cidrs allow;
@@ -204,6 +209,7 @@ struct conf {
 	int		 version;
 	struct conf_process process;
 	struct conf_logging logging;
+	struct conf_admin admin;
 	struct conf_timeouts defaults_timeouts;	/* resolved to built-ins */
 	struct conf_limits defaults_limits;
 	struct conf_acl	*acls;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "conf/schema.h"
+#include "conf/schema_admin.h"
 #include "conf/value.h"
 #include "log.h"
 
@@ -208,6 +209,7 @@ const struct conf_key conf_root_keys[] = {
 	KEY_MAP("process", struct conf, process, schema_process),
 	KEY_MAP("logging", struct conf, logging, schema_logging),
 	KEY_LATER("stats"),
+	KEY_MAP("admin", struct conf, admin, conf_admin_keys),
 	KEY_FUNC("acls", 0, schema_acls),
 	KEY_INLINE("defaults", schema_defaults),
 	KEY_FUNC("listeners", CONF_K_REQUIRED, schema_listeners),

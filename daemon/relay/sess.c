@@ -179,6 +179,27 @@ sess_end_all(const char *reason)
 }
 
 uint64_t
+sess_abort_matching(const struct keep_srv *k, const char *reason)
+{
+	struct sess *s, *next;
+	uint64_t n = 0;
+
+	/* Ending s moves it to the graveyard: its successor is read first. */
+	for (s = sess_live; s != NULL; s = next) {
+		next = s->next;
+		if (s->ups == NULL || s->server < 0 ||
+		    upstream_keep(s->ups, s->server) != k)
+			continue;
+		if (s->kind->abort != NULL)
+			s->kind->abort(s, reason);
+		else
+			s->kind->end(s, reason);
+		n++;
+	}
+	return n;
+}
+
+uint64_t
 sess_count(void)
 {
 	return sess_nlive;

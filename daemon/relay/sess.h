@@ -57,6 +57,9 @@ struct sess_kind {
 	void		(*end)(struct sess *s, const char *reason);
 	/* Adds what only this kind knows to s's access record. */
 	void		(*record)(const struct sess *s, struct access_rec *r);
+	/* Ends s at once, abruptly (an operator's `shutdown sessions`):
+	 * a TCP reset; NULL: as `end`. */
+	void		(*abort)(struct sess *s, const char *reason);
 };
 
 struct sess {
@@ -99,6 +102,11 @@ void	sess_finish(struct sess *s, const char *reason);
 void	sess_bury(void);
 /* Ends every live session through its kind's end hook. */
 void	sess_end_all(const char *reason);
+/*
+ * Ends at once every live session on the server whose kept record is k,
+ * whatever its generation, through its kind's abort hook: how many.
+ */
+uint64_t sess_abort_matching(const struct keep_srv *k, const char *reason);
 /* Live sessions, every kind together. */
 uint64_t sess_count(void);
 /* The access record of a client refused before it had a session. */

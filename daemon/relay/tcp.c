@@ -123,6 +123,19 @@ tcp_kind_end(struct sess *s, const char *reason)
 	tcp_end((struct tcp_sess *)(void *)s, reason, -1);
 }
 
+/* An operator's `shutdown sessions`: both sides get a reset. */
+static void
+tcp_kind_abort(struct sess *s, const char *reason)
+{
+	struct tcp_sess *t = (struct tcp_sess *)(void *)s;
+	unsigned i;
+
+	for (i = 0; i < 2; i++)
+		if (t->fd[i] >= 0)
+			(void)mio_tcp_set_linger(t->fd[i], 0);
+	tcp_end(t, reason, -1);
+}
+
 static void
 tcp_kind_record(const struct sess *s, struct access_rec *r)
 {
@@ -134,7 +147,8 @@ tcp_kind_record(const struct sess *s, struct access_rec *r)
 static const struct sess_kind tcp_kind = {
 	.proto = "tcp",
 	.end = tcp_kind_end,
-	.record = tcp_kind_record
+	.record = tcp_kind_record,
+	.abort = tcp_kind_abort
 };
 
 void
