@@ -18,8 +18,13 @@
  * it.
  *
  * The socket file: mode 0600 from birth (umask around bind, chmod after
- * it for systems whose bind ignores the umask), made after privileges
- * are dropped so that it belongs to the daemon's user.  A socket file
+ * it for systems whose bind ignores the umask), owned by the user the
+ * daemon runs as.  It is made with the first configuration, before
+ * privileges are dropped (the socket's directory, /run/mioproxy, need
+ * not be writable by that user), and given to process.user and
+ * process.group when started as root; under systemd's User= it is that
+ * user's from birth.  A reload that moves it makes the new one as the
+ * user the daemon has become.  A socket file
  * left by a dead daemon (connect refused) is removed; a live one
  * (connect accepted) or a file that is not a socket is left alone and
  * the start fails.  At the end the file is removed if it is still ours.
@@ -27,6 +32,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,9 +364,33 @@ adm_close_socket(void)
 	adm_path = NULL;
 }
 
+/*
+ * Started as root to drop privileges later: the file goes to the user
+ * and group the daemon will run as (an unknown name is left to
+ * service_start(), which refuses it).
+ */
+static int
+adm_chown(const char *path, const struct conf_process *pr)
+{
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0 || (pr->user == NULL && pr->group == NULL))
+		return 0;
+	if (pr->user != NULL && (pw = getpwnam(pr->user)) == NULL)
+		return 0;
+	if (pr->group != NULL && (gr = getgrnam(pr->group)) == NULL)
+		return 0;
+	uid = pw != NULL ? pw->pw_uid : (uid_t)-1;
+	gid = gr != NULL ? gr->gr_gid : pw != NULL ? pw->pw_gid : (gid_t)-1;
+	return chown(path, uid, gid) == 0 ? 0 : -errno;
+}
+
 /* Listens on adm_want in place of the current socket: 0 or -errno. */
 static int
-adm_open(void)
+adm_open(const struct conf *conf)
 {
 	struct stat st;
 	char *path;
@@ -376,7 +407,9 @@ adm_open(void)
 		free(path);
 		return fd;
 	}
-	if ((rc = mio_register(loop.poll, fd,
+	if ((rc = adm_chown(path, &conf->process)) != 0 ||
+	    (rc = lstat(path, &st) != 0 ? -errno : 0) != 0 ||
+	    (rc = mio_register(loop.poll, fd,
 	    LOOP_TOKEN(&adm_listen_h, LOOP_TAG_OPS), MIO_READABLE)) != 0) {
 		log_error("admin socket %s: %s", path, mio_strerror(rc));
 		mio_close(fd);
@@ -394,9 +427,11 @@ adm_open(void)
 
 /* --- the module ------------------------------------------------------- */
 
+/* The first configuration opens the socket, while still privileged. */
 static int
 adm_prepare(const struct conf *conf)
 {
+	const char *idle = getenv("MIOPROXY_ADMIN_IDLE_MS");
 	char *want = NULL;
 
 	if (conf->admin.socket != NULL &&
@@ -404,18 +439,12 @@ adm_prepare(const struct conf *conf)
 		return -ENOMEM;
 	free(adm_want);
 	adm_want = want;
-	return 0;
-}
-
-static int
-adm_start(void)
-{
-	const char *idle = getenv("MIOPROXY_ADMIN_IDLE_MS");
-
+	if (adm_started)
+		return 0;
 	if (idle != NULL && atoi(idle) > 0)
 		adm_idle_ms = (uint64_t)atoi(idle);
 	adm_started = 1;
-	return adm_open();
+	return adm_open(conf);
 }
 
 /*
@@ -431,7 +460,7 @@ adm_commit(const struct conf *conf)
 		return;
 	if ((adm_want == NULL) != (adm_path == NULL) ||
 	    (adm_want != NULL && strcmp(adm_want, adm_path) != 0))
-		(void)adm_open();
+		(void)adm_open(conf);
 }
 
 static void
@@ -462,7 +491,6 @@ adm_fini(void)
 const struct loop_module admin_module = {
 	.name = "admin",
 	.prepare = adm_prepare,
-	.start = adm_start,
 	.commit = adm_commit,
 	.after_batch = adm_after_batch,
 	.fini = adm_fini
