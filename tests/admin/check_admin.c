@@ -400,6 +400,67 @@ START_TEST(test_shutdown_udp_sessions)
 }
 END_TEST
 
+/* The operator's weight is the balancer's: round robin follows it. */
+START_TEST(test_weight_balances)
+{
+	struct pt_echo a, b;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), i, na = 0;
+	char words[256];
+
+	pt_echo_start(&a, 'A');
+	pt_echo_start(&b, 'B');
+	pt_start(&p, HEAD
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d },"
+	    " { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port, b.port);
+	snprintf(words, sizeof(words), "set server u 127.0.0.1:%d weight 3",
+	    a.port);
+	ck_assert_int_eq(ctl(&p, words), 0);
+	for (i = 0; i < 8; i++)
+		na += client_of(port, NULL) == 'A';
+	ck_assert_int_eq(na, 6);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+	pt_echo_stop(&b);
+}
+END_TEST
+
+/* A reload that names another path moves the socket; none removes it. */
+#define ONE								\
+	"listeners:\n"							\
+	"  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n" \
+	"upstreams:\n"							\
+	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+
+START_TEST(test_socket_moves)
+{
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM);
+	char moved[200];
+
+	pt_echo_start(&a, 'A');
+	pt_start(&p, HEAD ONE, port, a.port);
+	ck_assert_int_eq(ctl(&p, "show info"), 0);
+	pt_reload(&p, "version: 1\nadmin: { socket: ACCESS_LOG.moved }\n" ONE,
+	    port, a.port);
+	snprintf(moved, sizeof(moved), "%s.moved", p.access);
+	ck_assert_int_ne(access(sock_path(&p), F_OK), 0);
+	ck_assert_int_eq(ctl_at(p.conf, moved, "show info"), 0);
+	ck_assert_int_eq(ctl_at(p.conf, NULL, "show info"), 0);
+	pt_reload(&p, "version: 1\n" ONE, port, a.port);
+	ck_assert_int_ne(access(moved, F_OK), 0);
+	ck_assert_int_eq(ctl_at(p.conf, NULL, "show info"), 2);
+	ck_assert_int_eq(client_of(port, NULL), 'A');
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+}
+END_TEST
+
 /* Operator states and weights outlive a reload for unchanged servers. */
 START_TEST(test_state_kept_across_reload)
 {
@@ -777,6 +838,8 @@ main(void)
 	tcase_add_test(tc, test_drain);
 	tcase_add_test(tc, test_maint_shutdown_sessions);
 	tcase_add_test(tc, test_shutdown_udp_sessions);
+	tcase_add_test(tc, test_weight_balances);
+	tcase_add_test(tc, test_socket_moves);
 	tcase_add_test(tc, test_state_kept_across_reload);
 	tcase_add_test(tc, test_reload_errors);
 	tcase_add_test(tc, test_malformed_and_oversized);
