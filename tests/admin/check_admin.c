@@ -607,6 +607,62 @@ START_TEST(test_malformed_and_oversized)
 }
 END_TEST
 
+/*
+ * Crowds and bad readers: past 32 clients the next ones are closed at
+ * once; a client that sends without reading stalls only itself; the
+ * daemon survives them all and keeps forwarding.
+ */
+START_TEST(test_crowd_and_bad_readers)
+{
+	struct pt_echo a, b;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd[40], greedy, i, closed = 0;
+	static char flood[64 * 1024];
+	struct pollfd pfd;
+	ssize_t n;
+	size_t sent = 0;
+
+	pt_echo_start(&a, 'A');
+	pt_echo_start(&b, 'B');
+	pt_start(&p, TWO, port, a.port, b.port);
+	for (i = 0; i < 40; i++)
+		fd[i] = adm_connect(sock_path(&p));
+	for (i = 0; i < 40; i++) {
+		pfd = (struct pollfd){ fd[i], POLLIN, 0 };
+		if (poll(&pfd, 1, i < 32 ? 0 : PT_WAIT_MS) == 1 &&
+		    pt_recv_eof(fd[i]) == 0)
+			closed++;
+	}
+	ck_assert_int_eq(closed, 8);
+	for (i = 0; i < 40; i++)
+		close(fd[i]);
+	/* Commands without end, never reading a reply. */
+	for (i = 0; i < (int)sizeof(flood); i += 5)
+		memcpy(flood + i, "help\n", 5 < sizeof(flood) - (size_t)i ?
+		    5 : sizeof(flood) - (size_t)i);
+	greedy = adm_connect(sock_path(&p));
+	for (;;) {
+		n = send(greedy, flood, sizeof(flood), MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		sent += (size_t)n;
+	}
+	ck_assert_uint_gt(sent, 0);
+	ck_assert_int_eq(ctl(&p, "show info"), 0);
+	ck_assert_int_ne(client_of(port, NULL), 0);
+	close(greedy);
+	/* Half a command, then gone. */
+	greedy = adm_connect(sock_path(&p));
+	pt_send_all(greedy, "show ser", 8);
+	close(greedy);
+	ck_assert_int_eq(ctl(&p, "show info"), 0);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+	pt_echo_stop(&b);
+}
+END_TEST
+
 /* A client that says nothing is closed after the idle timeout. */
 START_TEST(test_idle_client_closed)
 {
@@ -843,6 +899,7 @@ main(void)
 	tcase_add_test(tc, test_state_kept_across_reload);
 	tcase_add_test(tc, test_reload_errors);
 	tcase_add_test(tc, test_malformed_and_oversized);
+	tcase_add_test(tc, test_crowd_and_bad_readers);
 	tcase_add_test(tc, test_idle_client_closed);
 	tcase_add_test(tc, test_socket_file);
 	tcase_add_test(tc, test_other_user_refused);
