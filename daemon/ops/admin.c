@@ -233,9 +233,12 @@ adm_client_new(int fd)
 {
 	struct adm_client *c;
 
+	/* A bound, so that a runaway script cannot eat the process. */
 	if (adm_nclients >= ADM_CLIENTS_MAX ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("admin socket: too many clients, closing one");
+		log_warn("admin socket: %s: closing a new client",
+		    adm_nclients >= ADM_CLIENTS_MAX ? "too many clients" :
+		    "out of memory");
 		mio_close(fd);
 		return;
 	}
@@ -274,6 +277,8 @@ adm_listen_event(struct loop_handler *h, uint32_t flags)
 	(void)h;
 	(void)flags;
 	while (adm_fd >= 0 && (fd = mio_unix_accept(adm_fd, NULL)) != -EAGAIN) {
+		/* Out of descriptors: the client waits in the backlog until
+		 * the next one's edge, which is fine for an operator. */
 		if (fd < 0) {
 			log_warn("admin socket: accept: %s", mio_strerror(fd));
 			return;
