@@ -196,7 +196,8 @@ ctl_talk(int fd, char *line, size_t len, const char *path)
 		return CTL_NO_ANSWER;
 	}
 	end = ctl_reply_end(&b);
-	fwrite(b.v, 1, (size_t)(end - b.v), stdout);	/* not the empty line */
+	/* All but the closing empty line. */
+	fwrite(b.v, 1, (size_t)(end - b.v), stdout);
 	rc = strncmp(b.v, "ok\n", 3) == 0 ? CTL_OK :
 	    strncmp(b.v, "error:", 6) == 0 ? CTL_REFUSED : CTL_NO_ANSWER;
 	free(b.v);

@@ -151,8 +151,9 @@ adm_client_line(struct adm_client *c)
 		    "byte\n\n");
 	else
 		adm_exec_line(c->in, &c->out);
+	/* A cut reply has no end: the close tells the client. */
 	if (c->out.nomem)
-		c->closing = 1;		/* a cut reply: the client sees EOF */
+		c->closing = 1;
 	if (used > c->inlen)
 		used = c->inlen;
 	memmove(c->in, c->in + used, c->inlen - used);

@@ -719,7 +719,8 @@ START_TEST(test_socket_file)
 	status = system(cmd);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 2);
-	ck_assert_int_eq(ctl(&p, "show info"), 0);	/* the first still is */
+	/* The first one still serves. */
+	ck_assert_int_eq(ctl(&p, "show info"), 0);
 	snprintf(path, sizeof(path), "%s", sock_path(&p));
 	kill(p.pid, SIGKILL);
 	ck_assert_int_ge(pt_wait_exit(&p, PT_WAIT_MS), 0);
