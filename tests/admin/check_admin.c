@@ -461,6 +461,66 @@ START_TEST(test_socket_moves)
 }
 END_TEST
 
+/* UDP: the reply's first byte names the server (pt_uecho's id). */
+static int
+udp_via(int fd, int port)
+{
+	char buf[64];
+
+	pt_udp_send(fd, "127.0.0.1", port, "q", 1);
+	ck_assert_int_eq(pt_udp_recv(fd, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 2);
+	return buf[0];
+}
+
+/*
+ * UDP drain: a client's session keeps its server, new clients go to the
+ * other; maint and shutdown sessions: the client starts over elsewhere.
+ */
+START_TEST(test_udp_drain_and_maint)
+{
+	struct pt_uecho a, b;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), fd, other, id, i, drained;
+	char words[256];
+
+	pt_uecho_start(&a, AF_INET, 'A');
+	pt_uecho_start(&b, AF_INET, 'B');
+	pt_start(&p, HEAD
+	    "listeners:\n"
+	    "  - { name: dns, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d },"
+	    " { address: 127.0.0.1:%d } ] }\n",
+	    port, a.port, b.port);
+	fd = pt_udp_socket(AF_INET, 0, NULL);
+	id = udp_via(fd, port);
+	drained = id == 'A' ? a.port : b.port;
+	snprintf(words, sizeof(words), "set server u 127.0.0.1:%d state drain",
+	    drained);
+	ck_assert_int_eq(ctl(&p, words), 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(udp_via(fd, port), id);
+		other = pt_udp_socket(AF_INET, 0, NULL);
+		ck_assert_int_ne(udp_via(other, port), id);
+		close(other);
+	}
+	snprintf(words, sizeof(words), "set server u 127.0.0.1:%d state maint",
+	    drained);
+	ck_assert_int_eq(ctl(&p, words), 0);
+	ck_assert_int_eq(udp_via(fd, port), id);
+	snprintf(words, sizeof(words), "shutdown sessions server u "
+	    "127.0.0.1:%d", drained);
+	ck_assert_int_eq(ctl(&p, words), 0);
+	ck_assert_str_eq(out, "ok\nsessions 1\n");
+	ck_assert_int_ne(udp_via(fd, port), id);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_uecho_stop(&a);
+	pt_uecho_stop(&b);
+}
+END_TEST
+
 /* Operator states and weights outlive a reload for unchanged servers. */
 START_TEST(test_state_kept_across_reload)
 {
@@ -895,6 +955,7 @@ main(void)
 	tcase_add_test(tc, test_drain);
 	tcase_add_test(tc, test_maint_shutdown_sessions);
 	tcase_add_test(tc, test_shutdown_udp_sessions);
+	tcase_add_test(tc, test_udp_drain_and_maint);
 	tcase_add_test(tc, test_weight_balances);
 	tcase_add_test(tc, test_socket_moves);
 	tcase_add_test(tc, test_state_kept_across_reload);
