@@ -326,7 +326,15 @@ START_TEST(test_maint_shutdown_sessions)
 
 	pt_echo_start(&a, 'A');
 	pt_echo_start(&b, 'B');
-	pt_start(&p, TWO, port, a.port, b.port);
+	pt_start(&p, "version: 1\n"
+	    "logging: { level: debug, access: { target: ACCESS_LOG } }\n"
+	    "admin: { socket: ACCESS_LOG.sock }\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d },"
+	    " { address: 127.0.0.1:%d, weight: 2 } ] }\n",
+	    port, a.port, b.port);
 	id = client_of(port, &fd[0]);
 	other = client_of(port, &fd[1]);
 	ck_assert_int_ne(id, other);
@@ -358,6 +366,9 @@ START_TEST(test_maint_shutdown_sessions)
 	ck_assert_int_eq(ctl(&p, words), 0);
 	ck_assert_str_eq(out, "ok\nsessions 0\n");
 	ck_assert_int_eq(pt_stop(&p), 0);
+	/* The access log says who ended it. */
+	ck_assert_msg(strstr(p.access_text, "end=admin_shutdown") != NULL,
+	    "%s", p.access_text);
 	pt_echo_stop(&a);
 	pt_echo_stop(&b);
 }
