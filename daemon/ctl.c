@@ -163,26 +163,35 @@ ctl_socket(const char *conf_path, const char *sock)
 	return path;
 }
 
-/* Connected to the daemon at path: the descriptor, or -1 said why. */
+/*
+ * Connected to the daemon at path: the descriptor, or -1 said why.  A
+ * full backlog (-EAGAIN) is a busy daemon, not an absent one: tried
+ * again until the deadline.
+ */
 static int
-ctl_connect(const char *path)
+ctl_connect(const char *path, uint64_t deadline)
 {
 	char text[8 + 108];
 	struct mio_addr a;
 	int fd;
 
 	snprintf(text, sizeof(text), "unix:%s", path);
-	if ((fd = mio_addr_parse(&a, text)) == 0 &&
-	    (fd = mio_unix_connect(&a)) >= 0)
+	if ((fd = mio_addr_parse(&a, text)) != 0)
+		goto fail;
+	while ((fd = mio_unix_connect(&a)) == -EAGAIN &&
+	    timer_now_ms() < deadline)
+		(void)poll(NULL, 0, 10);
+	if (fd >= 0)
 		return fd;
+fail:
 	fprintf(stderr, "mioproxy ctl: %s: %s\n", path, mio_strerror(fd));
 	return -1;
 }
 
 static int
-ctl_talk(int fd, char *line, size_t len, const char *path)
+ctl_talk(int fd, char *line, size_t len, const char *path,
+    uint64_t deadline)
 {
-	uint64_t deadline = timer_now_ms() + CTL_TIMEOUT_MS;
 	struct ctl_buf b = { NULL, 0, 0 };
 	char *end;
 	int rc;
@@ -207,6 +216,7 @@ ctl_talk(int fd, char *line, size_t len, const char *path)
 int
 ctl_main(const char *conf_path, const char *sock, int argc, char *argv[])
 {
+	uint64_t deadline = timer_now_ms() + CTL_TIMEOUT_MS;
 	char *path, *line;
 	size_t len;
 	int fd, rc;
@@ -218,14 +228,14 @@ ctl_main(const char *conf_path, const char *sock, int argc, char *argv[])
 	}
 	if ((path = ctl_socket(conf_path, sock)) == NULL)
 		return CTL_NO_ANSWER;
-	if ((fd = ctl_connect(path)) < 0) {
+	if ((fd = ctl_connect(path, deadline)) < 0) {
 		free(path);
 		return CTL_NO_ANSWER;
 	}
 	if ((line = ctl_line(argc, argv, &len)) == NULL) {
 		rc = CTL_NO_ANSWER;
 	} else {
-		rc = ctl_talk(fd, line, len, path);
+		rc = ctl_talk(fd, line, len, path, deadline);
 		free(line);
 	}
 	mio_close(fd);

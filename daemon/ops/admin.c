@@ -51,7 +51,7 @@
 
 #define ADM_CLIENTS_MAX		32
 #define ADM_IDLE_MS		60000
-#define ADM_BACKLOG		16
+#define ADM_BACKLOG		64
 
 struct adm_client {
 	struct loop_handler h;		/* first: the token points here */
