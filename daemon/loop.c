@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "conf/conf.h"
 #include "relay/gen.h"
 #include "log.h"
@@ -46,7 +47,8 @@ _Static_assert(_Alignof(struct loop) >= 8, "struct loop alignment");
 /* The run-time modules, in the order their hooks run. */
 static const struct loop_module *const loop_modules[] = {
 	&tcp_module,
-	&udp_module
+	&udp_module,
+	&checks_module		/* health checks (issue 13) */
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
 

@@ -72,7 +72,7 @@ upstream_addr(const struct upstream *u, int i)
 
 /*
  * Server i failed a client: a refused or timed-out connect, or an ICMP
- * refusal over UDP.  Counted; passive health checks will act on it.
+ * refusal over UDP.  Counted, and a passive failure (upstream/health.h).
  */
 void	upstream_failed(struct upstream *u, int i);
 
