@@ -70,3 +70,9 @@ upstream_failed(struct upstream *u, int i)
 	u->servers[i].keep->connect_failures++;
 	hc_failure(u->servers[i].keep, &u->conf->passive);
 }
+
+void
+upstream_reset_early(struct upstream *u, int i)
+{
+	hc_failure(u->servers[i].keep, &u->conf->passive);
+}
