@@ -390,6 +390,7 @@ START_TEST(test_reload_keeps_state)
 	struct pt_proxy p;
 	char down[128];
 	int port = pt_free_port(SOCK_STREAM), dead = pt_free_port(SOCK_STREAM);
+	int n;
 	static const char yaml[] = "version: 1\n"
 	    "listeners:\n"
 	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: web }\n"
@@ -403,6 +404,7 @@ START_TEST(test_reload_keeps_state)
 	snprintf(down, sizeof(down), "server web/127.0.0.1:%d is down",
 	    dead);
 	hc_wait_log(&p, down, 3000);
+	ck_assert_int_gt(b.accepted, 0);	/* b is checked too */
 	/* The same check after a reload: still down, not logged again. */
 	pt_reload(&p, yaml, port, dead, b.port, "");
 	test_sleep_ms(400);
@@ -417,6 +419,11 @@ START_TEST(test_reload_keeps_state)
 	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n",
 	    port, dead, b.port);
 	hc_wait_log(&p, "is up: no longer checked", 1000);
+	/* Its probes stopped: b hears from nobody any more. */
+	test_sleep_ms(200);
+	n = b.accepted;
+	test_sleep_ms(400);
+	ck_assert_int_eq(b.accepted, n);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	pt_echo_stop(&b);
 }
