@@ -198,6 +198,8 @@ hc_find(struct hc_srv **v, size_t n, const struct keep_srv *k)
 {
 	struct hc_srv key, *kp = &key, **found;
 
+	if (n == 0)
+		return NULL;		/* v may be NULL: not for bsearch */
 	key.keep = (struct keep_srv *)(uintptr_t)k;
 	found = bsearch(&kp, v, n, sizeof(*v), hc_keep_cmp);
 	return found != NULL ? *found : NULL;
