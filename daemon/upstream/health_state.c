@@ -25,7 +25,8 @@ hc_state_check(struct keep_srv *k, const struct conf_health *h, int ok,
 	if (ok) {
 		k->hc_ok_run++;
 		k->hc_fail_run = 0;
-		if (k->health == SRV_DOWN && k->hc_ok_run >= (uint64_t)h->rise) {
+		if (k->health == SRV_DOWN &&
+		    k->hc_ok_run >= (uint64_t)h->rise) {
 			hc_state_up(k, now);
 			return HC_WENT_UP;
 		}

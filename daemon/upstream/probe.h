@@ -2,8 +2,8 @@
  * One active health check of one server: a socket, a timer and a small
  * state machine, run from the event loop and never blocking it.
  *
- *   IDLE --timer--> (begin: socket, connect) --> WAIT --done--> IDLE
- *                                                  |  \--timer (timeout)--> IDLE
+ *   IDLE --timer--> begin (socket, connect) --> WAIT --result--> IDLE
+ *                                                 \--timer (timeout)--> IDLE
  *
  * The timer is the probe's only clock: while idle it says when the next
  * check begins (one interval after the last began), while a check runs
