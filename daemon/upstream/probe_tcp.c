@@ -4,7 +4,9 @@
  * greets first, such as SMTP's, may be checked with expect alone).
  *
  * Traps: a connect that fails is reported writable (or as an error),
- * and only SO_ERROR tells (mio_take_error); readiness is edge-triggered,
+ * and SO_ERROR tells (mio_take_error), except where the backend read it
+ * to report the event (libkqueue): an error or closed event without
+ * writability is then the refusal; readiness is edge-triggered,
  * so every read and write goes on until -EAGAIN, through libmio so that
  * the poll(2) backend re-arms.  The check's socket is closed with a
  * reset (SO_LINGER 0): a probe every few seconds per server would
@@ -83,10 +85,14 @@ probe_tcp_event(struct probe *p, uint32_t flags)
 	int rc;
 
 	if (p->sending < 0) {
-		if (!(flags & (MIO_WRITABLE | MIO_ERROR)))
+		if (!(flags & (MIO_WRITABLE | MIO_ERROR | MIO_READ_CLOSED |
+		    MIO_WRITE_CLOSED)))
 			return PROBE_PENDING;
 		if ((rc = mio_take_error(p->fd)) != 0)
 			return probe_fail(p, "connect", rc);
+		/* No error left: kqueue's event may have taken it. */
+		if ((flags & MIO_ERROR) || !(flags & MIO_WRITABLE))
+			return probe_fail(p, "connect", -ECONNREFUSED);
 		if (h->send == NULL && h->expect == NULL)
 			return PROBE_PASS;
 		p->sending = h->send != NULL;

@@ -47,8 +47,14 @@ probe_udp_event(struct probe *p, uint32_t flags)
 	uint8_t buf[1024];
 	ssize_t n;
 
-	(void)flags;
 	n = mio_recv(p->fd, buf, sizeof(buf));
+	/*
+	 * An error event with nothing to read and no error left: the event
+	 * took it (libkqueue reads SO_ERROR to report it), and a connected
+	 * socket's error is the server's refusal.
+	 */
+	if (n == -EAGAIN && (flags & MIO_ERROR))
+		n = -ECONNREFUSED;
 	if (n == -EAGAIN)
 		return PROBE_PENDING;
 	if (n == -ECONNREFUSED)
