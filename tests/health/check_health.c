@@ -352,6 +352,42 @@ START_TEST(test_backup_takes_over)
 }
 END_TEST
 
+START_TEST(test_slow_start_after_up)
+{
+	struct pt_echo a, b;
+	struct pt_proxy p;
+	char up[128];
+	int port = pt_free_port(SOCK_STREAM), i, n_a = 0;
+
+	pt_echo_start(&a, 'A');
+	pt_echo_start(&b, 'B');
+	pt_start(&p, "version: 1\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: web }\n"
+	    "upstreams:\n"
+	    "  web:\n"
+	    "    servers: [ { address: 127.0.0.1:%d, weight: 10 },\n"
+	    "      { address: 127.0.0.1:%d, weight: 10 } ]\n"
+	    "    slow_start: 1h\n"
+	    "    health_check: { " HC_FAST ", rise: 1, fall: 1 }\n",
+	    port, a.port, b.port);
+	snprintf(up, sizeof(up), "server web/127.0.0.1:%d is up", a.port);
+	pt_echo_stop(&a);
+	hc_wait_log(&p, "is down", 3000);
+	hc_echo_restart(&a);
+	hc_wait_log(&p, up, 3000);
+	/* Back with a tenth of its weight (1 of 10): about 2 in 22, where
+	 * equal weights would give it 11. */
+	for (i = 0; i < 22; i++)
+		n_a += hc_request(port) == 'A';
+	ck_assert_int_ge(n_a, 1);
+	ck_assert_int_le(n_a, 4);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+	pt_echo_stop(&b);
+}
+END_TEST
+
 START_TEST(test_no_server_refused_quickly)
 {
 	struct pt_blackhole bh;
@@ -443,6 +479,7 @@ main(void)
 	tcase_add_test(tc, test_passive_ejection);
 	tcase_add_test(tc, test_passive_early_reset);
 	tcase_add_test(tc, test_backup_takes_over);
+	tcase_add_test(tc, test_slow_start_after_up);
 	tcase_add_test(tc, test_no_server_refused_quickly);
 	tcase_add_test(tc, test_reload_keeps_state);
 	suite_add_tcase(s, tc);
