@@ -174,6 +174,11 @@ hc_done(struct probe *p, int ok, const char *why)
 	enum hc_change c;
 	char a[ADDR_STRLEN];
 
+	if (ok < 0) {
+		log_debug("server %s/%s: not checked: %s", s->keep->upstream,
+		    addr_str(&s->keep->addr, a, sizeof(a)), why);
+		return;
+	}
 	if (!ok)
 		log_debug("server %s/%s: check failed: %s", s->keep->upstream,
 		    addr_str(&s->keep->addr, a, sizeof(a)), why);

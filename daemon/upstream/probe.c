@@ -64,7 +64,10 @@ probe_close(struct probe *p)
 	p->fd = -1;
 }
 
-/* A check ended (PROBE_PASS or PROBE_FAIL): report, rest until the next. */
+/*
+ * A check ended (PROBE_PASS, _FAIL or _SKIP): report the verdict, if
+ * any, and rest until the next.
+ */
 static void
 probe_end(struct probe *p, int result, uint64_t now)
 {
@@ -72,7 +75,7 @@ probe_end(struct probe *p, int result, uint64_t now)
 
 	probe_close(p);
 	(void)timer_set(p->env->timers, &p->timer, next > now ? next : now + 1);
-	p->done(p, result == PROBE_PASS, p->why);
+	p->done(p, result == PROBE_SKIP ? -1 : result == PROBE_PASS, p->why);
 }
 
 static void
@@ -139,6 +142,9 @@ probe_register(struct probe *p, unsigned interest)
 int
 probe_fail(struct probe *p, const char *what, int err)
 {
+	int own = err == -EMFILE || err == -ENFILE || err == -ENOBUFS ||
+	    err == -ENOMEM || err == -EADDRNOTAVAIL;
+
 	if (err == -ECONNREFUSED)
 		snprintf(p->why, sizeof(p->why), "%s", "connection refused");
 	else if (err != 0)
@@ -146,7 +152,7 @@ probe_fail(struct probe *p, const char *what, int err)
 		    mio_strerror(err));
 	else
 		snprintf(p->why, sizeof(p->why), "%s", what);
-	return PROBE_FAIL;
+	return own ? PROBE_SKIP : PROBE_FAIL;
 }
 
 int

@@ -33,13 +33,19 @@ struct probe_env {
 
 struct probe;
 
-/* A check's end: ok (passed) or not, and why not in a few words. */
+/*
+ * A check's end: ok 1 (passed), 0 (failed), or -1 (no verdict: the
+ * proxy could not check), and why not in a few words.
+ */
 typedef void probe_done_fn(struct probe *p, int ok, const char *why);
 
 /* A check's result so far, as the type's hooks give it. */
 #define PROBE_PENDING	0	/* wait for the next event */
 #define PROBE_PASS	1
 #define PROBE_FAIL	(-1)	/* p->why says why */
+/* The proxy itself lacked something (descriptors, ports, memory): no
+ * verdict on the server, which must not go down for the proxy's want. */
+#define PROBE_SKIP	(-2)
 
 struct probe_ops {
 	/* Opens and registers p->fd, starts the check: PROBE_*. */
@@ -87,7 +93,10 @@ int	probe_conf_same(const struct conf_health *a,
 
 /* Shared by the types: register p->fd with p's token. */
 int	probe_register(struct probe *p, unsigned interest);
-/* Shared by the types: PROBE_FAIL with why = what: error text. */
+/*
+ * Shared by the types: PROBE_FAIL with why = what: error text, or
+ * PROBE_SKIP for an error of the proxy's own (EMFILE, EADDRNOTAVAIL...).
+ */
 int	probe_fail(struct probe *p, const char *what, int err);
 /* Shared: bytes got (n) compared with expect from p->off on: PROBE_*. */
 int	probe_match(struct probe *p, const uint8_t *got, size_t n);

@@ -420,6 +420,44 @@ START_TEST(test_no_server_refused_quickly)
 }
 END_TEST
 
+/*
+ * Out of descriptors, the proxy cannot check: no verdict, and the
+ * server does not go down for the proxy's own want.
+ */
+START_TEST(test_no_descriptors_no_verdict)
+{
+	static const char yaml[] = "version: 1\n"
+	    "logging: { level: debug }\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: web }\n"
+	    "upstreams:\n"
+	    "  web:\n"
+	    "    servers: [ { address: 127.0.0.1:%d } ]\n"
+	    "    health_check: { " HC_FAST ", rise: 1, fall: 1 }\n";
+	struct pt_echo a;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), i, base = INT_MAX;
+
+	pt_echo_start(&a, -1);
+	/*
+	 * What the proxy holds idle, numbered low (a probe's socket comes
+	 * and goes; what the test's runner lets it inherit sits high)...
+	 */
+	pt_start(&p, yaml, port, a.port);
+	for (i = 0; i < 20; i++, test_sleep_ms(7))
+		if (pt_fds(p.pid, 64) < base)
+			base = pt_fds(p.pid, 64);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	/* ...and not one more: no probe gets a socket. */
+	pt_start_limited(&p, (rlim_t)base, yaml, port, a.port);
+	hc_wait_log(&p, "not checked: connect: Too many open files", 3000);
+	test_sleep_ms(300);
+	ck_assert_int_eq(hc_log_count(&p, "is down"), 0);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&a);
+}
+END_TEST
+
 START_TEST(test_reload_keeps_state)
 {
 	struct pt_echo b;
@@ -481,6 +519,7 @@ main(void)
 	tcase_add_test(tc, test_backup_takes_over);
 	tcase_add_test(tc, test_slow_start_after_up);
 	tcase_add_test(tc, test_no_server_refused_quickly);
+	tcase_add_test(tc, test_no_descriptors_no_verdict);
 	tcase_add_test(tc, test_reload_keeps_state);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
