@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "conf/conf.h"
 #include "relay/gen.h"
 #include "log.h"
@@ -50,6 +51,7 @@ _Static_assert(_Alignof(struct loop) >= 8, "struct loop alignment");
 static const struct loop_module *const loop_modules[] = {
 	&tcp_module,
 	&udp_module,
+	&checks_module,		/* health checks */
 	&admin_module
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))

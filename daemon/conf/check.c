@@ -267,6 +267,30 @@ check_effective(struct conf *conf, struct conf_listener *l)
 		l->limits.buffer_size = dl->buffer_size;
 }
 
+/*
+ * Health checks (issue 13): a udp check needs IP servers, and `port`
+ * has no meaning for a unix: server.
+ */
+static void
+check_health(struct conf_ctx *ctx, const struct conf_upstream *u)
+{
+	const struct conf_health *h = &u->health;
+	size_t j;
+
+	for (j = 0; h->enabled && j < u->nservers; j++) {
+		if (u->servers[j].addr.u.sa.sa_family != AF_UNIX)
+			continue;
+		if (h->type == CONF_CHECK_UDP)
+			conf_err_pos(ctx, u->servers[j].pos, "upstream \"%s\": "
+			    "a udp health check needs IP servers, not unix:",
+			    u->name);
+		else if (h->port != 0)
+			conf_err_pos(ctx, u->servers[j].pos, "upstream \"%s\": "
+			    "health_check.port cannot apply to a unix: server",
+			    u->name);
+	}
+}
+
 int
 conf_check(struct conf_ctx *ctx, struct conf *conf)
 {
@@ -278,6 +302,8 @@ conf_check(struct conf_ctx *ctx, struct conf *conf)
 		if (conf->upstreams[i].connect_timeout_ms == CONF_UNSET)
 			conf->upstreams[i].connect_timeout_ms =
 			    conf->defaults_timeouts.connect_ms;
+	for (i = 0; i < conf->nupstreams; i++)
+		check_health(ctx, &conf->upstreams[i]);
 	if (check_names(ctx, conf) != 0 ||
 	    check_index(&ups, conf->upstreams, conf->nupstreams,
 	    sizeof(*conf->upstreams)) != 0 ||

@@ -32,7 +32,9 @@
  * round again when the upstream has fewer servers); server weight 1,
  * max_connections 0 (no limit), backup false; udp.max_sessions 10000,
  * udp.responses 0 (no limit); slow_start 0 (a server that comes up
- * takes its full weight at once).
+ * takes its full weight at once); health_check (conf/schema_health.h)
+ * type tcp, interval 5s, timeout 1s (at most the interval), rise 2,
+ * fall 3; passive max_fails 3, window 10s, eject_for 30s.
  *
  * Keys this file adds to CONFIG.md's schema: limits.buffer_size (a size:
  * the bound on unsent data per direction of one session, 1k..16m).
@@ -174,6 +176,42 @@ struct conf_server {
 	bool		backup;
 };
 
+/* --- health checks (issue 13) ---------------------------------------- */
+enum conf_check_type {
+	CONF_CHECK_TCP,
+	CONF_CHECK_UDP,
+};
+
+/*
+ * An upstream's active check (CONFIG.md "Health"): every server probed
+ * each interval_ms; `fall` failures in a row take it down, `rise`
+ * passes in a row bring it back.  send/expect are raw bytes (text or
+ * "hex:..." in the file); expect_any: any reply passes (udp).
+ */
+struct conf_health {
+	bool		 enabled;	/* the upstream has a health_check */
+	int		 type;		/* enum conf_check_type */
+	int64_t		 interval_ms;
+	int64_t		 timeout_ms;
+	int64_t		 rise;
+	int64_t		 fall;
+	int64_t		 port;		/* 0: the server's own */
+	uint8_t		*send;		/* NULL: nothing sent */
+	size_t		 send_len;
+	uint8_t		*expect;	/* NULL: nothing awaited */
+	size_t		 expect_len;
+	bool		 expect_any;
+};
+
+/* Passive ejection: max_fails failures within window_ms eject a server
+ * for eject_for_ms. */
+struct conf_passive {
+	bool		 enabled;
+	int64_t		 max_fails;
+	int64_t		 window_ms;
+	int64_t		 eject_for_ms;
+};
+
 /*
  * Servers per upstream, at most: a session remembers the servers that
  * failed it in 16 bits each, so more would be told apart wrongly.
@@ -188,6 +226,8 @@ struct conf_upstream {
 	int64_t		 connect_timeout_ms;	/* own, else defaults' */
 	int64_t		 connect_tries;		/* attempts in all */
 	int64_t		 slow_start_ms;		/* 0: none */
+	struct conf_health health;		/* issue 13 */
+	struct conf_passive passive;
 };
 
 struct conf_listener {

@@ -324,6 +324,8 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->nupstreams; i++) {
 		free(conf->upstreams[i].name);
 		free(conf->upstreams[i].servers);
+		free(conf->upstreams[i].health.send);
+		free(conf->upstreams[i].health.expect);
 	}
 	free(conf->upstreams);
 	for (i = 0; i < conf->nlisteners; i++) {

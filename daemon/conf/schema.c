@@ -17,6 +17,7 @@
 
 #include "conf/schema.h"
 #include "conf/schema_admin.h"
+#include "conf/schema_health.h"
 #include "conf/value.h"
 #include "log.h"
 
@@ -198,8 +199,8 @@ static const struct conf_key schema_upstream[] = {
 	KEY_INLINE("connect", schema_connect),
 	KEY("slow_start", CONF_T_DURATION, struct conf_upstream, slow_start_ms,
 	    0, 0, HOUR),
-	KEY_LATER("health_check"),
-	KEY_LATER("passive"),
+	KEY_FUNC("health_check", 0, schema_health_check),	/* schema_health.c */
+	KEY_FUNC("passive", 0, schema_passive),
 	KEY_LATER("proxy_protocol"),
 	KEY_END,
 };

@@ -389,6 +389,11 @@ flow_pump(struct tcp_sess *t, struct tcp_end_why *why)
 			    mio_strerror(fe.err));
 			why->reason = "reset";
 			why->reset_side = 1 - fe.side;
+			/* A server that resets before its first byte failed
+			 * the client as surely as a refused connect. */
+			if (fe.side == 1 && fe.err == -ECONNRESET &&
+			    t->s.bytes[1] == 0)
+				upstream_reset_early(t->s.ups, t->s.server);
 			return TCP_PUMPED_END;
 		}
 		more |= rc;

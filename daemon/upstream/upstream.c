@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "conf/conf.h"
+#include "upstream/health.h"
 #include "upstream/upstream.h"
 
 static enum lb_algo
@@ -67,4 +68,11 @@ void
 upstream_failed(struct upstream *u, int i)
 {
 	u->servers[i].keep->connect_failures++;
+	hc_failure(u->servers[i].keep, &u->conf->passive);
+}
+
+void
+upstream_reset_early(struct upstream *u, int i)
+{
+	hc_failure(u->servers[i].keep, &u->conf->passive);
 }

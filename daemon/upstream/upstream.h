@@ -72,8 +72,13 @@ upstream_addr(const struct upstream *u, int i)
 
 /*
  * Server i failed a client: a refused or timed-out connect, or an ICMP
- * refusal over UDP.  Counted; passive health checks will act on it.
+ * refusal over UDP.  Counted, and a passive failure (upstream/health.h).
  */
 void	upstream_failed(struct upstream *u, int i);
+/*
+ * Server i reset a session before sending it a byte: a passive failure
+ * (health.h), though not a connect failure.
+ */
+void	upstream_reset_early(struct upstream *u, int i);
 
 #endif /* MIOPROXY_UPSTREAM_UPSTREAM_H */

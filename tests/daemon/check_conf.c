@@ -973,16 +973,114 @@ START_TEST(test_err_later)
 	    "  web:\n"
 	    "    balance: consistent_hash\n"
 	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
-	    "    health_check: { type: tcp }\n"
-	    "    passive: { max_fails: 3 }\n"
 	    "    proxy_protocol: { send: v2 }\n",
 	    "F:2:1: stats is not supported yet\n"
 	    "F:8:5: listeners[0].proxy_protocol is not supported yet\n"
 	    "F:11:14: upstreams.web.balance: consistent_hash is not "
 	    "supported yet\n"
-	    "F:13:5: upstreams.web.health_check is not supported yet\n"
-	    "F:14:5: upstreams.web.passive is not supported yet\n"
-	    "F:15:5: upstreams.web.proxy_protocol is not supported yet\n");
+	    "F:13:5: upstreams.web.proxy_protocol is not supported yet\n");
+}
+END_TEST
+
+/* --- health checks (issue 13) --- */
+#define HC_HEAD BASE_HEAD "upstreams:\n  web:\n" \
+	"    servers: [ { address: 127.0.0.1:8081 } ]\n"
+
+START_TEST(test_health_values)
+{
+	const struct conf_upstream *u;
+	struct load t;
+
+	u = &load_ok(&t, HC_HEAD "    health_check: {}\n")->upstreams[0];
+	ck_assert(u->health.enabled);
+	ck_assert(!u->passive.enabled);
+	ck_assert_int_eq(u->health.type, CONF_CHECK_TCP);
+	ck_assert_int_eq(u->health.interval_ms, 5000);
+	ck_assert_int_eq(u->health.timeout_ms, 1000);
+	ck_assert_int_eq(u->health.rise, 2);
+	ck_assert_int_eq(u->health.fall, 3);
+	ck_assert_ptr_null(u->health.send);
+	unload(&t);
+
+	u = &load_ok(&t, HC_HEAD "    health_check: { type: udp, interval: "
+	    "300ms, rise: 1, fall: 5, port: 53, send: \"hex:00ff0A\", "
+	    "expect: any }\n"
+	    "    passive: { max_fails: 2, window: 1s, eject_for: 2m }\n")
+	    ->upstreams[0];
+	ck_assert_int_eq(u->health.type, CONF_CHECK_UDP);
+	ck_assert_int_eq(u->health.interval_ms, 300);
+	ck_assert_int_eq(u->health.timeout_ms, 300);
+	ck_assert_int_eq(u->health.port, 53);
+	ck_assert_uint_eq(u->health.send_len, 3);
+	ck_assert_int_eq(memcmp(u->health.send, "\x00\xff\x0a", 3), 0);
+	ck_assert(u->health.expect_any);
+	ck_assert(u->passive.enabled);
+	ck_assert_int_eq(u->passive.max_fails, 2);
+	ck_assert_int_eq(u->passive.window_ms, 1000);
+	ck_assert_int_eq(u->passive.eject_for_ms, 120000);
+	unload(&t);
+
+	u = &load_ok(&t, HC_HEAD "    health_check: { send: \"PING\\r\\n\", "
+	    "expect: \"+PONG\" }\n    passive: ~\n")->upstreams[0];
+	ck_assert_uint_eq(u->health.send_len, 6);
+	ck_assert_int_eq(memcmp(u->health.send, "PING\r\n", 6), 0);
+	ck_assert_uint_eq(u->health.expect_len, 5);
+	ck_assert(u->passive.enabled);
+	ck_assert_int_eq(u->passive.max_fails, 3);
+	unload(&t);
+}
+END_TEST
+
+START_TEST(test_health_errors)
+{
+	expect_errors(HC_HEAD "    health_check: { type: http, interval: 0s, "
+	    "rise: 0, fall: 101, port: 70000 }\n",
+	    "F:10:27: upstreams.web.health_check.type: expected one of tcp, "
+	    "udp; got \"http\"\n"
+	    "F:10:43: upstreams.web.health_check.interval: 0s is out of "
+	    "range (100ms to 1h)\n"
+	    "F:10:53: upstreams.web.health_check.rise: 0 is out of range "
+	    "(1 to 100)\n"
+	    "F:10:62: upstreams.web.health_check.fall: 101 is out of range "
+	    "(1 to 100)\n"
+	    "F:10:73: upstreams.web.health_check.port: 70000 is out of "
+	    "range (1 to 65535)\n");
+	expect_errors(HC_HEAD "    health_check: { type: udp }\n",
+	    "F:10:27: upstreams.web.health_check: a udp check needs send "
+	    "(what to ask the server)\n");
+	expect_errors(HC_HEAD "    health_check: { interval: 1s, timeout: "
+	    "2s, expect: any, send: \"hex:0\", bogus: 1 }\n",
+	    "F:10:67: upstreams.web.health_check.send: hex: needs an even "
+	    "number of hex digits, at least two\n"
+	    "F:10:76: upstreams.web.health_check: unknown key \"bogus\"\n");
+	expect_errors(HC_HEAD "    health_check: { interval: 1s, timeout: "
+	    "2s, expect: any, send: \"hex:zz\" }\n",
+	    "F:10:67: upstreams.web.health_check.send: bad hex digit in "
+	    "\"hex:zz\"\n");
+	expect_errors(HC_HEAD "    health_check: { interval: 1s, timeout: "
+	    "2s, expect: any }\n",
+	    "F:10:44: upstreams.web.health_check: a check's timeout must "
+	    "not exceed its interval\n"
+	    "F:10:56: upstreams.web.health_check: expect: any is for udp "
+	    "checks\n");
+	expect_errors(HC_HEAD "    health_check: { send: \"\", expect: [] }\n"
+	    "    passive: { max_fails: 0, window: 1, eject_for: 2h, x: 1 }\n",
+	    "F:10:27: upstreams.web.health_check.send: must be 1 to 512 "
+	    "bytes\n"
+	    "F:10:39: upstreams.web.health_check.expect: expected text or "
+	    "hex:..., got a sequence\n"
+	    "F:11:27: upstreams.web.passive.max_fails: 0 is out of range "
+	    "(1 to 1000)\n"
+	    "F:11:38: upstreams.web.passive.window: bad duration \"1\": "
+	    "missing unit (ms, s, m or h)\n"
+	    "F:11:52: upstreams.web.passive.eject_for: 2h is out of range "
+	    "(100ms to 1h)\n"
+	    "F:11:56: upstreams.web.passive: unknown key \"x\"\n");
+	expect_errors(BASE_HEAD "upstreams:\n  web:\n"
+	    "    servers: [ { address: unix:/tmp/s } ]\n"
+	    "    health_check: { type: udp, send: x, port: 9 }\n",
+	    "F:9:27: upstream \"web\": a udp health check needs IP servers, "
+	    "not unix:\n");
 }
 END_TEST
 
@@ -1438,6 +1536,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_two_loads);
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_scalars);
+	tcase_add_test(tc, test_health_values);
+	tcase_add_test(tc, test_health_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
