@@ -193,6 +193,35 @@ udp_pump(struct udp_state *u)
 	}
 }
 
+/*
+ * Binds TCP and UDP on addr, updated to the address bound.  With port 0
+ * UDP takes the port TCP was given, which another program may hold for
+ * UDP already: then both are tried again on a new port.
+ */
+static mio_sock
+echo_bind(struct mio_addr *addr, mio_sock *u)
+{
+	struct mio_addr want = *addr;
+	int any = (addr->u.sa.sa_family == AF_INET &&
+	    addr->u.in4.sin_port == 0) || (addr->u.sa.sa_family == AF_INET6 &&
+	    addr->u.in6.sin6_port == 0);
+	mio_sock l;
+	int rc, tries = 0;
+
+	for (;;) {
+		*addr = want;
+		if ((l = mio_tcp_listen(addr, 0)) < 0)
+			die("tcp listen", l);
+		if ((rc = mio_local_addr(l, addr)) < 0)
+			die("local address", rc);
+		if ((*u = mio_udp_bind(addr)) >= 0)
+			return l;
+		if (!any || *u != -EADDRINUSE || ++tries == 20)
+			die("udp bind", *u);
+		mio_close(l);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -213,13 +242,7 @@ main(int argc, char *argv[])
 	if ((rc = mio_addr_parse(&addr, argc > 1 ? argv[1] : ECHO_DEFAULT)) <
 	    0)
 		die("address", rc);
-	if ((l = mio_tcp_listen(&addr, 0)) < 0)
-		die("tcp listen", l);
-	/* With port 0, UDP takes the port TCP was given. */
-	if ((rc = mio_local_addr(l, &addr)) < 0)
-		die("local address", rc);
-	if ((udp.fd = mio_udp_bind(&addr)) < 0)
-		die("udp bind", udp.fd);
+	l = echo_bind(&addr, &udp.fd);
 	for (i = 0; i < ECHO_MAXCONN; i++)
 		echo_conns[i].fd = -1;
 

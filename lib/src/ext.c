@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "rearm.h"
+#include "sys/nosigpipe.h"
 #include "mio.h"
 
 ssize_t
@@ -25,7 +26,7 @@ mio_sendmsg(mio_sock s, const struct msghdr *msg, int flags)
 
 	if (msg == NULL)
 		return -EINVAL;
-	while ((n = sendmsg(s, msg, flags | MSG_NOSIGNAL)) < 0) {
+	while ((n = sendmsg(s, msg, flags | MIO__MSG_NOSIGNAL)) < 0) {
 		if (errno == EINTR)
 			continue;
 		return mio__io_error(s, MIO_WRITABLE);
@@ -61,7 +62,7 @@ mio_sendmmsg(mio_sock s, struct mmsghdr *vec, unsigned n, int flags)
 
 	if (vec == NULL && n > 0)
 		return -EINVAL;
-	while ((r = sendmmsg(s, vec, n, flags | MSG_NOSIGNAL)) < 0) {
+	while ((r = sendmmsg(s, vec, n, flags | MIO__MSG_NOSIGNAL)) < 0) {
 		if (errno == EINTR)
 			continue;
 		return mio__io_error(s, MIO_WRITABLE);

@@ -18,6 +18,8 @@
 
 #include "rearm.h"
 #include "sys/syscall.h"
+#include "sys/fdflags.h"
+#include "sys/nosigpipe.h"
 #include "net.h"
 
 /*
@@ -65,7 +67,7 @@ io_write_failed(mio_sock s, const void *buf, size_t len, ssize_t n)
 			n = mio__sys_write(s, buf, len);
 		if (n != -EINTR)
 			break;
-		n = mio__sys_send(s, buf, len, MSG_NOSIGNAL);
+		n = mio__sys_send(s, buf, len, MIO__MSG_NOSIGNAL);
 	}
 	if (n == -EAGAIN)
 		return mio__eagain(s, MIO_WRITABLE);
@@ -77,7 +79,7 @@ io_write_failed(mio_sock s, const void *buf, size_t len, ssize_t n)
 ssize_t
 mio_write(mio_sock s, const void *buf, size_t len)
 {
-	ssize_t n = mio__sys_send(s, buf, len, MSG_NOSIGNAL);
+	ssize_t n = mio__sys_send(s, buf, len, MIO__MSG_NOSIGNAL);
 
 	if (__builtin_expect(n >= 0, 1))
 		return n;
@@ -122,7 +124,7 @@ mio_writev(mio_sock s, const struct iovec *iov, int n)
 	msg.msg_iov = (struct iovec *)iov;
 	msg.msg_iovlen = (size_t)n;
 	for (;;) {
-		r = sendmsg(s, &msg, MSG_NOSIGNAL);
+		r = sendmsg(s, &msg, MIO__MSG_NOSIGNAL);
 		if (r < 0 && errno == ENOTSOCK)
 			r = writev(s, iov, n);
 		if (r >= 0)
@@ -138,7 +140,7 @@ mio_send(mio_sock s, const void *buf, size_t len)
 {
 	ssize_t r;
 
-	while ((r = send(s, buf, len, MSG_NOSIGNAL)) < 0) {
+	while ((r = send(s, buf, len, MIO__MSG_NOSIGNAL)) < 0) {
 		if (errno == EINTR)
 			continue;
 		return mio__io_error(s, MIO_WRITABLE);
@@ -213,9 +215,7 @@ mio_pipe(mio_sock out[2])
 {
 	if (out == NULL)
 		return -EINVAL;
-	if (pipe2(out, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -errno;
-	return 0;
+	return mio__fd_pipe(out);
 }
 
 int

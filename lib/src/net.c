@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 
 #include "rearm.h"
+#include "sys/fdflags.h"
+#include "sys/nosigpipe.h"
 #include "net.h"
 
 int
@@ -19,9 +21,12 @@ mio__socket(int domain, int type)
 {
 	int s, e;
 
-	s = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
+	if ((s = mio__fd_socket(domain, type, 0)) < 0)
+		return s;
+	if ((e = mio__nosigpipe(s)) < 0) {
+		close(s);
+		return e;
+	}
 	/*
 	 * IPv6 sockets are IPv6-only whatever net.ipv6.bindv6only says, so
 	 * that 0.0.0.0:P and [::]:P can both be bound (API.md).
@@ -121,16 +126,19 @@ mio__accept(mio_sock listener, struct mio_addr *peer)
 		peer = &scratch;
 	for (;;) {
 		peer->len = sizeof(peer->u);
-		s = accept4(listener, &peer->u.sa, &peer->len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (s >= 0)
+		s = mio__fd_accept(listener, &peer->u.sa, &peer->len);
+		if (s >= 0) {
+			if ((e = mio__nosigpipe(s)) < 0) {
+				close(s);
+				return e;
+			}
 			return s;
-		e = errno;
-		if (e == EINTR || e == ECONNABORTED)
+		}
+		if (s == -EINTR || s == -ECONNABORTED)
 			continue;
-		if (e == EAGAIN)
+		if (s == -EAGAIN)
 			mio__would_block(listener, MIO_READABLE);
-		return -e;
+		return s;
 	}
 }
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "rearm.h"
+#include "sys/nosigpipe.h"
 #include "net.h"
 
 int
@@ -51,7 +52,7 @@ mio_udp_send_to(mio_sock s, const void *buf, size_t len,
 
 	if (to == NULL || to->len > sizeof(to->u))
 		return -EINVAL;
-	while ((n = sendto(s, buf, len, MSG_NOSIGNAL, &to->u.sa,
+	while ((n = sendto(s, buf, len, MIO__MSG_NOSIGNAL, &to->u.sa,
 	    to->len)) < 0) {
 		if (errno == EINTR)
 			continue;

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <sys/socket.h>
 
+#include "sys/fdflags.h"
+#include "sys/nosigpipe.h"
 #include "net.h"
 
 /* What mio asks for with listen(fd, -1): SOMAXCONN. */
@@ -82,8 +84,15 @@ mio_unix_pair(int type, mio_sock out[2])
 	    (type != SOCK_STREAM && type != SOCK_DGRAM &&
 	    type != SOCK_SEQPACKET))
 		return -EINVAL;
-	if (socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-	    out) < 0)
-		return -errno;
+	int e;
+
+	if ((e = mio__fd_socketpair(AF_UNIX, type, 0, out)) < 0)
+		return e;
+	if ((e = mio__nosigpipe(out[0])) < 0 ||
+	    (e = mio__nosigpipe(out[1])) < 0) {
+		close(out[0]);
+		close(out[1]);
+		return e;
+	}
 	return 0;
 }

@@ -218,6 +218,44 @@ START_TEST(test_capacity_smaller_than_ready_set)
 }
 END_TEST
 
+/*
+ * A descriptor ready both ways: one event with both flags on epoll and
+ * poll(2), and on kqueue too when the wait takes both kernel events
+ * (libmio merges them).  With a capacity of 1 kqueue's wait takes one
+ * kernel event: one direction comes (a single flag) and the other in the
+ * next wait, as mio_poll_wait(3) says.  Nothing is lost or repeated.
+ */
+START_TEST(test_read_write_merged)
+{
+	struct mio_poll *p = tu_poll();
+	struct mio_event ev[2];
+	mio_sock fds[2];
+	int kq = strcmp(mio_poll_backend(p), "kqueue") == 0;
+	unsigned both = MIO_READABLE | MIO_WRITABLE, first;
+
+	ck_assert_int_eq(mio_unix_pair(SOCK_STREAM, fds), 0);
+	put(fds[1], "x");
+	ck_assert_int_eq(mio_register(p, fds[0], 7, both), 0);
+	ck_assert_int_eq(wait_n(p, ev, 2, TIMEOUT_MS), 1);
+	ck_assert_uint_eq(ev[0].token, 7);
+	ck_assert_uint_eq(ev[0].flags & both, both);
+	ck_assert_int_eq(wait_n(p, ev, 2, 50), 0);
+
+	ck_assert_int_eq(mio_reregister(p, fds[0], 7, both), 0);
+	ck_assert_int_eq(wait_n(p, ev, 1, TIMEOUT_MS), 1);
+	first = ev[0].flags & both;
+	ck_assert_uint_ne(first, 0);
+	ck_assert_uint_eq(first, kq ? first & ~(first - 1) : both);
+	ck_assert_int_eq(wait_n(p, ev, 1, kq ? TIMEOUT_MS : 50), kq);
+	if (kq)
+		ck_assert_uint_eq(ev[0].flags & both, both & ~first);
+	ck_assert_int_eq(wait_n(p, ev, 1, 50), 0);
+	mio_close(fds[0]);
+	mio_close(fds[1]);
+	mio_poll_free(p);
+}
+END_TEST
+
 START_TEST(test_token_round_trip)
 {
 	static const mio_token tokens[] = { 0, 1, UINTPTR_MAX,
@@ -914,6 +952,7 @@ selector_suite(void)
 	tcase_add_test(tc, test_capacity_huge);
 	tcase_add_test(tc, test_infinite_wait_woken);
 	tcase_add_test(tc, test_capacity_smaller_than_ready_set);
+	tcase_add_test(tc, test_read_write_merged);
 	tcase_add_test(tc, test_token_round_trip);
 	tcase_add_test(tc, test_registration_errors);
 	tcase_add_test(tc, test_regular_file_refused);

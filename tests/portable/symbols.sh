@@ -1,8 +1,9 @@
 #!/bin/sh
 # The build calls what configure found, and nothing it did not: for each
 # Linux-only call whose HAVE_ macro config.h lacks (a system without it,
-# or --disable-linux-extensions), neither libmio nor mioproxy may refer
-# to it; for each one it has, libmio (or mioproxy) must, so that this
+# or --disable-linux-extensions: epoll_*, eventfd, splice, the mmsg
+# batches, signalfd, accept4, pipe2, the futex syscall), neither libmio
+# nor mioproxy may refer to it; for each one it has, libmio (or mioproxy) must, so that this
 # test can tell a working nm from an empty answer.
 set -eu
 b=${top_builddir:-.}
@@ -51,8 +52,13 @@ check HAVE_SENDMMSG lib sendmmsg
 check HAVE_EPOLL_CREATE1 lib epoll_create1 epoll_ctl epoll_wait epoll_pwait
 check HAVE_EVENTFD lib eventfd eventfd_read eventfd_write
 check HAVE_SIGNALFD prog signalfd
+# The descriptor-flag and lock fallbacks (lib/src/sys/fdflags.h, lock.h):
+# accept(2)+fcntl, pipe(2)+fcntl and pthreads where these are missing.
+check HAVE_ACCEPT4 lib accept4
+check HAVE_PIPE2 lib pipe2
+check HAVE_DECL_SYS_FUTEX lib syscall
 
-found=$(grep -Eo '^#define HAVE_(SPLICE|RECVMMSG|SENDMMSG|EPOLL_CREATE1|EVENTFD|SIGNALFD) 1' \
+found=$(grep -Eo '^#define HAVE_(SPLICE|RECVMMSG|SENDMMSG|EPOLL_CREATE1|EVENTFD|SIGNALFD|ACCEPT4|PIPE2|DECL_SYS_FUTEX) 1' \
     "$cfg" | awk '{ printf "%s ", $2 }')
 [ $status -eq 0 ] && echo "symbols: libmio and mioproxy call exactly the" \
     "Linux extensions configure found: ${found:-none}"

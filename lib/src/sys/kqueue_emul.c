@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "rearm.h"
+#include "sys/fdflags.h"
 #include "sys/kqueue.h"
 
 #define TWIN_NONE	INT_MAX
@@ -64,8 +65,8 @@ gate_open(struct kq_poll *kp)
 	struct kevent ch;
 	int err, rc;
 
-	if (pipe2(kp->wake, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -errno;
+	if ((rc = mio__fd_pipe(kp->wake)) < 0)
+		return rc;
 	EV_SET(&ch, (uintptr_t)kp->wake[0], EVFILT_READ,
 	    EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0, NULL);
 	if ((rc = mio__kq_apply(kp->kq, &ch, 1, &err)) == 0)

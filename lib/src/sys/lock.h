@@ -3,18 +3,20 @@
  * cheap when uncontended, which is nearly always (one thread waits and
  * re-arms; other threads register now and then).
  *
- * On Linux it is a futex word with three states (0 free, 1 held, 2 held
+ * Where the system has futexes (configure found <linux/futex.h> and
+ * SYS_futex) it is a futex word with three states (0 free, 1 held, 2 held
  * with sleepers), as in Drepper's "Futexes Are Tricky": taking and
  * releasing a free lock is one atomic instruction each, against some
  * fifty instructions for a pthread mutex pair, and the backend takes it
  * twice per wait and once per re-arm.  The event is a sequence number
- * that sleepers wait on.  Elsewhere a pthread mutex and condition
- * variable do the same job.
+ * that sleepers wait on.  Elsewhere (and in the build configured with
+ * --disable-linux-extensions, so that this path is tested too) a
+ * pthread mutex and condition variable do the same job.
  */
 #ifndef MIO_SYS_LOCK_H
 #define MIO_SYS_LOCK_H
 
-#ifdef __linux__
+#if defined(HAVE_LINUX_FUTEX_H) && HAVE_DECL_SYS_FUTEX
 #include <limits.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -99,7 +101,7 @@ mio__lock_broadcast(struct mio__lock *l)
 	mio__futex(&l->seq, FUTEX_WAKE_PRIVATE, INT_MAX);
 }
 
-#else /* !__linux__ */
+#else /* no futex */
 #include <pthread.h>
 
 struct mio__lock {
@@ -144,6 +146,6 @@ mio__lock_broadcast(struct mio__lock *l)
 {
 	pthread_cond_broadcast(&l->cond);
 }
-#endif /* __linux__ */
+#endif /* futex */
 
 #endif /* MIO_SYS_LOCK_H */

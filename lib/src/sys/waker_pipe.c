@@ -11,8 +11,8 @@
  *    empty, so that the next wake raises a new edge on backends that
  *    emulate edges.
  *  - Both ends are non-blocking and close-on-exec from birth (pipe2),
- *    or set right after pipe(2) where pipe2 is missing (a fork in that
- *    window leaks them to the child: harmless for a waker).
+ *    or set right after pipe(2) where pipe2 is missing (fdflags.h; a
+ *    fork in that window leaks them to the child: harmless for a waker).
  *  - write(2) is async-signal-safe, so wakes may come from signal
  *    handlers and any thread.
  */
@@ -22,31 +22,16 @@
 #include <unistd.h>
 
 #include "sys/backend.h"
+#include "sys/fdflags.h"
 
 static int
 wpipe_open(struct mio_poll *p, struct mio__wake *w)
 {
-	int fd[2];
+	int fd[2], e;
 
 	(void)p;
-#ifdef HAVE_PIPE2
-	if (pipe2(fd, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -errno;
-#else
-	int i, e;
-
-	if (pipe(fd) < 0)
-		return -errno;
-	for (i = 0; i < 2; i++) {
-		if (fcntl(fd[i], F_SETFL, O_NONBLOCK) < 0 ||
-		    fcntl(fd[i], F_SETFD, FD_CLOEXEC) < 0) {
-			e = -errno;
-			close(fd[0]);
-			close(fd[1]);
-			return e;
-		}
-	}
-#endif
+	if ((e = mio__fd_pipe(fd)) < 0)
+		return e;
 	w->rfd = fd[0];
 	w->wfd = fd[1];
 	return 0;
