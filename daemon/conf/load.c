@@ -314,6 +314,8 @@ conf_free(struct conf *conf)
 	free(conf->process.group);
 	free(conf->process.pid_file);
 	free(conf->logging.access_path);
+	free(conf->stats.listen.v);
+	free(conf->stats.acl_name);
 	for (i = 0; i < conf->nacls; i++) {
 		free(conf->acls[i].name);
 		free(conf->acls[i].allow.v);
