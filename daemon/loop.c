@@ -32,6 +32,7 @@
 #include "relay/tcp.h"
 #include "relay/udp.h"
 #include "ops/access.h"
+#include "ops/stats.h"
 #include "service.h"
 #include "signals.h"
 
@@ -46,7 +47,8 @@ _Static_assert(_Alignof(struct loop) >= 8, "struct loop alignment");
 /* The run-time modules, in the order their hooks run. */
 static const struct loop_module *const loop_modules[] = {
 	&tcp_module,
-	&udp_module
+	&udp_module,
+	&stats_module
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
 

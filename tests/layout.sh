@@ -68,7 +68,7 @@ layer "timer.[ch] log.[ch] addr.h fnv.h" "$found"
 layer "conf/*.[ch]" "conf/[a-z_]+\.h|$found"
 layer "model/*.[ch]" "model/[a-z_]+\.h|$found"
 layer "upstream/*.[ch]" "upstream/[a-z_]+\.h|model/keep\.h|conf/conf\.h|$found"
-layer "ops/*.[ch]" "ops/[a-z_]+\.h|model/keep\.h|conf/conf\.h|$found"
+layer "ops/*.[ch]" "ops/[a-z_]+\.h|model/keep\.h|conf/conf\.h|loop\.h|$found"
 layer "relay/*.[ch]" "relay/[a-z_]+\.h|upstream/upstream\.h|model/keep\.h|ops/access\.h|conf/conf\.h|loop\.h|$found"
 
 [ $status -eq 0 ] && echo "layout: no function over $max lines, no include cycle, every folder in its layer"
