@@ -9,7 +9,11 @@
  *  - reading a request (from the accept, or from its first byte after a
  *    response): not whole in time, 408 and close;
  *  - writing a response: not taken in time, close;
- *  - idle between requests: close quietly.
+ *  - idle between requests: close quietly;
+ *  - closing after an error page: our side is shut, and what the client
+ *    still sends is read and dropped until its end (or the timeout), so
+ *    that closing with unread input does not reset the connection and
+ *    destroy the page before the client reads it (a lingering close).
  * A client that trickles a byte at a time thus gains nothing.
  *
  * Closed objects keep their memory until http_reap() (after the batch):
@@ -21,6 +25,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "conf/conf.h"
 #include "log.h"
@@ -29,8 +34,9 @@
 
 #define HTTP_ACCEPTS	32	/* per event: then re-arm, let others run */
 #define HTTP_ROUNDS	8	/* requests or reads per client event */
+#define HTTP_EARLY_MAX	512	/* input parsed at every read up to this */
 
-enum http_phase { HC_READING, HC_WRITING, HC_IDLE };
+enum http_phase { HC_READING, HC_WRITING, HC_IDLE, HC_CLOSING };
 
 struct http_client {
 	struct loop_handler h;		/* first: the token points here */
@@ -167,6 +173,24 @@ http_complete(struct http_client *c)
 	return 0;
 }
 
+/* Reads and drops input until the client's end: see the top. */
+static void
+http_linger(struct http_client *c)
+{
+	char sink[512];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		n = mio_read(c->fd, sink, sizeof(sink));
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+	}
+	http_client_close(c);
+}
+
 /* Sends what is queued: 1 all out, 0 wait for room, -1 closed. */
 static int
 http_flush(struct http_client *c)
@@ -186,7 +210,10 @@ http_flush(struct http_client *c)
 	}
 	buf_reset(&c->out);
 	if (c->close_after) {
-		http_client_close(c);
+		(void)mio_tcp_shutdown(c->fd, SHUT_WR);
+		c->phase = HC_CLOSING;
+		c->since = loop.now;
+		http_linger(c);
 		return -1;
 	}
 	/* Bytes of the next request already in: it is being read. */
@@ -231,12 +258,18 @@ http_drive(struct http_client *c)
 	for (i = 0; i < HTTP_ROUNDS; i++) {
 		if (c->out.len > 0 && (rc = http_flush(c)) <= 0)
 			return;
-		if (http_complete(c)) {
-			if ((n = http_parse(c->in, c->inlen, &req)) > 0)
+		/* Short input is parsed early too: noise fails at once. */
+		if (http_complete(c) || (c->inlen > 0 &&
+		    c->inlen <= HTTP_EARLY_MAX)) {
+			n = http_parse(c->in, c->inlen, &req);
+			if (n > 0) {
 				http_serve(c, &req, (size_t)n);
-			else
-				http_fail(c, n < 0 ? (int)-n : 400);
-			continue;
+				continue;
+			}
+			if (n < 0) {
+				http_fail(c, (int)-n);
+				continue;
+			}
 		}
 		if ((rc = http_read(c)) <= 0)
 			return;
@@ -252,7 +285,9 @@ http_client_event(struct loop_handler *h, uint32_t flags)
 	struct http_client *c = (struct http_client *)h;
 
 	(void)flags;
-	if (c->fd >= 0)
+	if (c->fd >= 0 && c->phase == HC_CLOSING)
+		http_linger(c);
+	else if (c->fd >= 0)
 		http_drive(c);
 }
 

@@ -34,6 +34,19 @@ http_eol(const char *p, const char *end, int *bad)
 	return q;
 }
 
+/*
+ * Whether the start of a request line is already wrong: its method
+ * must be a token, then a space, then '/'.  Noise fails here at once
+ * rather than after the timeout.
+ */
+static int
+http_bad_start(const char *p, const char *end)
+{
+	while (p < end && http_tchar((unsigned char)*p))
+		p++;
+	return p < end && (*p != ' ' || (p + 1 < end && p[1] != '/'));
+}
+
 /* Length of a line without its CR LF or LF. */
 static size_t
 http_linelen(const char *p, const char *lf)
@@ -67,9 +80,10 @@ http_request_line(const char *p, size_t n, struct http_req *req)
 			return -505;
 		return -400;
 	}
-	if (q[8] != '0' && q[8] != '1')
-		return q[8] >= '2' && q[8] <= '9' ? -505 : -400;
-	req->minor = q[8] - '0';
+	/* A later 1.x is answered as 1.1 (RFC 9110, 2.5). */
+	if (q[8] < '0' || q[8] > '9')
+		return -400;
+	req->minor = q[8] != '0';
 	req->path = t;
 	sp = memchr(t, '?', (size_t)(q - t));
 	req->pathlen = (size_t)((sp != NULL ? sp : q) - t);
@@ -143,7 +157,8 @@ http_parse(const char *buf, size_t len, struct http_req *req)
 	memset(req, 0, sizeof(*req));
 	for (;;) {
 		if ((lf = http_eol(p, end, &bad)) == NULL)
-			return bad ? -400 : 0;
+			return bad || (first && http_bad_start(p, end)) ?
+			    -400 : 0;
 		if (bad)
 			return -400;
 		if (first) {
