@@ -38,10 +38,15 @@ fail() {
 	exit 1
 }
 
-# A free TCP port of 127.0.0.1, from the kernel.
+# A free TCP port of 127.0.0.1: from the kernel through python3 where
+# there is one, else a random one that ss(8) says nobody listens on.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-	    echo $((20000 + $$ % 20000 + $1))
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null && return
+	while :; do
+		p=$(awk -v s="$$$1" 'BEGIN { srand(s + systime()); print 20000 + int(rand() * 40000) }')
+		[ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && break
+	done
+	echo "$p"
 }
 stats=$(free_port 1)
 web=$(free_port 2)
@@ -109,7 +114,7 @@ wait_for 100 query \
     "mioproxy_server_sessions_total{upstream=\"web\",server=\"127.0.0.1:$back\"}" \
     '"value":\[[0-9.]*,"3"\]' ||
     fail "no answer about mioproxy_server_sessions_total: $(cat "$dir/answer.json")"
+echo "ok: prometheus scraped mioproxy and answered: $(cat "$dir/answer.json")"
 wait_for 50 query 'mioproxy_build_info' '"version"' ||
     fail "no mioproxy_build_info"
-echo "ok: prometheus scraped mioproxy and answered: $(cat "$dir/answer.json")"
 exit 0
