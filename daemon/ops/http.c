@@ -112,10 +112,13 @@ http_respond(struct http_client *c, int status, const char *ctype,
 	    c->close_after ? "Connection: close\r\n" : "");
 	if (n > 0 && !head_only)
 		buf_add(&c->out, body->p, n);
-	if (c->out.nomem)
-		c->close_after = 1;
 	c->phase = HC_WRITING;
 	c->since = loop.now;
+	if (c->out.nomem) {
+		/* Half a response is worse than none. */
+		buf_reset(&c->out);
+		http_client_close(c);
+	}
 }
 
 /* An error page, and the client goes once it is out. */
@@ -256,6 +259,8 @@ http_drive(struct http_client *c)
 	int i, rc;
 
 	for (i = 0; i < HTTP_ROUNDS; i++) {
+		if (c->fd < 0)
+			return;
 		if (c->out.len > 0 && (rc = http_flush(c)) <= 0)
 			return;
 		/* Short input is parsed early too: noise fails at once. */
@@ -311,9 +316,15 @@ http_expire(struct http_client *c)
 	    "408 Request Timeout\n";
 
 	/* One try: a client too slow to read this gets nothing more. */
-	if (c->phase == HC_READING)
-		(void)mio_write(c->fd, msg, sizeof(msg) - 1);
-	http_client_close(c);
+	if (c->phase != HC_READING) {
+		http_client_close(c);
+		return;
+	}
+	(void)mio_write(c->fd, msg, sizeof(msg) - 1);
+	(void)mio_tcp_shutdown(c->fd, SHUT_WR);
+	c->phase = HC_CLOSING;
+	c->since = loop.now;
+	http_linger(c);
 }
 
 static void
@@ -344,7 +355,7 @@ http_make_room(struct http_server *s)
 	if (s->nclients < HTTP_CLIENTS_MAX)
 		return 0;
 	for (c = s->head; c != NULL; c = c->next)
-		if (c->phase == HC_IDLE) {
+		if (c->phase == HC_IDLE || c->phase == HC_CLOSING) {
 			http_client_close(c);
 			return 0;
 		}
