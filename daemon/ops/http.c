@@ -3,7 +3,7 @@
  * LOOP_TAG_OPS: the listening socket and each client begin with a
  * struct loop_handler and take their own events.
  *
- * A client is in one of three phases, each with one deadline counted
+ * A client is in one of four phases, each with one deadline counted
  * from when the phase began (`since`), checked by one sweep timer per
  * server rather than a timer per client:
  *  - reading a request (from the accept, or from its first byte after a
@@ -28,7 +28,6 @@
 #include <sys/socket.h>
 
 #include "conf/conf.h"
-#include "log.h"
 #include "loop.h"
 #include "ops/http.h"
 
@@ -280,8 +279,9 @@ http_drive(struct http_client *c)
 			return;
 	}
 	/* Work is left: have the loop report the client again. */
-	(void)mio_reregister(loop.poll, c->fd, LOOP_TOKEN(c, LOOP_TAG_OPS),
-	    MIO_READABLE | MIO_WRITABLE);
+	if (c->fd >= 0)
+		(void)mio_reregister(loop.poll, c->fd,
+		    LOOP_TOKEN(c, LOOP_TAG_OPS), MIO_READABLE | MIO_WRITABLE);
 }
 
 static void

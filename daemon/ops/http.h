@@ -25,7 +25,8 @@
 
 #define HTTP_REQUEST_MAX	8192	/* request line and headers */
 #define HTTP_CLIENTS_MAX	64
-#define HTTP_TIMEOUT_MS		5000	/* MIOPROXY_STATS_TIMEOUT_MS overrides */
+/* The environment's MIOPROXY_STATS_TIMEOUT_MS overrides this (tests). */
+#define HTTP_TIMEOUT_MS		5000
 
 enum http_method {
 	HTTP_GET,

@@ -45,8 +45,10 @@ struct st_env {
 	"acls:\n" \
 	"  none: { allow: [ 10.0.0.0/8 ] }\n" \
 	"listeners:\n" \
-	"  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: web }\n" \
-	"  - { name: dns, protocol: udp, bind: 127.0.0.1:%d, upstream: dns }\n" \
+	"  - { name: web, protocol: tcp, bind: 127.0.0.1:%d,\n" \
+	"      upstream: web }\n" \
+	"  - { name: dns, protocol: udp, bind: 127.0.0.1:%d,\n" \
+	"      upstream: dns }\n" \
 	"upstreams:\n" \
 	"  web: { servers: [ { address: 127.0.0.1:%d } ] }\n" \
 	"  dns: { servers: [ { address: 127.0.0.1:%d } ] }\n"
@@ -374,7 +376,8 @@ START_TEST(test_slow_clients)
 	/* Forwarding goes on meanwhile. */
 	st_session(&e, 100);
 	test_sleep_ms(150);
-	pt_send_all(fd, "ics HTTP/1.1\r\n", 14);	/* a trickle gains nothing */
+	/* A trickle gains nothing: the time counts from the accept. */
+	pt_send_all(fd, "ics HTTP/1.1\r\n", 14);
 	ck_assert_int_gt(recv(fd, out, sizeof(out) - 1, 0), 0);
 	ck_assert_int_eq(strncmp(out, "HTTP/1.1 408 ", 13), 0);
 	ck_assert_int_eq(pt_recv_eof(fd), 0);
