@@ -430,6 +430,57 @@ START_TEST(test_many_clients)
 }
 END_TEST
 
+/*
+ * A scraper that asks for a large page (about 360 KB: 150 servers) and
+ * never reads it: whether the kernel's buffers take the page (on Linux's
+ * loopback they mostly do) or the proxy holds the rest, forwarding goes
+ * on and the client is closed once the timeout passes.
+ */
+START_TEST(test_reader_that_never_reads)
+{
+	static struct st_env e;
+	static char yaml[8192], servers[6000];
+	size_t n = 0;
+	int i, fd, fds, base = pt_free_port(SOCK_STREAM);
+	int64_t t0;
+
+	for (i = 0; i < 150; i++)
+		n += (size_t)snprintf(servers + n, sizeof(servers) - n,
+		    "%s{ address: 127.0.0.1:%d }", i > 0 ? ", " : "",
+		    1024 + (base + i) % 60000);
+	pt_echo_start(&e.echo, -1);
+	e.stats = pt_free_port(SOCK_STREAM);
+	e.web = pt_free_port(SOCK_STREAM);
+	snprintf(yaml, sizeof(yaml), "version: 1\n"
+	    "stats: { listen: 127.0.0.1:%d }\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, "
+	    "upstream: web }\n"
+	    "  - { name: many, protocol: tcp, bind: 127.0.0.1:%d, "
+	    "upstream: many }\n"
+	    "upstreams:\n"
+	    "  web: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+	    "  many: { servers: [ %s ] }\n", e.stats, e.web,
+	    pt_free_port(SOCK_STREAM), e.echo.port, servers);
+	setenv("MIOPROXY_STATS_TIMEOUT_MS", "500", 1);
+	pt_start(&e.p, "%s", yaml);
+	unsetenv("MIOPROXY_STATS_TIMEOUT_MS");
+	fds = pt_fds(e.p.pid, INT_MAX);
+	fd = pt_small_window(e.stats);
+	t0 = test_now_ms();
+	pt_send_all(fd, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n", 34);
+	test_sleep_ms(100);
+	st_session(&e, 1000);		/* forwarding goes on */
+	while (pt_fds(e.p.pid, INT_MAX) > fds &&
+	    test_now_ms() - t0 < 3000 * pt_slow())
+		test_sleep_ms(20);
+	ck_assert_int_eq(pt_fds(e.p.pid, INT_MAX), fds);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&e.p), 0);
+	pt_echo_stop(&e.echo);
+}
+END_TEST
+
 /* A graceful stop: /healthz says 503 while sessions finish. */
 START_TEST(test_healthz_while_stopping)
 {
@@ -494,6 +545,7 @@ main(void)
 	tcase_add_test(tc, test_keep_alive);
 	tcase_add_test(tc, test_slow_clients);
 	tcase_add_test(tc, test_many_clients);
+	tcase_add_test(tc, test_reader_that_never_reads);
 	tcase_add_test(tc, test_healthz_while_stopping);
 	tcase_add_test(tc, test_acl_and_reload);
 	suite_add_tcase(s, tc);
