@@ -36,6 +36,7 @@
 #include "relay/udp.h"
 #include "ops/access.h"
 #include "ops/admin.h"
+#include "ops/stats.h"
 #include "service.h"
 #include "signals.h"
 
@@ -52,6 +53,7 @@ static const struct loop_module *const loop_modules[] = {
 	&tcp_module,
 	&udp_module,
 	&checks_module,		/* health checks */
+	&stats_module,
 	&admin_module
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))

@@ -291,6 +291,23 @@ check_health(struct conf_ctx *ctx, const struct conf_upstream *u)
 	}
 }
 
+/* stats: an IP address to listen on, and an ACL that exists. */
+static void
+check_stats(struct conf_ctx *ctx, struct conf *conf,
+    const struct check_index *acls)
+{
+	struct conf_stats *st = &conf->stats;
+
+	if (st->listen.n > 0 &&
+	    st->listen.v[0].addr.u.sa.sa_family == AF_UNIX)
+		conf_err_pos(ctx, st->listen.v[0].pos, "stats.listen: "
+		    "needs an IP address, not unix:");
+	if (st->acl_name != NULL &&
+	    (st->acl = check_find(acls, st->acl_name)) == NULL)
+		conf_err_pos(ctx, st->acl_pos, "stats.acl: no acl named "
+		    "\"%s\"", st->acl_name);
+}
+
 int
 conf_check(struct conf_ctx *ctx, struct conf *conf)
 {
@@ -316,6 +333,7 @@ conf_check(struct conf_ctx *ctx, struct conf *conf)
 		check_refs(ctx, conf, i, &ups, &acls);
 		check_effective(conf, &conf->listeners[i]);
 	}
+	check_stats(ctx, conf, &acls);
 	rc = check_binds(ctx, conf);
 done:
 	free(ups.v);

@@ -168,6 +168,17 @@ struct conf_acl {
 	struct conf_cidrs deny;		/* wins over allow; no match: deny */
 };
 
+/*
+ * stats: the operators' HTTP endpoint (ops/stats.c); listen.n == 0 when
+ * the file has no stats section.  The first address of listen is bound.
+ */
+struct conf_stats {
+	struct conf_addrs listen;
+	char		*acl_name;	/* NULL: anyone who reaches it */
+	struct conf_pos	 acl_pos;
+	struct conf_acl	*acl;		/* into conf.acls, or NULL */
+};
+
 struct conf_server {
 	struct mio_addr	addr;
 	struct conf_pos	pos;		/* of the address in the file */
@@ -250,6 +261,7 @@ struct conf {
 	struct conf_process process;
 	struct conf_logging logging;
 	struct conf_admin admin;
+	struct conf_stats stats;
 	struct conf_timeouts defaults_timeouts;	/* resolved to built-ins */
 	struct conf_limits defaults_limits;
 	struct conf_acl	*acls;
@@ -307,5 +319,7 @@ void	conf_errors_free(struct conf_errors *errs);
  * "FILE: message" for an error about the whole file.
  */
 void	conf_errors_print(const struct conf_errors *errs, FILE *fp);
+
+#include "conf/acl.h"
 
 #endif /* MIOPROXY_CONF_H */

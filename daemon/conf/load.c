@@ -315,6 +315,8 @@ conf_free(struct conf *conf)
 	free(conf->process.pid_file);
 	free(conf->logging.access_path);
 	free(conf->admin.socket);
+	free(conf->stats.listen.v);
+	free(conf->stats.acl_name);
 	for (i = 0; i < conf->nacls; i++) {
 		free(conf->acls[i].name);
 		free(conf->acls[i].allow.v);

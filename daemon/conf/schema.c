@@ -209,7 +209,7 @@ const struct conf_key conf_root_keys[] = {
 	KEY_FUNC("version", CONF_K_REQUIRED, schema_version),
 	KEY_MAP("process", struct conf, process, schema_process),
 	KEY_MAP("logging", struct conf, logging, schema_logging),
-	KEY_LATER("stats"),
+	KEY_MAP("stats", struct conf, stats, conf_stats_keys),
 	KEY_MAP("admin", struct conf, admin, conf_admin_keys),
 	KEY_FUNC("acls", 0, schema_acls),
 	KEY_INLINE("defaults", schema_defaults),

@@ -13,6 +13,9 @@
 /* The top-level table: read the document's root with conf_map(). */
 extern const struct conf_key conf_root_keys[];
 
+/* The keys of `stats` (schema_stats.c). */
+extern const struct conf_key conf_stats_keys[];
+
 /*
  * Sets built-ins where nothing overrides them, and CONF_UNSET where
  * conf_check() chooses between levels.  Call on a zeroed struct conf.

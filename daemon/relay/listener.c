@@ -1,6 +1,6 @@
 /*
  * Listeners, protocol-neutral (listener.h): binding, taking sockets over
- * across a reload, pausing, closing, and the ACL.  The protocol modules
+ * across a reload, pausing and closing.  The protocol modules
  * (tcp_listen.c, udp_sock.c) do what happens on the sockets.
  */
 #include "config.h"
@@ -224,45 +224,4 @@ lstn_retry(struct timer *t, uint64_t now)
 	(void)now;
 	if (ls->fd >= 0 && ls->l->proto->resume != NULL)
 		ls->l->proto->resume(ls);
-}
-
-static int
-lstn_cidr_match(const struct conf_cidr *c, int family, const uint8_t *ip)
-{
-	unsigned bytes = c->prefix / 8, bits = c->prefix % 8;
-
-	if (c->family != family)
-		return 0;
-	if (memcmp(c->addr, ip, bytes) != 0)
-		return 0;
-	return bits == 0 ||
-	    ((c->addr[bytes] ^ ip[bytes]) & (uint8_t)(0xff00u >> bits)) == 0;
-}
-
-/*
- * Whether the ACL lets this client in: a deny match refuses, then an
- * allow match admits, and no match refuses.  Unix clients carry no
- * address and are left to the socket file's permissions.
- */
-int
-lstn_acl_allows(const struct conf_acl *acl, const struct sockaddr *sa)
-{
-	const uint8_t *ip;
-	int family = sa->sa_family, allowed = 0;
-	size_t i;
-
-	if (acl == NULL || (family != AF_INET && family != AF_INET6))
-		return 1;
-	if (family == AF_INET)
-		ip = (const uint8_t *)&((const struct sockaddr_in *)
-		    (const void *)sa)->sin_addr;
-	else
-		ip = (const uint8_t *)&((const struct sockaddr_in6 *)
-		    (const void *)sa)->sin6_addr;
-	for (i = 0; i < acl->deny.n; i++)
-		if (lstn_cidr_match(&acl->deny.v[i], family, ip))
-			return 0;
-	for (i = 0; i < acl->allow.n && !allowed; i++)
-		allowed = lstn_cidr_match(&acl->allow.v[i], family, ip);
-	return allowed;
 }

@@ -13,6 +13,7 @@
 
 #include <mio.h>
 
+#include "conf/conf.h"
 #include "model/keep.h"
 #include "timer.h"
 
@@ -104,6 +105,10 @@ void	lstn_pause(struct lsock *ls, uint64_t ms);
 /* Whether accepting on ls is paused. */
 int	lstn_paused(const struct lsock *ls);
 /* Whether a listener's ACL admits this IP client (others: yes). */
-int	lstn_acl_allows(const struct conf_acl *acl, const struct sockaddr *sa);
+static inline int
+lstn_acl_allows(const struct conf_acl *acl, const struct sockaddr *sa)
+{
+	return conf_acl_allows(acl, sa);
+}
 
 #endif /* MIOPROXY_RELAY_LISTENER_H */

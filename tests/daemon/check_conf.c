@@ -974,7 +974,6 @@ START_TEST(test_err_later)
 	    "    balance: consistent_hash\n"
 	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
 	    "    proxy_protocol: { send: v2 }\n",
-	    "F:2:1: stats is not supported yet\n"
 	    "F:8:5: listeners[0].proxy_protocol is not supported yet\n"
 	    "F:11:14: upstreams.web.balance: consistent_hash is not "
 	    "supported yet\n"
