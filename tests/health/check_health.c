@@ -438,6 +438,16 @@ START_TEST(test_no_descriptors_no_verdict)
 	struct pt_proxy p;
 	int port = pt_free_port(SOCK_STREAM), i, base = INT_MAX;
 
+	/*
+	 * Under a wrapper (make check-valgrind-daemon) the limit would be
+	 * the wrapper's too, and valgrind cannot start with a handful of
+	 * descriptors: this case runs in the plain and sanitizer builds.
+	 */
+	if (getenv("MIOPROXY_TEST_WRAPPER") != NULL) {
+		fprintf(stderr, "# no_descriptors_no_verdict: not under a "
+		    "wrapper (it needs descriptors of its own)\n");
+		return;
+	}
 	pt_echo_start(&a, -1);
 	/*
 	 * What the proxy holds idle, numbered low (a probe's socket comes
