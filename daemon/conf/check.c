@@ -1,7 +1,8 @@
 /*
  * The checks that need the whole file, once the walker has read it:
  * duplicate listener names, references from listeners to upstreams and
- * ACLs, what a UDP listener may bind and forward to, duplicate binds,
+ * ACLs, what a UDP listener may bind and forward to (and which PROXY
+ * protocol version it may take and send), duplicate binds,
  * and each listener's effective values (the precedence rules of conf.h).
  *
  * Its place: conf/, run by load.c after the walk (load -> check); it
@@ -170,6 +171,49 @@ check_refs(struct conf_ctx *ctx, struct conf *conf, size_t i,
 }
 
 /*
+ * PROXY protocol (issue 14): a listener that accepts a header names the
+ * peers it trusts to send one (none would refuse every client, which is
+ * never what a file means); UDP carries v2 only, as v1 is a text line
+ * that only a stream can hold, both ways.
+ */
+/* The position of a listener's proxy_protocol.`key` value, or nearest. */
+static struct conf_pos
+check_pppos(struct conf_ctx *ctx, size_t i, const char *key)
+{
+	yaml_node_t *pp, *vn = NULL;
+
+	pp = conf_lookup(ctx, ctx->lnodes[i], "proxy_protocol", NULL);
+	if (pp != NULL && pp->type == YAML_MAPPING_NODE)
+		vn = conf_lookup(ctx, pp, key, NULL);
+	if (vn != NULL)
+		return conf_node_pos(vn);
+	return check_lpos(ctx, i, "proxy_protocol", true);
+}
+
+static void
+check_pp(struct conf_ctx *ctx, struct conf *conf, size_t i)
+{
+	const struct conf_listener *l = &conf->listeners[i];
+	const struct conf_upstream *u = l->upstream;
+
+	if (l->pp.accept != CONF_PP_OFF && l->pp.trusted.n == 0)
+		conf_err_pos(ctx, check_lpos(ctx, i, "proxy_protocol", true),
+		    "listeners[%zu].proxy_protocol.trusted: required when "
+		    "accept is not off (the peers that may send a header)", i);
+	if (l->protocol != CONF_PROTO_UDP)
+		return;
+	if (l->pp.accept == CONF_PP_V1 || l->pp.accept == CONF_PP_ANY)
+		conf_err_pos(ctx, check_pppos(ctx, i, "accept"),
+		    "listeners[%zu].proxy_protocol.accept: a udp listener "
+		    "takes v2 only (v1 is for tcp)", i);
+	if (u != NULL && u->pp.send == CONF_PP_V1)
+		conf_err_pos(ctx, check_lpos(ctx, i, "upstream", false),
+		    "listeners[%zu].upstream: upstream \"%s\" sends "
+		    "proxy_protocol v1, which a udp listener cannot (v1 is "
+		    "for tcp; use v2)", i, u->name);
+}
+
+/*
  * Two sockets on one (protocol, address) cannot both bind; a Unix path
  * is one file whatever the protocol.  Overlaps such as 0.0.0.0:80 and
  * 127.0.0.1:80 are left to bind(2) to report, as whether they clash
@@ -331,6 +375,7 @@ conf_check(struct conf_ctx *ctx, struct conf *conf)
 	}
 	for (i = 0; i < conf->nlisteners; i++) {
 		check_refs(ctx, conf, i, &ups, &acls);
+		check_pp(ctx, conf, i);
 		check_effective(conf, &conf->listeners[i]);
 	}
 	check_stats(ctx, conf, &acls);

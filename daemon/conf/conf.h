@@ -34,10 +34,14 @@
  * udp.responses 0 (no limit); slow_start 0 (a server that comes up
  * takes its full weight at once); health_check (conf/schema_health.h)
  * type tcp, interval 5s, timeout 1s (at most the interval), rise 2,
- * fall 3; passive max_fails 3, window 10s, eject_for 30s.
+ * fall 3; passive max_fails 3, window 10s, eject_for 30s;
+ * proxy_protocol (conf/schema_pp.h) accept off, send off, timeout 3s,
+ * max_header 4k.
  *
  * Keys this file adds to CONFIG.md's schema: limits.buffer_size (a size:
- * the bound on unsent data per direction of one session, 1k..16m).
+ * the bound on unsent data per direction of one session, 1k..16m);
+ * a listener's proxy_protocol.max_header (a size: the largest v2 header
+ * accepted, 16..65551, the format's own bound).
  *
  * This header is the loader's model and its public entry points: what the
  * rest of the daemon includes, and what every layer of conf/ builds on.
@@ -229,6 +233,35 @@ struct conf_passive {
  */
 #define CONF_SERVERS_MAX	65535
 
+/* --- PROXY protocol (issue 14) --------------------------------------- */
+enum conf_pp {
+	CONF_PP_OFF,
+	CONF_PP_V1,
+	CONF_PP_V2,
+	CONF_PP_ANY,		/* accept only: v1 or v2, told by the signature */
+};
+
+#define CONF_PP_TIMEOUT_MS	3000
+#define CONF_PP_MAX_HEADER	4096
+#define CONF_PP_MAX_HEADER_MAX	(16 + 65535)	/* the format's own bound */
+
+/*
+ * A listener's proxy_protocol: with `accept` set, a header comes first
+ * from every peer, and only peers in `trusted` may send one (others are
+ * refused).  max_header bounds a v2 header (v1 is 107 bytes at most).
+ */
+struct conf_pp_accept {
+	int		 accept;	/* enum conf_pp */
+	struct conf_cidrs trusted;
+	int64_t		 timeout_ms;
+	int64_t		 max_header;	/* bytes */
+};
+
+/* An upstream's proxy_protocol: the header written to each server. */
+struct conf_pp_send {
+	int		 send;		/* enum conf_pp, never ANY */
+};
+
 struct conf_upstream {
 	char		*name;
 	int		 balance;	/* enum conf_balance */
@@ -239,6 +272,7 @@ struct conf_upstream {
 	int64_t		 slow_start_ms;		/* 0: none */
 	struct conf_health health;		/* issue 13 */
 	struct conf_passive passive;
+	struct conf_pp_send pp;			/* issue 14 */
 };
 
 struct conf_listener {
@@ -253,6 +287,7 @@ struct conf_listener {
 	struct conf_timeouts timeouts;	/* effective */
 	struct conf_limits limits;	/* effective */
 	struct conf_udp	 udp;		/* effective; UDP listeners only */
+	struct conf_pp_accept pp;	/* issue 14 */
 };
 
 struct conf {

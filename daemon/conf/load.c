@@ -335,6 +335,7 @@ conf_free(struct conf *conf)
 		free(conf->listeners[i].bind.v);
 		free(conf->listeners[i].upstream_name);
 		free(conf->listeners[i].acl_name);
+		free(conf->listeners[i].pp.trusted.v);
 	}
 	free(conf->listeners);
 	free(conf);

@@ -18,6 +18,7 @@
 #include "conf/schema.h"
 #include "conf/schema_admin.h"
 #include "conf/schema_health.h"
+#include "conf/schema_pp.h"
 #include "conf/value.h"
 #include "log.h"
 
@@ -171,7 +172,8 @@ static const struct conf_key schema_listener[] = {
 	KEY_MAP("timeouts", struct conf_listener, timeouts, schema_timeouts),
 	KEY_MAP("limits", struct conf_listener, limits, schema_limits),
 	KEY_MAP("udp", struct conf_listener, udp, schema_udp),
-	KEY_LATER("proxy_protocol"),
+	KEY_MAP("proxy_protocol", struct conf_listener, pp,
+	    conf_pp_accept_keys),			/* schema_pp.c */
 	KEY_END,
 };
 
@@ -201,7 +203,8 @@ static const struct conf_key schema_upstream[] = {
 	    0, 0, HOUR),
 	KEY_FUNC("health_check", 0, schema_health_check),	/* schema_health.c */
 	KEY_FUNC("passive", 0, schema_passive),
-	KEY_LATER("proxy_protocol"),
+	KEY_MAP("proxy_protocol", struct conf_upstream, pp,
+	    conf_pp_send_keys),				/* schema_pp.c */
 	KEY_END,
 };
 
@@ -251,6 +254,9 @@ schema_listener_init(struct conf_listener *l)
 	l->udp.session_timeout_ms = CONF_UNSET;
 	l->udp.max_sessions = CONF_UDP_MAX_SESSIONS;
 	l->udp.responses = 0;
+	l->pp.accept = CONF_PP_OFF;
+	l->pp.timeout_ms = CONF_PP_TIMEOUT_MS;
+	l->pp.max_header = CONF_PP_MAX_HEADER;
 }
 
 static void

@@ -968,16 +968,100 @@ START_TEST(test_err_later)
 	    "version: 1\n"
 	    "stats: { listen: 127.0.0.1:9100 }\n"
 	    BASE_LISTENERS
-	    "    proxy_protocol: { accept: v2 }\n"
 	    "upstreams:\n"
 	    "  web:\n"
 	    "    balance: consistent_hash\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n",
+	    "F:10:14: upstreams.web.balance: consistent_hash is not "
+	    "supported yet\n");
+}
+END_TEST
+
+/* --- PROXY protocol (issue 14) --- */
+START_TEST(test_pp_values)
+{
+	struct load t;
+	struct conf *c = load_ok(&t,
+	    "version: 1\n"
+	    BASE_LISTENERS
+	    "    proxy_protocol: { accept: any, trusted: [ 10.1.0.0/16, "
+	    "\"::1\" ], timeout: 500ms, max_header: 64k }\n"
+	    "  - { name: plain, protocol: tcp, bind: 127.0.0.1:8082, "
+	    "upstream: web }\n"
+	    "  - name: dns\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:8080\n"
+	    "    upstream: dns\n"
+	    "    proxy_protocol: { accept: v2, trusted: 127.0.0.1 }\n"
+	    "upstreams:\n"
+	    "  web:\n"
 	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
-	    "    proxy_protocol: { send: v2 }\n",
-	    "F:8:5: listeners[0].proxy_protocol is not supported yet\n"
-	    "F:11:14: upstreams.web.balance: consistent_hash is not "
-	    "supported yet\n"
-	    "F:13:5: upstreams.web.proxy_protocol is not supported yet\n");
+	    "    proxy_protocol: { send: v1 }\n"
+	    "  dns:\n"
+	    "    servers: [ { address: 127.0.0.1:8083 } ]\n"
+	    "    proxy_protocol: { send: v2 }\n");
+
+	ck_assert_int_eq(c->listeners[0].pp.accept, CONF_PP_ANY);
+	ck_assert_uint_eq(c->listeners[0].pp.trusted.n, 2);
+	ck_assert_str_eq(cidr_text(&c->listeners[0].pp.trusted.v[0]),
+	    "10.1.0.0/16");
+	ck_assert_str_eq(cidr_text(&c->listeners[0].pp.trusted.v[1]),
+	    "::1/128");
+	ck_assert_int_eq(c->listeners[0].pp.timeout_ms, 500);
+	ck_assert_int_eq(c->listeners[0].pp.max_header, 65536);
+	/* Built-ins: off, 3s, 4k. */
+	ck_assert_int_eq(c->listeners[1].pp.accept, CONF_PP_OFF);
+	ck_assert_uint_eq(c->listeners[1].pp.trusted.n, 0);
+	ck_assert_int_eq(c->listeners[1].pp.timeout_ms, 3000);
+	ck_assert_int_eq(c->listeners[1].pp.max_header, 4096);
+	ck_assert_int_eq(c->listeners[2].pp.accept, CONF_PP_V2);
+	ck_assert_int_eq(c->upstreams[0].pp.send, CONF_PP_V1);
+	ck_assert_int_eq(c->upstreams[1].pp.send, CONF_PP_V2);
+	unload(&t);
+}
+END_TEST
+
+START_TEST(test_pp_errors)
+{
+	expect_errors(
+	    "version: 1\n"
+	    BASE_LISTENERS
+	    "    proxy_protocol: { accept: v2 }\n"
+	    "  - name: u1\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:8080\n"
+	    "    upstream: v1\n"
+	    "    proxy_protocol: { accept: v1, trusted: 127.0.0.1 }\n"
+	    "  - name: u2\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:8081\n"
+	    "    upstream: web\n"
+	    "    proxy_protocol: { accept: any, trusted: 127.0.0.1, "
+	    "max_header: 70000, timeout: 0s }\n"
+	    "upstreams:\n"
+	    "  web:\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
+	    "    proxy_protocol: { send: any }\n"
+	    "  v1:\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
+	    "    proxy_protocol: { send: v1, accept: v2 }\n",
+	    "F:7:5: listeners[0].proxy_protocol.trusted: required when "
+	    "accept is not off (the peers that may send a header)\n"
+	    "F:11:15: listeners[1].upstream: upstream \"v1\" sends "
+	    "proxy_protocol v1, which a udp listener cannot (v1 is for tcp; "
+	    "use v2)\n"
+	    "F:12:31: listeners[1].proxy_protocol.accept: a udp listener "
+	    "takes v2 only (v1 is for tcp)\n"
+	    "F:17:31: listeners[2].proxy_protocol.accept: a udp listener "
+	    "takes v2 only (v1 is for tcp)\n"
+	    "F:17:68: listeners[2].proxy_protocol.max_header: 70000 is out "
+	    "of range (16 to 65551)\n"
+	    "F:17:84: listeners[2].proxy_protocol.timeout: 0s is out of "
+	    "range (1ms to 1h)\n"
+	    "F:21:29: upstreams.web.proxy_protocol.send: expected one of "
+	    "off, v1, v2; got \"any\"\n"
+	    "F:24:33: upstreams.v1.proxy_protocol: unknown key "
+	    "\"accept\"\n");
 }
 END_TEST
 
@@ -1537,6 +1621,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_scalars);
 	tcase_add_test(tc, test_health_values);
 	tcase_add_test(tc, test_health_errors);
+	tcase_add_test(tc, test_pp_values);
+	tcase_add_test(tc, test_pp_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
