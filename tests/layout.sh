@@ -52,7 +52,7 @@ fi
 # The layers: each folder's files include only their own folder's and
 # the layers below (process -> relay, ops -> upstream -> model (the
 # records that outlive generations) -> conf, and the foundation: timer,
-# log, addr, fnv, libmio).
+# log, addr, fnv, proxyproto, libmio).
 layer() {
 	dir=$1 allowed=$2
 	bad=$(cd "$top/daemon" && grep -H '^#include "' $dir 2>/dev/null |
@@ -65,11 +65,12 @@ layer() {
 }
 found='timer\.h|log\.h|addr\.h|fnv\.h'
 layer "timer.[ch] log.[ch] addr.h fnv.h" "$found"
+layer "proxyproto/*.[ch]" "proxyproto/[a-z_]+\.h|$found"
 layer "conf/*.[ch]" "conf/[a-z_]+\.h|$found"
 layer "model/*.[ch]" "model/[a-z_]+\.h|$found"
-layer "upstream/*.[ch]" "upstream/[a-z_]+\.h|model/keep\.h|conf/conf\.h|$found"
+layer "upstream/*.[ch]" "upstream/[a-z_]+\.h|proxyproto/pp\.h|model/keep\.h|conf/conf\.h|$found"
 layer "ops/*.[ch]" "ops/[a-z_]+\.h|model/keep\.h|conf/conf\.h|loop\.h|$found"
-layer "relay/*.[ch]" "relay/[a-z_]+\.h|upstream/upstream\.h|model/keep\.h|ops/access\.h|conf/conf\.h|loop\.h|$found"
+layer "relay/*.[ch]" "relay/[a-z_]+\.h|proxyproto/pp\.h|upstream/upstream\.h|model/keep\.h|ops/access\.h|conf/conf\.h|loop\.h|$found"
 
 [ $status -eq 0 ] && echo "layout: no function over $max lines, no include cycle, every folder in its layer"
 exit $status
