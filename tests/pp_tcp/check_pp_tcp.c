@@ -14,6 +14,7 @@
 
 #include "../common.h"
 #include "../stats/statstest.h"
+#include "proxyproto/pp.h"
 
 static const uint8_t v2_sig[12] = {
 	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
@@ -230,6 +231,50 @@ START_TEST(test_v2_tlvs_bytewise)
 	    NULL);
 	ck_assert_int_eq(n, wlen + 4);
 	ck_assert_int_eq(memcmp(env.out, want, n), 0);
+	pp_end();
+}
+END_TEST
+
+/* A CRC32c that came is checked, and computed afresh on the way out. */
+START_TEST(test_crc32c_recomputed)
+{
+	uint8_t addr[12], tlv[64], in[128];
+	struct pp_header h;
+	struct pp_tlv_iter it;
+	const uint8_t *val;
+	uint16_t vlen;
+	uint8_t type;
+	size_t tn = 0, len, n, at;
+	uint32_t c;
+	int seen = 0;
+
+	pp_begin(PP_YAML(
+	    "    proxy_protocol: { accept: v2, trusted: 127.0.0.1 }\n",
+	    "    proxy_protocol: { send: v2 }\n"));
+	v2_inet(addr, "192.0.2.7", "198.51.100.9", 5555, 443);
+	v2_tlv(tlv, &tn, 0x02, "a.example");
+	at = 16 + 12 + tn;
+	v2_tlv(tlv, &tn, 0x03, "\1\1\1\1");
+	len = v2_hdr(in, 0x21, 0x11, addr, 12, tlv, tn);
+	memset(in + at + 3, 0, 4);
+	c = pp_crc32c(0, in, len);
+	in[at + 3] = (uint8_t)(c >> 24);
+	in[at + 4] = (uint8_t)(c >> 16);
+	in[at + 5] = (uint8_t)(c >> 8);
+	in[at + 6] = (uint8_t)c;
+	n = pp_client(env.port, in, len, 0, env.out, sizeof(env.out), NULL);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(pp_parse((const uint8_t *)env.out, n, PP_ACCEPT_V2,
+	    PP_V2_MAX, &h), (ssize_t)n);
+	it = (struct pp_tlv_iter){ h.tlv, h.tlv + h.tlv_len };
+	while (pp_tlv_next(&it, &type, &val, &vlen) == 1)
+		seen |= type == 0x03 ? 1 : type == 0x02 ? 2 : 4;
+	ck_assert_int_eq(seen, 3);
+	/* A CRC that does not match: malformed. */
+	in[at + 6] ^= 1;
+	ck_assert_int_eq(pp_client(env.port, in, len, 0, env.out,
+	    sizeof(env.out), NULL), 0);
+	pp_wait_access("end=proxy_protocol_malformed");
 	pp_end();
 }
 END_TEST
@@ -505,6 +550,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_v1_in_v1_out);
 	tcase_add_test(tc, test_v2_tlvs_bytewise);
+	tcase_add_test(tc, test_crc32c_recomputed);
 	tcase_add_test(tc, test_any_local_and_ipv6);
 	tcase_add_test(tc, test_unix_family);
 	tcase_add_test(tc, test_untrusted_refused);
