@@ -88,11 +88,15 @@ pp_log(const struct lstn *l, enum pp_cause c, const struct mio_addr *peer)
 		pp_log_state[c].unsaid++;
 		return;
 	}
-	log_warn("listener %s: proxy_protocol: %s from %s, closed (%llu more "
-	    "of this cause unreported in the last %d s)", l->conf->name,
-	    pp_causes[c].what, addr_str(peer, text, sizeof(text)),
-	    (unsigned long long)pp_log_state[c].unsaid,
-	    PP_LOG_EVERY_MS / 1000);
+	if (pp_log_state[c].unsaid == 0)
+		log_warn("listener %s: proxy_protocol: %s from %s, closed",
+		    l->conf->name, pp_causes[c].what,
+		    addr_str(peer, text, sizeof(text)));
+	else
+		log_warn("listener %s: proxy_protocol: %s from %s, closed "
+		    "(and %llu more since the last such line)", l->conf->name,
+		    pp_causes[c].what, addr_str(peer, text, sizeof(text)),
+		    (unsigned long long)pp_log_state[c].unsaid);
 	pp_log_state[c].said = 1;
 	pp_log_state[c].last = loop.now;
 	pp_log_state[c].unsaid = 0;
