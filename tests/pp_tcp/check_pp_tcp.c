@@ -32,8 +32,10 @@ v2_hdr(uint8_t *b, uint8_t cmd, uint8_t fam, const void *addr, size_t alen,
 	b[13] = fam;
 	b[14] = (uint8_t)(n >> 8);
 	b[15] = (uint8_t)n;
-	memcpy(b + 16, addr, alen);
-	memcpy(b + 16 + alen, tlv, tlen);
+	if (alen > 0)
+		memcpy(b + 16, addr, alen);
+	if (tlen > 0)
+		memcpy(b + 16 + alen, tlv, tlen);
 	return 16 + n;
 }
 
