@@ -345,9 +345,11 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 void
 tcp_go(struct tcp_sess *t, const struct pp_header *h)
 {
+	int rc;
+
 	if (t->s.ups->conf->pp.send != CONF_PP_OFF &&
-	    tcp_pp_out(t, h) != 0) {
-		tcp_end(t, "no_memory", -1);
+	    (rc = tcp_pp_out(t, h)) != 0) {
+		tcp_end(t, rc == -ENOMEM ? "no_memory" : "error", -1);
 		return;
 	}
 	tcp_connect(t);

@@ -292,9 +292,10 @@ tcp_pp_out(struct tcp_sess *t, const struct pp_header *h)
 	    dst.len > 0 ? &dst : NULL);
 	free(tlv);
 	if (n <= 0) {
-		/* Cannot happen with the room given; sends none. */
+		/* Cannot happen: the room is the largest header there is,
+		 * and what is passed on came in one no larger. */
 		free(b);
-		return 0;
+		return n < 0 ? (int)n : -EINVAL;
 	}
 	b->cap = (uint32_t)cap;
 	b->off = 0;

@@ -103,7 +103,7 @@ void	tcp_pp_start(struct tcp_sess *t);
 void	tcp_pp_event(struct tcp_sess *t, uint32_t flags);
 /* The header's time ran out. */
 void	tcp_pp_timeout(struct tcp_sess *t);
-/* Makes t->pp_out for the upstream's `send`: 0, or -ENOMEM. */
+/* Makes t->pp_out for the upstream's `send`: 0, or -errno (-ENOMEM). */
 int	tcp_pp_out(struct tcp_sess *t, const struct pp_header *h);
 
 /* What moving a session's flows came to, for tcp.c to act on. */
