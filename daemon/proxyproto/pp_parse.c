@@ -248,9 +248,9 @@ pp_v1_parse(const uint8_t *b, size_t len, struct pp_header *out)
 		return n < PP_V1_MAX ? 0 : -EMSGSIZE;
 	if (end + 1 >= len)
 		return 0;			/* the LF is still to come */
-	if (out->src.len == 0) {
+	if (out->src.len == 0)
 		out->local = 1;			/* UNKNOWN */
-	} else
+	else
 		out->socktype = SOCK_STREAM;
 	return (ssize_t)(end + 2);
 }

@@ -473,7 +473,8 @@ START_TEST(test_v2_crc)
 		if (i == n - 7)
 			continue;
 		b[i] ^= 0x20;
-		ck_assert_msg(parse(b, (size_t)n, &h) == -EINVAL, "byte %zd", i);
+		ck_assert_msg(parse(b, (size_t)n, &h) == -EINVAL, "byte %zd",
+		    i);
 		b[i] ^= 0x20;
 	}
 	ck_assert_int_eq(parse(b, (size_t)n, &h), n);
