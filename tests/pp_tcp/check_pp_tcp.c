@@ -202,7 +202,7 @@ START_TEST(test_v1_in_v1_out)
 	snprintf(want, sizeof(want), "client=192.0.2.7:5555 peer=127.0.0.1:");
 	ck_assert_int_eq(pp_count(pt_read_file(env.p.access), want), 2);
 	ck_assert_ptr_nonnull(strstr(pt_read_file(env.p.access),
-	    "bytes_in=5 bytes_out=" ));
+	    "bytes_in=5 bytes_out="));
 	pp_end();
 }
 END_TEST
@@ -217,7 +217,7 @@ START_TEST(test_v2_tlvs_bytewise)
 	    "    proxy_protocol: { send: v2 }\n"));
 	v2_inet(addr, "192.0.2.7", "198.51.100.9", 5555, 443);
 	v2_tlv(tlv, &tn, 0x01, "h2");
-	v2_tlv(tlv, &tn, 0x04, "pad");			/* NOOP: not passed on */
+	v2_tlv(tlv, &tn, 0x04, "pad");	/* NOOP: not passed on */
 	v2_tlv(tlv, &tn, 0x02, "example.com");
 	v2_tlv(tlv, &tn, 0x05, "req-42");
 	len = v2_hdr(in, 0x21, 0x11, addr, 12, tlv, tn);
@@ -514,7 +514,7 @@ START_TEST(test_send_without_accept_and_retry)
 {
 	char want[128];
 	size_t n;
-	int cport, dead = pt_free_port(SOCK_STREAM);
+	int i, cport, dead = pt_free_port(SOCK_STREAM);
 
 	pt_echo_start(&env.echo, -1);
 	env.port = pt_free_port(SOCK_STREAM);
@@ -529,7 +529,7 @@ START_TEST(test_send_without_accept_and_retry)
 	    "{ address: 127.0.0.1:%d } ]\n"
 	    "    proxy_protocol: { send: v1 }\n",
 	    env.port, dead, env.echo.port);
-	for (int i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++) {
 		n = pp_client(env.port, "x", 1, 0, env.out, sizeof(env.out),
 		    &cport);
 		env.out[n] = '\0';
