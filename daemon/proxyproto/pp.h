@@ -72,13 +72,17 @@ struct pp_header {
  * v1 line past PP_V1_MAX; -EPROTO a valid signature of a version not
  * in `accept`.  Never reads past len.
  *
- * A v2 header whose family is UNSPEC, or whose command is LOCAL, comes
- * back with src and dst of len 0 (and local set for LOCAL): the
- * connection's own addresses stand.  A v2 header with a family but a
- * transport of UNSPEC comes back with the addresses and socktype 0.
- * Unix addresses are the 108 bytes of sun_path the header carries, up
- * to the first NUL (an abstract name, which starts with a NUL, keeps
- * its whole 108 bytes).
+ * v2's family and transport byte must be one of the spec's list
+ * (UNSPEC 0x00; TCP and UDP over IPv4 0x11, 0x12, over IPv6 0x21, 0x22;
+ * Unix stream and datagram 0x31, 0x32), for LOCAL too: "receivers must
+ * drop connections presenting unexpected values".  A header whose
+ * family is UNSPEC, or whose command is LOCAL, comes back with src and
+ * dst of len 0 (and local set for LOCAL): the connection's own
+ * addresses stand.  Its TLVs, after the family's address block, are
+ * checked all the same.  Unix addresses are the 108 bytes of sun_path
+ * the header carries: a path up to its NUL, an abstract name (a
+ * leading NUL) up to its last non-NUL byte, all NULs the unnamed
+ * socket.
  */
 ssize_t	pp_parse(const uint8_t *buf, size_t len, unsigned accept,
 	    size_t v2_cap, struct pp_header *out);
@@ -103,8 +107,10 @@ int	pp_tlv_next(struct pp_tlv_iter *it, uint8_t *type,
  *
  * v1 carries TCP only: the line says TCP4 or TCP6 whatever the caller's
  * socket type, and UNKNOWN for Unix addresses.  v2 writes socktype
- * SOCK_STREAM or SOCK_DGRAM as such, anything else as UNSPEC; a v2
- * header with tlv_len so large the total passes PP_V2_MAX is -EMSGSIZE.
+ * SOCK_STREAM or SOCK_DGRAM as such; any other socktype has no value in
+ * the spec's list with a family, so it is written as LOCAL/UNSPEC too.
+ * The longest v1 line is 104 bytes, the longest v2 header PP_V2_MAX: a
+ * v2 header whose TLVs would make it longer is -EMSGSIZE.
  */
 ssize_t	pp_write_v1(uint8_t *buf, size_t cap, const struct mio_addr *src,
 	    const struct mio_addr *dst);
