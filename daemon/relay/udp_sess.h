@@ -34,6 +34,7 @@ struct udp_sess {
 	int		 fd;		/* connected to the server */
 	struct defer_node defer;	/* replies left unread: defer.h */
 	uint16_t	 port;		/* fd's local port: see udp_port.c */
+	uint8_t		 pp;		/* UDP_SESS_PEER | UDP_SESS_HDR */
 	/* Part of the key, and the source of the replies. */
 	struct udp_local local;
 	uint64_t	 t_last;
@@ -42,12 +43,46 @@ struct udp_sess {
 	uint64_t	 hash;
 };
 
+/*
+ * The PROXY protocol's share of a session (relay/udp_pp.c), allocated
+ * after the struct only for the sessions that need it, so that others
+ * pay nothing: UDP_SESS_PEER, the sender of the headers (replies go to
+ * it, while s.client is the client it carried); then UDP_SESS_HDR, the
+ * header sent before each datagram to the server (a length byte, then
+ * udp_pp_header_size() bytes).
+ */
+#define UDP_SESS_PEER	0x1
+#define UDP_SESS_HDR	0x2
+
+static inline union sess_peer *
+udp_sess_peer(struct udp_sess *u)
+{
+	return (union sess_peer *)(void *)(u + 1);
+}
+
+static inline uint8_t *
+udp_sess_hdr(struct udp_sess *u)
+{
+	return (uint8_t *)(u + 1) +
+	    ((u->pp & UDP_SESS_PEER) ? sizeof(union sess_peer) : 0);
+}
+
+/* Where u's replies go: the PROXY header's sender, else the client. */
+static inline const union sess_peer *
+udp_sess_reply_to(struct udp_sess *u)
+{
+	return (u->pp & UDP_SESS_PEER) ? udp_sess_peer(u) : &u->s.client;
+}
+
 /* The UDP side of a listening socket: see udp_sock.c. */
 struct udp_sock {
 	struct lsock	*ls;		/* serving it now; NULL: draining, closed */
 	int		 fd;		/* -1 once closed */
 	int		 wildcard;	/* bound to 0.0.0.0 or [::]: pktinfo */
 	int		 registered;
+	/* Its listener takes PROXY headers (proxy_protocol.accept); kept
+	 * while draining, for the sessions that still run through it. */
+	int		 pp;
 	struct mio_addr	 addr;		/* bound to */
 	uint64_t	 nsessions;	/* replying through it */
 	struct udp_sess	*lru_head;	/* most recent */
