@@ -7,6 +7,7 @@
 #define MIOPROXY_CONF_ACL_H
 
 struct conf_acl;
+struct conf_cidrs;
 struct sockaddr;
 
 /*
@@ -15,5 +16,13 @@ struct sockaddr;
  * clients (Unix) are admitted: the socket file's mode guards them.
  */
 int	conf_acl_allows(const struct conf_acl *acl, const struct sockaddr *sa);
+
+/*
+ * Whether a peer may send a PROXY protocol header (a listener's
+ * proxy_protocol.trusted): an IP peer in one of the prefixes; a Unix
+ * peer always, as for the ACL.
+ */
+int	conf_trusted(const struct conf_cidrs *trusted,
+	    const struct sockaddr *sa);
 
 #endif /* MIOPROXY_CONF_ACL_H */

@@ -147,10 +147,16 @@ static void
 access_json(struct access_line *l, const struct access_rec *r,
     const char *when, const char *client, const char *server)
 {
+	char peer[ADDR_STRLEN];
+
 	access_put(l, "{\"time\":\"%s\",\"listener\":\"", when);
 	access_put_json(l, r->listener);
 	access_put(l, "\",\"proto\":\"%s\",\"client\":\"", r->proto);
 	access_put_json(l, client);
+	if (r->peer != NULL) {
+		access_put(l, "\",\"peer\":\"");
+		access_put_json(l, addr_str(r->peer, peer, sizeof(peer)));
+	}
 	access_put(l, "\",\"server\":\"");
 	access_put_json(l, server);
 	access_put(l, "\",\"connect_ms\":%lld,\"duration_ms\":%lld,"
@@ -170,10 +176,16 @@ static void
 access_text(struct access_line *l, const struct access_rec *r,
     const char *when, const char *client, const char *server)
 {
-	access_put(l, "time=%s listener=%s proto=%s client=%s "
-	    "server=%s connect_ms=%lld duration_ms=%lld bytes_in=%llu "
-	    "bytes_out=%llu", when, r->listener, r->proto, client,
-	    server, (long long)r->connect_ms, (long long)r->duration_ms,
+	char peer[ADDR_STRLEN];
+
+	access_put(l, "time=%s listener=%s proto=%s client=%s ", when,
+	    r->listener, r->proto, client);
+	if (r->peer != NULL)
+		access_put(l, "peer=%s ", addr_str(r->peer, peer,
+		    sizeof(peer)));
+	access_put(l, "server=%s connect_ms=%lld duration_ms=%lld "
+	    "bytes_in=%llu bytes_out=%llu", server,
+	    (long long)r->connect_ms, (long long)r->duration_ms,
 	    (unsigned long long)r->bytes_in,
 	    (unsigned long long)r->bytes_out);
 	if (strcmp(r->proto, "udp") == 0)

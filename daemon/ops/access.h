@@ -20,6 +20,9 @@ struct access_rec {
 	const char	*listener;
 	const char	*proto;		/* "tcp" or "udp" */
 	const struct mio_addr *client;
+	/* The proxy that sent a PROXY protocol header carrying `client`
+	 * (issue 14); NULL: the client connected itself. */
+	const struct mio_addr *peer;
 	const struct mio_addr *server;	/* NULL: none was reached */
 	int64_t		 connect_ms;	/* -1: no connection made */
 	int64_t		 duration_ms;

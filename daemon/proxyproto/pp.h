@@ -74,12 +74,14 @@ struct pp_header {
  *
  * v2's family and transport byte must be one of the spec's list
  * (UNSPEC 0x00; TCP and UDP over IPv4 0x11, 0x12, over IPv6 0x21, 0x22;
- * Unix stream and datagram 0x31, 0x32), for LOCAL too: "receivers must
- * drop connections presenting unexpected values".  A header whose
- * family is UNSPEC, or whose command is LOCAL, comes back with src and
- * dst of len 0 (and local set for LOCAL): the connection's own
- * addresses stand.  Its TLVs, after the family's address block, are
- * checked all the same.  Unix addresses are the 108 bytes of sun_path
+ * Unix stream and datagram 0x31, 0x32) and the length must hold its
+ * addresses, but for LOCAL, whose family the spec says is ignored: a
+ * LOCAL block of another family, or too short for its own, is taken
+ * whole as opaque (no TLVs, socktype 0).  A header whose family is
+ * UNSPEC, or whose command is LOCAL, comes back with src and dst of
+ * len 0 (and local set for LOCAL): the connection's own addresses
+ * stand.  Its TLVs, after the family's address block, are checked all
+ * the same.  Unix addresses are the 108 bytes of sun_path
  * the header carries: a path up to its NUL, an abstract name (a
  * leading NUL) up to its last non-NUL byte, all NULs the unnamed
  * socket.

@@ -231,7 +231,12 @@ pp_v1_parse(const uint8_t *b, size_t len, struct pp_header *out)
 			break;
 	if (end < n && b[end] == '\n')
 		return -EINVAL;			/* LF without CR */
-	if (end < n && end + 1 < len && b[end + 1] != '\n')
+	/*
+	 * Bytes from PP_V1_MAX on are never looked at: were they, a CR at
+	 * 106 would be -EMSGSIZE in a short input, -EINVAL in a long one.
+	 */
+	if (end < n && end + 1 < len && end + 1 < PP_V1_MAX &&
+	    b[end + 1] != '\n')
 		return -EINVAL;			/* CR without LF */
 	/* The CR counts as seen only if its LF fits in PP_V1_MAX. */
 	whole = end < n && end + 2 <= PP_V1_MAX;
@@ -243,9 +248,9 @@ pp_v1_parse(const uint8_t *b, size_t len, struct pp_header *out)
 		return n < PP_V1_MAX ? 0 : -EMSGSIZE;
 	if (end + 1 >= len)
 		return 0;			/* the LF is still to come */
-	if (out->src.len == 0) {
+	if (out->src.len == 0)
 		out->local = 1;			/* UNKNOWN */
-	} else
+	else
 		out->socktype = SOCK_STREAM;
 	return (ssize_t)(end + 2);
 }
@@ -422,7 +427,10 @@ pp_v2_fixed(const uint8_t *b, size_t len, unsigned accept, size_t cap,
     size_t *block, int *socktype)
 {
 	size_t hlen;
+	int local, fam;
 
+	*block = 0;
+	*socktype = 0;
 	if (!pp_prefix(b, len, pp_v2_sig, PP_V2_SIGLEN))
 		return -EINVAL;
 	if (len < PP_V2_SIGLEN)
@@ -437,13 +445,26 @@ pp_v2_fixed(const uint8_t *b, size_t len, unsigned accept, size_t cap,
 		return -EINVAL;			/* neither LOCAL nor PROXY */
 	if (len < PP_V2_SIGLEN + 2)
 		return 1;
-	if (pp_v2_family(b[13], block, socktype) < 0)
+	local = (b[12] & 0x0f) == 0;
+	fam = pp_v2_family(b[13], block, socktype) == 0;
+	if (!fam && !local)
 		return -EINVAL;
 	if (len < PP_V2_HDR)
 		return 1;
 	hlen = PP_V2_HDR + ((size_t)b[14] << 8 | b[15]);
-	if (hlen < PP_V2_HDR + *block)
-		return -EINVAL;			/* too short for the family */
+	if (!fam || hlen < PP_V2_HDR + *block) {
+		if (!local)
+			return -EINVAL;		/* too short for the family */
+		/*
+		 * LOCAL: "the receiver must accept this connection as valid
+		 * and ... discard the protocol block including the family
+		 * which is ignored".  A family of the list, with room for
+		 * its addresses, still has its TLVs checked; any other
+		 * block is opaque, ignored whole.
+		 */
+		*block = hlen - PP_V2_HDR;
+		*socktype = 0;
+	}
 	if (hlen > (cap < PP_V2_MAX ? cap : PP_V2_MAX))
 		return -EMSGSIZE;
 	return len < hlen ? 1 : 0;

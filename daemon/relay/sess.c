@@ -47,6 +47,33 @@ sess_enter(struct sess *s, const struct sess_kind *kind, struct gen *gen,
 	return 0;
 }
 
+/* An address kept compactly: IP whole, anything else its family only. */
+static void
+sess_peer_set(union sess_peer *p, const struct mio_addr *a)
+{
+	memset(p, 0, sizeof(*p));
+	if (a->u.sa.sa_family == AF_INET || a->u.sa.sa_family == AF_INET6)
+		memcpy(p, &a->u, a->len < sizeof(*p) ? a->len : sizeof(*p));
+	else
+		p->sa.sa_family = a->u.sa.sa_family;
+}
+
+static void
+sess_peer_get(const union sess_peer *p, struct mio_addr *out)
+{
+	sa_family_t family = p->sa.sa_family;
+
+	memset(out, 0, sizeof(*out));
+	out->u.sa.sa_family = family;
+	out->len = sizeof(sa_family_t);		/* unix: unnamed */
+	if (family == AF_INET)
+		out->len = sizeof(struct sockaddr_in);
+	else if (family == AF_INET6)
+		out->len = sizeof(struct sockaddr_in6);
+	if (out->len > sizeof(sa_family_t))
+		memcpy(&out->u, p, out->len);
+}
+
 int
 sess_start(struct sess *s, const struct sess_kind *kind, struct lstn *l,
     const struct mio_addr *client, timer_fn *fn)
@@ -55,13 +82,15 @@ sess_start(struct sess *s, const struct sess_kind *kind, struct lstn *l,
 		return -ENOMEM;
 	s->l = l;
 	l->keep->active++;
-	if (client->u.sa.sa_family == AF_INET ||
-	    client->u.sa.sa_family == AF_INET6)
-		memcpy(&s->client, &client->u, client->len <
-		    sizeof(s->client) ? client->len : sizeof(s->client));
-	else
-		s->client.sa.sa_family = client->u.sa.sa_family;
+	sess_peer_set(&s->client, client);
 	return 0;
+}
+
+void
+sess_set_client(struct sess *s, const struct mio_addr *client)
+{
+	s->peer = s->client;
+	sess_peer_set(&s->client, client);
 }
 
 int
@@ -74,17 +103,7 @@ sess_start_own(struct sess *s, const struct sess_kind *kind,
 void
 sess_client_addr(const struct sess *s, struct mio_addr *out)
 {
-	sa_family_t family = s->client.sa.sa_family;
-
-	memset(out, 0, sizeof(*out));
-	out->u.sa.sa_family = family;
-	out->len = sizeof(sa_family_t);		/* unix: unnamed */
-	if (family == AF_INET)
-		out->len = sizeof(struct sockaddr_in);
-	else if (family == AF_INET6)
-		out->len = sizeof(struct sockaddr_in6);
-	if (out->len > sizeof(sa_family_t))
-		memcpy(&out->u, &s->client, out->len);
+	sess_peer_get(&s->client, out);
 }
 
 const struct mio_addr *
@@ -97,7 +116,7 @@ static void
 sess_record(const struct sess *s, const char *reason)
 {
 	struct access_rec r;
-	struct mio_addr client;
+	struct mio_addr client, peer;
 
 	if (s->l == NULL || !access_enabled())
 		return;
@@ -106,6 +125,10 @@ sess_record(const struct sess *s, const char *reason)
 	r.listener = s->l->conf->name;
 	r.proto = s->kind->proto;
 	r.client = &client;
+	if (s->peer.sa.sa_family != 0) {
+		sess_peer_get(&s->peer, &peer);
+		r.peer = &peer;
+	}
 	r.server = sess_server_addr(s);
 	r.connect_ms = -1;
 	r.duration_ms = (int64_t)(loop.now - s->t_start);

@@ -75,6 +75,9 @@ struct sess {
 	uint64_t	 t_start;
 	uint64_t	 bytes[2];	/* [0] client to server, [1] back */
 	union sess_peer	 client;
+	/* The proxy in front when a PROXY protocol header gave `client`
+	 * (issue 14); family 0: none, the client connected itself. */
+	union sess_peer	 peer;
 };
 
 /*
@@ -139,6 +142,12 @@ sess_count_bytes(struct sess *s, int dir, uint64_t n)
 
 /* s's client as an address. */
 void	sess_client_addr(const struct sess *s, struct mio_addr *out);
+/*
+ * A PROXY protocol header said who the client is: `client` becomes s's
+ * client everywhere from now on (balancing, the access log), and the
+ * address it had becomes the peer's, for the access log.
+ */
+void	sess_set_client(struct sess *s, const struct mio_addr *client);
 /* The address of s's server; NULL while it has none. */
 const struct mio_addr *sess_server_addr(const struct sess *s);
 

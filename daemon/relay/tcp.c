@@ -114,7 +114,15 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 		tcp_close_side(t, i, reset[i]);
 		flow_release(&t->flow[i]);
 	}
+	free(t->pp_out);
+	t->pp_out = NULL;
 	sess_finish(&t->s, reason);
+}
+
+void
+tcp_sess_end(struct tcp_sess *t, const char *reason, int reset_side)
+{
+	tcp_end(t, reason, reset_side);
 }
 
 static void
@@ -328,6 +336,22 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 		tcp_end(t, "error", -1);
 		return;
 	}
+	if (l->conf->pp.accept != CONF_PP_OFF)
+		tcp_pp_start(t);
+	else
+		tcp_go(t, NULL);
+}
+
+void
+tcp_go(struct tcp_sess *t, const struct pp_header *h)
+{
+	int rc;
+
+	if (t->s.ups->conf->pp.send != CONF_PP_OFF &&
+	    (rc = tcp_pp_out(t, h)) != 0) {
+		tcp_end(t, rc == -ENOMEM ? "no_memory" : "error", -1);
+		return;
+	}
 	tcp_connect(t);
 }
 
@@ -376,6 +400,11 @@ tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags)
 {
 	if (t->s.dead)
 		return;
+	if (t->state == TCP_HEADER) {
+		if (side == 0)
+			tcp_pp_event(t, flags);
+		return;
+	}
 	if (side == 1 && t->state == TCP_CONNECTING) {
 		tcp_connect_event(t, flags);
 		return;
@@ -393,6 +422,10 @@ tcp_timer(struct timer *tm, uint64_t now)
 	    offsetof(struct tcp_sess, s.timer));
 	uint64_t idle_due;
 
+	if (t->state == TCP_HEADER) {
+		tcp_pp_timeout(t);
+		return;
+	}
 	if (t->state == TCP_CONNECTING) {
 		tcp_connect_failed(t, -ETIMEDOUT);
 		tcp_connect(t);

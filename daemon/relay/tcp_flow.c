@@ -96,6 +96,18 @@ flow_buf_put(struct relay_buf *b)
 	}
 }
 
+struct relay_buf *
+flow_buf_take(uint32_t cap)
+{
+	return flow_buf_get(cap);
+}
+
+void
+flow_buf_give(struct relay_buf *b)
+{
+	flow_buf_put(b);
+}
+
 void
 flow_fini(void)
 {
@@ -205,6 +217,34 @@ flow_shut(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	return FLOW_WAIT;
 }
 
+/*
+ * The PROXY header for the server (tcp_pp.c), before any byte of the
+ * client's: one buffer, freed once written.
+ */
+static enum flow_next
+flow_send_hdr(struct tcp_sess *t, struct flow_error *fe)
+{
+	struct relay_buf *b = t->pp_out;
+	ssize_t n;
+
+	if (!flow_can_send(t, &t->flow[0]))
+		return FLOW_WAIT;
+	n = mio_write(t->fd[1], b->data + b->off, b->len);
+	if (n == -EAGAIN) {
+		t->flow[0].dst_wr = 0;
+		return FLOW_WAIT;
+	}
+	if (n < 0)
+		return flow_fail(fe, 1, (int)n);
+	b->off += (uint32_t)n;
+	b->len -= (uint32_t)n;
+	if (b->len == 0) {
+		free(b);
+		t->pp_out = NULL;
+	}
+	return FLOW_ON;
+}
+
 /* A read or splice from the source that moved nothing: n is why. */
 static enum flow_next
 flow_recv_none(struct tcp_sess *t, unsigned i, ssize_t n,
@@ -307,6 +347,8 @@ flow_recv(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 static inline enum flow_next
 flow_step_once(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 {
+	if (i == 0 && t->pp_out != NULL)
+		return flow_send_hdr(t, fe);
 	switch (flow_state(&t->flow[i])) {
 	case FLOW_SEND_BUF:
 		return flow_send_buf(t, i, fe);

@@ -143,7 +143,13 @@ tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
 	l->keep->accepted++;
 	if (loop.stopping) {
 		mio_close(fd);
-	} else if (!lstn_acl_allows(l->conf->acl, &client->u.sa)) {
+	} else if (tcp_pp_untrusted(l, client)) {
+		l->keep->rejected[KEEP_REJ_PROXY_PROTOCOL]++;
+		tcp_refuse(l, fd, client, "proxy_protocol_untrusted");
+	} else if (l->conf->pp.accept == CONF_PP_OFF &&
+	    !lstn_acl_allows(l->conf->acl, &client->u.sa)) {
+		/* Behind a PROXY header the ACL waits for the client's
+		 * address (tcp_pp.c). */
 		l->keep->rejected[KEEP_REJ_ACL]++;
 		tcp_refuse(l, fd, client, "acl_denied");
 	} else if (l->keep->active >=

@@ -16,6 +16,7 @@
 #define TCP_EXCLUDE_MAX		8	/* servers remembered as failed */
 
 struct lstn;
+struct pp_header;
 struct relay_pipe;
 
 /* A buffer of the copying path (tcp_flow.c keeps the idle ones). */
@@ -44,7 +45,8 @@ struct flow {
 
 enum tcp_state {
 	TCP_CONNECTING,
-	TCP_RELAY
+	TCP_RELAY,
+	TCP_HEADER		/* awaiting the client's PROXY header */
 };
 
 /* excluded[] holds server indexes in 16 bits: the loader's bound. */
@@ -67,6 +69,9 @@ struct tcp_sess {
 	uint32_t	 connect_ms;	/* how long it took, once TCP_RELAY */
 	uint64_t	 t_last;	/* last bytes moved, either side */
 	uint64_t	 deadline;	/* connect, or half-close; 0: none */
+	/* The PROXY header for the server, written before anything else
+	 * once connected (tcp_pp.c); NULL: none, or sent. */
+	struct relay_buf *pp_out;
 };
 
 /* tcp.c: a new session for an accepted client (fd is the session's). */
@@ -76,10 +81,30 @@ void	tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
 	    const char *reason);
 /* tcp.c: one readiness event on a session's side. */
 void	tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags);
+/* tcp.c: ends a session at once (tcp.c's tcp_end). */
+void	tcp_sess_end(struct tcp_sess *t, const char *reason, int reset_side);
+/*
+ * tcp.c: the client is known (h: the PROXY header it sent, or NULL):
+ * makes the header for the server if the upstream sends one, and
+ * connects.  The session may have ended on return.
+ */
+void	tcp_go(struct tcp_sess *t, const struct pp_header *h);
 /* tcp.c: serves the sessions whose budget ran out in the last turn. */
 void	tcp_run_queue(void);
 /* tcp.c: whether sessions wait on the run queue. */
 int	tcp_queued(void);
+
+/* tcp_pp.c: the PROXY protocol over TCP (issue 14). */
+/* Whether l takes headers and `peer` may not send one: refused. */
+int	tcp_pp_untrusted(struct lstn *l, const struct mio_addr *peer);
+/* Awaits the header of t's client, within the listener's timeout. */
+void	tcp_pp_start(struct tcp_sess *t);
+/* A readiness event on the client while the header is awaited. */
+void	tcp_pp_event(struct tcp_sess *t, uint32_t flags);
+/* The header's time ran out. */
+void	tcp_pp_timeout(struct tcp_sess *t);
+/* Makes t->pp_out for the upstream's `send`: 0, or -errno (-ENOMEM). */
+int	tcp_pp_out(struct tcp_sess *t, const struct pp_header *h);
 
 /* What moving a session's flows came to, for tcp.c to act on. */
 enum tcp_pumped {
@@ -99,6 +124,10 @@ enum tcp_pumped flow_pump(struct tcp_sess *t, struct tcp_end_why *why);
 int	flow_holds(const struct flow *f);
 /* tcp_flow.c: gives back f's buffer and pipe. */
 void	flow_release(struct flow *f);
+/* tcp_flow.c: an empty buffer of cap bytes (an idle one if it can), or
+ * NULL; and back to the idle ones. */
+struct relay_buf *flow_buf_take(uint32_t cap);
+void	flow_buf_give(struct relay_buf *b);
 /* tcp_flow.c: frees the idle buffers (the loop's last turn). */
 void	flow_fini(void);
 
