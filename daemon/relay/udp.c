@@ -373,7 +373,7 @@ udp_start(struct udp_sock *us, const union sess_peer *client,
 	struct lstn *l = us->ls->l;
 	struct udp_sess *u, *victim;
 	int server = -1, port = 0, fd;
-	size_t ext = udp_pp_ext_size(l, client, ppi);
+	size_t ext = udp_pp_ext_size(l, client);
 
 	if (udp_count >= (uint64_t)udp_buckets * 2)
 		udp_table_grow();
@@ -403,6 +403,9 @@ udp_start(struct udp_sock *us, const union sess_peer *client,
 		return NULL;
 	}
 	u->local = *local;
+	/* The client a header carried: its sender gets the replies. */
+	if (ppi != NULL && !udp_peer_eq(ppi->peer, client))
+		u->s.peer = *ppi->peer;
 	if (ext != 0)
 		udp_pp_ext_fill(u, us, ppi);
 	u->hash = h;
@@ -493,8 +496,8 @@ udp_pp_found(struct udp_sess *u, const struct lstn *l,
 		u->s.l->keep->rejected[KEEP_REJ_PROXY_PROTOCOL]++;
 		return NULL;
 	}
-	if (u->pp & UDP_SESS_PEER)
-		memcpy(udp_sess_peer(u), ppi->peer, sizeof(union sess_peer));
+	if (u->s.peer.sa.sa_family != 0)
+		u->s.peer = *ppi->peer;
 	return u;
 }
 
@@ -598,7 +601,7 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 	}
 	udp_sock_touch(us, u, loop.now);
 	len -= off;
-	if ((u->pp & UDP_SESS_HDR) != 0)
+	if (u->pp_hdr)
 		sent = udp_pp_send(u, (uint8_t *)b->data[i] + off, len);
 	else
 		sent = mio_send(u->fd, b->data[i] + off, len);

@@ -179,25 +179,20 @@ udp_pp_header(uint8_t *buf, const union sess_peer *client,
 }
 
 /*
- * The bytes a new session of l needs after its struct: the sender of
- * the headers when l accepts them, the header to send when l's
- * upstream sends one (the v2 of UDP: the configuration refuses v1).
+ * The bytes a new session of l needs after its struct: the header to
+ * send when l's upstream sends one (v2: the configuration refuses v1
+ * for an upstream of a udp listener), else none.
  */
 size_t
-udp_pp_ext_size(const struct lstn *l, const union sess_peer *client,
-    const struct udp_pp_in *ppi)
+udp_pp_ext_size(const struct lstn *l, const union sess_peer *client)
 {
-	size_t n = 0;
-
-	if (ppi != NULL)
-		n += sizeof(union sess_peer);
-	if (l->ups->conf->pp.send == CONF_PP_V2)
-		n += 1 + udp_pp_header_size(client->sa.sa_family);
-	return n;
+	if (l->ups->conf->pp.send != CONF_PP_V2)
+		return 0;
+	return 1 + udp_pp_header_size(client->sa.sa_family);
 }
 
 /*
- * Fills the share of u, a new session through us: the header's
+ * Writes the header of u, a new session through us: its
  * destination is the one a header received carried, else the address
  * the client sent to (the bind's, or on a wildcard bind the request's).
  */
@@ -208,13 +203,7 @@ udp_pp_ext_fill(struct udp_sess *u, struct udp_sock *us,
 	union sess_peer dst;
 	uint8_t *hdr;
 
-	if (ppi != NULL) {
-		u->pp |= UDP_SESS_PEER;
-		memcpy(udp_sess_peer(u), ppi->peer, sizeof(union sess_peer));
-	}
-	if (u->s.l->ups->conf->pp.send != CONF_PP_V2)
-		return;
-	u->pp |= UDP_SESS_HDR;
+	u->pp_hdr = 1;
 	if (ppi != NULL && ppi->dst.sa.sa_family != 0)
 		dst = ppi->dst;
 	else {

@@ -57,9 +57,8 @@ struct udp_sess;
 struct udp_sock;
 
 /* Bytes a new session of l needs after its struct (udp_sess.h). */
-size_t	udp_pp_ext_size(const struct lstn *l, const union sess_peer *client,
-	    const struct udp_pp_in *ppi);
-/* Fills them, for u, a new session through us. */
+size_t	udp_pp_ext_size(const struct lstn *l, const union sess_peer *client);
+/* Writes there the header of u, a new session through us. */
 void	udp_pp_ext_fill(struct udp_sess *u, struct udp_sock *us,
 	    const struct udp_pp_in *ppi);
 /* One datagram to u's server behind u's header: len, or -errno. */

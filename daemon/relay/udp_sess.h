@@ -34,7 +34,7 @@ struct udp_sess {
 	int		 fd;		/* connected to the server */
 	struct defer_node defer;	/* replies left unread: defer.h */
 	uint16_t	 port;		/* fd's local port: see udp_port.c */
-	uint8_t		 pp;		/* UDP_SESS_PEER | UDP_SESS_HDR */
+	uint8_t		 pp_hdr;	/* its header follows it: below */
 	/* Part of the key, and the source of the replies. */
 	struct udp_local local;
 	uint64_t	 t_last;
@@ -44,34 +44,25 @@ struct udp_sess {
 };
 
 /*
- * The PROXY protocol's share of a session (relay/udp_pp.c), allocated
- * after the struct only for the sessions that need it, so that others
- * pay nothing: UDP_SESS_PEER, the sender of the headers (replies go to
- * it, while s.client is the client it carried); then UDP_SESS_HDR, the
- * header sent before each datagram to the server (a length byte, then
- * udp_pp_header_size() bytes).
+ * The PROXY header a session sends before each datagram to its server
+ * (relay/udp_pp.c), allocated after the struct only for the sessions
+ * whose upstream sends one, so that others pay nothing: a length byte,
+ * then udp_pp_header_size() bytes.
  */
-#define UDP_SESS_PEER	0x1
-#define UDP_SESS_HDR	0x2
-
-static inline union sess_peer *
-udp_sess_peer(struct udp_sess *u)
-{
-	return (union sess_peer *)(void *)(u + 1);
-}
-
 static inline uint8_t *
 udp_sess_hdr(struct udp_sess *u)
 {
-	return (uint8_t *)(u + 1) +
-	    ((u->pp & UDP_SESS_PEER) ? sizeof(union sess_peer) : 0);
+	return (uint8_t *)(u + 1);
 }
 
-/* Where u's replies go: the PROXY header's sender, else the client. */
+/*
+ * Where u's replies go: the sender of the PROXY headers when one
+ * carried the client (s.peer), else the client.
+ */
 static inline const union sess_peer *
-udp_sess_reply_to(struct udp_sess *u)
+udp_sess_reply_to(const struct udp_sess *u)
 {
-	return (u->pp & UDP_SESS_PEER) ? udp_sess_peer(u) : &u->s.client;
+	return u->s.peer.sa.sa_family != 0 ? &u->s.peer : &u->s.client;
 }
 
 /* The UDP side of a listening socket: see udp_sock.c. */
