@@ -264,6 +264,135 @@ START_TEST(test_accept_local_and_ipv6)
 END_TEST
 
 /*
+ * The carried client is the one the ACL sees (the sender, 127.0.0.1,
+ * is not in it).  A Unix family keeps the sender as the client, as
+ * LOCAL does.
+ */
+START_TEST(test_accept_acl_and_unix)
+{
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), stats = pt_free_port(SOCK_STREAM);
+	int srv, sport, c, p1;
+	uint8_t pkt[512], buf[256];
+	size_t h;
+
+	srv = ppu_socket_at("127.0.0.1", &sport);
+	pt_start(&p, PPU_HEAD
+	    "acls:\n"
+	    "  carried: { allow: [ 192.0.2.0/24, 127.0.0.0/8 ],"
+	    " deny: [ 192.0.2.66/32 ] }\n"
+	    "listeners:\n"
+	    "  - name: pp\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    acl: carried\n"
+	    "    proxy_protocol: { accept: v2, trusted: [ 127.0.0.1/32 ] }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    stats, port, sport);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	h = ppu_header(pkt, PPU_CMD_PROXY, PPU_DGRAM, "192.0.2.66", 1111,
+	    "192.0.2.53", 53, 0);
+	memcpy(pkt + h, "deny", 4);
+	pt_udp_send(c, "127.0.0.1", port, pkt, h + 4);
+	h = ppu_header(pkt, PPU_CMD_PROXY, PPU_DGRAM, "192.0.2.7", 1111,
+	    "192.0.2.53", 53, 0);
+	memcpy(pkt + h, "pass", 4);
+	pt_udp_send(c, "127.0.0.1", port, pkt, h + 4);
+	ck_assert_int_eq(srv_recv(srv, buf, sizeof(buf), PT_WAIT_MS, &p1), 4);
+	ck_assert_int_eq(memcmp(buf, "pass", 4), 0);
+	ck_assert_int_eq(ppu_metric(stats, "mioproxy_listener_rejected_total"
+	    "{listener=\"pp\",reason=\"acl\"}"), 1);
+	/* AF_UNIX, DGRAM: 2 x 108 bytes of paths. */
+	memcpy(pkt, ppu_sig, 12);
+	pkt[12] = 0x21;
+	pkt[13] = 0x32;
+	pkt[14] = 0;
+	pkt[15] = 216;
+	memset(pkt + 16, 0, 216);
+	memcpy(pkt + 16, "/run/client.sock", 16);
+	memcpy(pkt + 124, "/run/server.sock", 16);
+	memcpy(pkt + 232, "unix", 4);
+	pt_udp_send(c, "127.0.0.1", port, pkt, 236);
+	ck_assert_int_eq(srv_recv(srv, buf, sizeof(buf), PT_WAIT_MS, &p1), 4);
+	ck_assert_int_eq(memcmp(buf, "unix", 4), 0);
+	pt_udp_send(srv, "127.0.0.1", p1, "back", 4);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 4);
+	close(c);
+	close(srv);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_null(strstr(p.access_text, "192.0.2.66"));
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "\"client\":\"192.0.2.7:1111\""));
+}
+END_TEST
+
+/*
+ * source_hash balances on the carried client: clients behind one sender
+ * spread over the servers (on the sender's address alone, all would go
+ * to one), and a client keeps its server from session to session.
+ */
+START_TEST(test_accept_source_hash)
+{
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), stats = pt_free_port(SOCK_STREAM);
+	int srv[2], sport[2], c, i, k, seen[2] = { 0, 0 }, first[16];
+	uint8_t pkt[256], buf[256];
+	char ip[32];
+	size_t h;
+
+	srv[0] = ppu_socket_at("127.0.0.1", &sport[0]);
+	srv[1] = ppu_socket_at("127.0.0.1", &sport[1]);
+	pt_start(&p, PPU_HEAD
+	    "listeners:\n"
+	    "  - name: pp\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    udp: { session_timeout: 200ms }\n"
+	    "    proxy_protocol: { accept: v2, trusted: [ 127.0.0.1/32 ] }\n"
+	    "upstreams:\n"
+	    "  u:\n"
+	    "    balance: source_hash\n"
+	    "    servers: [ { address: 127.0.0.1:%d },"
+	    " { address: 127.0.0.1:%d } ]\n",
+	    stats, port, sport[0], sport[1]);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < 16; i++) {
+			struct pollfd pfd[2] = { { srv[0], POLLIN, 0 },
+			    { srv[1], POLLIN, 0 } };
+			int which;
+
+			snprintf(ip, sizeof(ip), "198.51.100.%d", 10 + i);
+			h = ppu_header(pkt, PPU_CMD_PROXY, PPU_DGRAM, ip,
+			    1000 + k, "192.0.2.53", 53, 0);
+			memcpy(pkt + h, "q", 1);
+			pt_udp_send(c, "127.0.0.1", port, pkt, h + 1);
+			ck_assert_int_eq(poll(pfd, 2, PT_WAIT_MS), 1);
+			which = (pfd[1].revents & POLLIN) != 0;
+			ck_assert_int_eq(srv_recv(srv[which], buf, sizeof(buf),
+			    0, NULL), 1);
+			seen[which]++;
+			if (k == 0)
+				first[i] = which;
+			else
+				ck_assert_int_eq(first[i], which);
+		}
+		test_sleep_ms(400);	/* the sessions end */
+	}
+	ck_assert_int_gt(seen[0], 0);
+	ck_assert_int_gt(seen[1], 0);
+	close(c);
+	close(srv[0]);
+	close(srv[1]);
+	ck_assert_int_eq(pt_stop(&p), 0);
+}
+END_TEST
+
+/*
  * send: v2 puts a DGRAM header before each datagram to the server (the
  * client as source, the listener's address as destination); replies
  * are passed back as they are.  With accept too, the carried addresses
@@ -579,6 +708,8 @@ main(void)
 	tcase_add_test(tc, test_accept_sessions_by_carried_source);
 	tcase_add_test(tc, test_accept_drops_counted);
 	tcase_add_test(tc, test_accept_local_and_ipv6);
+	tcase_add_test(tc, test_accept_acl_and_unix);
+	tcase_add_test(tc, test_accept_source_hash);
 	tcase_add_test(tc, test_send_header_each_datagram);
 	if (ppu_have("unbound", bin, sizeof(bin)))
 		tcase_add_test(tc, test_unbound_behind_send_v2);
