@@ -80,9 +80,13 @@ udp_pp_refused(enum udp_pp_cause c, const char *listener,
 	memcpy(&a.u, peer, a.len);
 	if (mio_addr_format(&a, from, sizeof(from)) < 0)
 		strcpy(from, "?");
-	log_warn("listener %s: datagram from %s dropped: %s (%llu more "
-	    "dropped for this since the last line)", listener, from,
-	    udp_pp_why[c], (unsigned long long)udp_pp_warned[c].unsaid);
+	if (udp_pp_warned[c].unsaid == 0)
+		log_warn("listener %s: datagram from %s dropped: %s",
+		    listener, from, udp_pp_why[c]);
+	else
+		log_warn("listener %s: datagram from %s dropped: %s (and %llu "
+		    "more since the last such line)", listener, from,
+		    udp_pp_why[c], (unsigned long long)udp_pp_warned[c].unsaid);
 	udp_pp_warned[c].last = loop.now;
 	udp_pp_warned[c].unsaid = 0;
 }
