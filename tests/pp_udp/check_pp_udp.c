@@ -393,6 +393,72 @@ START_TEST(test_accept_source_hash)
 END_TEST
 
 /*
+ * A listener that a reload removes drains: its sessions go on, found by
+ * the client their headers carry, from trusted senders only (those of
+ * the sessions' own listener), and it takes no new carried client.
+ * Named again, with accept off, it takes datagrams as they are.
+ */
+START_TEST(test_accept_across_reload)
+{
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_DGRAM), port2 = pt_free_port(SOCK_DGRAM);
+	int stats = pt_free_port(SOCK_STREAM), srv, sport, c, u, p1, p2;
+	uint8_t pkt[256], buf[256];
+	size_t h;
+
+#define PPU_RELOAD_UPS							\
+	"  - { name: keep, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n" \
+	"upstreams:\n"							\
+	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+	srv = ppu_socket_at("127.0.0.1", &sport);
+	pt_start(&p, PPU_HEAD
+	    "listeners:\n"
+	    "  - name: pp\n"
+	    "    protocol: udp\n"
+	    "    bind: 127.0.0.1:%d\n"
+	    "    upstream: u\n"
+	    "    proxy_protocol: { accept: v2, trusted: [ 127.0.0.1/32 ] }\n"
+	    PPU_RELOAD_UPS, stats, port, port2, sport);
+	c = pt_udp_socket(AF_INET, 0, NULL);
+	u = ppu_socket_at("127.0.0.5", NULL);
+	h = ppu_header(pkt, PPU_CMD_PROXY, PPU_DGRAM, "192.0.2.1", 1111,
+	    "192.0.2.53", 53, 0);
+	memcpy(pkt + h, "a", 1);
+	pt_udp_send(c, "127.0.0.1", port, pkt, h + 1);
+	ck_assert_int_eq(srv_recv(srv, buf, sizeof(buf), PT_WAIT_MS, &p1), 1);
+	pt_reload(&p, PPU_HEAD "listeners:\n" PPU_RELOAD_UPS, stats, port2,
+	    sport);
+	/* The session goes on through the draining socket... */
+	pt_udp_send(c, "127.0.0.1", port, pkt, h + 1);
+	ck_assert_int_eq(srv_recv(srv, buf, sizeof(buf), PT_WAIT_MS, &p2), 1);
+	ck_assert_int_eq(p2, p1);
+	pt_udp_send(srv, "127.0.0.1", p1, "r", 1);
+	ck_assert_int_eq(pt_udp_recv(c, buf, sizeof(buf), PT_WAIT_MS, NULL,
+	    NULL), 1);
+	/* ...not from an untrusted sender, nor for a new client. */
+	pt_udp_send(u, "127.0.0.1", port, pkt, h + 1);
+	h = ppu_header(pkt, PPU_CMD_PROXY, PPU_DGRAM, "192.0.2.2", 2222,
+	    "192.0.2.53", 53, 0);
+	memcpy(pkt + h, "b", 1);
+	pt_udp_send(c, "127.0.0.1", port, pkt, h + 1);
+	ck_assert_int_eq(srv_recv(srv, buf, sizeof(buf), 300, NULL), -1);
+	/* Named again without accept: datagrams are taken as they are. */
+	pt_reload(&p, PPU_HEAD "listeners:\n"
+	    "  - { name: pp, protocol: udp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    PPU_RELOAD_UPS, stats, port, port2, sport);
+	pt_udp_send(u, "127.0.0.1", port, "bare", 4);
+	ck_assert_int_eq(srv_recv(srv, buf, sizeof(buf), PT_WAIT_MS, NULL), 4);
+	ck_assert_int_eq(memcmp(buf, "bare", 4), 0);
+#undef PPU_RELOAD_UPS
+	close(c);
+	close(u);
+	close(srv);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_null(strstr(p.log_text, "reload failed"));
+}
+END_TEST
+
+/*
  * send: v2 puts a DGRAM header before each datagram to the server (the
  * client as source, the listener's address as destination); replies
  * are passed back as they are.  With accept too, the carried addresses
@@ -710,6 +776,7 @@ main(void)
 	tcase_add_test(tc, test_accept_local_and_ipv6);
 	tcase_add_test(tc, test_accept_acl_and_unix);
 	tcase_add_test(tc, test_accept_source_hash);
+	tcase_add_test(tc, test_accept_across_reload);
 	tcase_add_test(tc, test_send_header_each_datagram);
 	if (ppu_have("unbound", bin, sizeof(bin)))
 		tcase_add_test(tc, test_unbound_behind_send_v2);
