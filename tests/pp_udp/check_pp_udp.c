@@ -574,8 +574,8 @@ ppu_dns_ask(const char *src, const char *host, int port, const char *name,
 
 	for (tries = 0; tries < 50 && rc < 0; tries++) {
 		pt_udp_send(fd, host, port, q, n);
-		if ((r = pt_udp_recv(fd, a, sizeof(a), 200, NULL, NULL)) >= 12 &&
-		    a[0] == 0x42 && a[1] == 0x42)
+		r = pt_udp_recv(fd, a, sizeof(a), 200, NULL, NULL);
+		if (r >= 12 && a[0] == 0x42 && a[1] == 0x42)
 			rc = ppu_dns_rcode(a, r, an);
 	}
 	close(fd);
