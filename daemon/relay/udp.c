@@ -47,6 +47,7 @@
 #include "relay/udp.h"
 #include "relay/udp_dst.h"
 #include "relay/udp_msg.h"
+#include "relay/udp_pp.h"
 #include "relay/udp_port.h"
 #include "relay/udp_sess.h"
 #include "upstream/upstream.h"
@@ -367,11 +368,12 @@ udp_begin(struct udp_sess *u, struct lsock *ls, const union sess_peer *client)
  */
 static struct udp_sess *
 udp_start(struct udp_sock *us, const union sess_peer *client,
-    const struct udp_local *local, uint64_t h)
+    const struct udp_local *local, uint64_t h, const struct udp_pp_in *ppi)
 {
 	struct lstn *l = us->ls->l;
 	struct udp_sess *u, *victim;
 	int server = -1, port = 0, fd;
+	size_t ext = udp_pp_ext_size(l, client);
 
 	if (udp_count >= (uint64_t)udp_buckets * 2)
 		udp_table_grow();
@@ -390,7 +392,7 @@ udp_start(struct udp_sock *us, const union sess_peer *client,
 			l->keep->rejected[KEEP_REJ_DESCRIPTORS]++;
 		return NULL;
 	}
-	if ((u = calloc(1, sizeof(*u))) != NULL) {
+	if ((u = calloc(1, sizeof(*u) + ext)) != NULL) {
 		u->fd = fd;
 		u->port = (uint16_t)port;
 	}
@@ -401,6 +403,11 @@ udp_start(struct udp_sock *us, const union sess_peer *client,
 		return NULL;
 	}
 	u->local = *local;
+	/* The client a header carried: its sender gets the replies. */
+	if (ppi != NULL && !udp_peer_eq(ppi->peer, client))
+		u->s.peer = *ppi->peer;
+	if (ext != 0)
+		udp_pp_ext_fill(u, us, ppi);
 	u->hash = h;
 	u->s.server = server;
 	upstream_acquire(l->ups, server);
@@ -475,10 +482,33 @@ udp_drained(int n)
 	return loop.short_io_drains && n < UDP_BATCH;
 }
 
-/* The session of a request's client, found or made; NULL: dropped. */
+/*
+ * A header's client has session u: on a draining socket (l NULL), the
+ * sender must be one u's own listener trusts; the latest sender is the
+ * one replies go to (the path a sending proxy took last).
+ */
+static struct udp_sess *
+udp_pp_found(struct udp_sess *u, const struct lstn *l,
+    const struct udp_pp_in *ppi)
+{
+	if (l == NULL &&
+	    !udp_pp_trusted(&u->s.l->conf->pp, &ppi->peer->sa)) {
+		u->s.l->keep->rejected[KEEP_REJ_PROXY_PROTOCOL]++;
+		return NULL;
+	}
+	if (u->s.peer.sa.sa_family != 0)
+		u->s.peer = *ppi->peer;
+	return u;
+}
+
+/*
+ * The session of a request's client, found or made; NULL: dropped.
+ * from is the client, or with the PROXY protocol (ppi not NULL) the
+ * client its header carried.
+ */
 static struct udp_sess *
 udp_session_of(struct udp_sock *us, struct msghdr *h,
-    const union sess_peer *from)
+    const union sess_peer *from, const struct udp_pp_in *ppi)
 {
 	struct lstn *l = us->ls != NULL ? us->ls->l : NULL;
 	struct udp_local local;
@@ -490,7 +520,7 @@ udp_session_of(struct udp_sock *us, struct msghdr *h,
 		udp_dst_of(h, &local);
 	hash = udp_hash(us, from, us->wildcard ? &local : NULL);
 	if ((u = udp_find(us, from, &local, hash)) != NULL)
-		return u;
+		return ppi == NULL ? u : udp_pp_found(u, l, ppi);
 	if (l == NULL) {		/* draining: no new clients */
 		us->dgrams_dropped++;
 		return NULL;
@@ -499,9 +529,34 @@ udp_session_of(struct udp_sock *us, struct msghdr *h,
 		l->keep->rejected[KEEP_REJ_ACL]++;
 		return NULL;
 	}
-	if (loop.stopping || (u = udp_start(us, from, &local, hash)) == NULL)
+	if (loop.stopping ||
+	    (u = udp_start(us, from, &local, hash, ppi)) == NULL)
 		l->keep->dropped[KEEP_DROP_NO_SESSION]++;
 	return u;
+}
+
+/*
+ * The PROXY header in front of request i from a trusted sender: its
+ * length, with *ppi filled, or 0 when the request is dropped (counted).
+ */
+static size_t
+udp_pp_request(struct udp_sock *us, struct udp_batch *b, unsigned i,
+    struct udp_pp_in *ppi)
+{
+	struct lstn *l = us->ls != NULL ? us->ls->l : NULL;
+	size_t off;
+
+	ppi->peer = &b->from[i];
+	off = udp_pp_accept(l != NULL ? &l->conf->pp : NULL,
+	    l != NULL ? l->conf->name : "(draining)",
+	    (const uint8_t *)b->data[i], b->msg[i].msg_len, ppi);
+	if (off == 0) {
+		if (l != NULL)
+			l->keep->rejected[KEEP_REJ_PROXY_PROTOCOL]++;
+		else
+			us->dgrams_dropped++;
+	}
+	return off;
 }
 
 /*
@@ -514,7 +569,8 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 	struct msghdr *h = &b->msg[i].msg_hdr;
 	const union sess_peer *from = &b->from[i];
 	struct lstn *l = us->ls != NULL ? us->ls->l : NULL;
-	size_t len = b->msg[i].msg_len;
+	size_t len = b->msg[i].msg_len, off = 0;
+	struct udp_pp_in in, *ppi = NULL;
 	struct udp_sess *u;
 	ssize_t sent;
 
@@ -528,7 +584,15 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 			us->dgrams_dropped++;
 		return 0;
 	}
-	if ((u = udp_session_of(us, h, from)) == NULL)
+	/* The only test of the PROXY protocol on the way in: the payload
+	 * is forwarded from behind the header, in place. */
+	if (us->pp) {
+		if ((off = udp_pp_request(us, b, i, &in)) == 0)
+			return 0;
+		from = &in.client;
+		ppi = &in;
+	}
+	if ((u = udp_session_of(us, h, from, ppi)) == NULL)
 		return 0;
 	if (l == NULL) {
 		/* A draining socket: its sessions' listeners count. */
@@ -536,7 +600,12 @@ udp_request(struct udp_sock *us, struct udp_batch *b, unsigned i)
 		l->keep->dgrams[0]++;
 	}
 	udp_sock_touch(us, u, loop.now);
-	if ((sent = mio_send(u->fd, b->data[i], len)) >= 0) {
+	len -= off;
+	if (u->pp_hdr)
+		sent = udp_pp_send(u, (uint8_t *)b->data[i] + off, len);
+	else
+		sent = mio_send(u->fd, b->data[i] + off, len);
+	if (sent >= 0) {
 		u->dgrams_in++;
 		sess_count_bytes(&u->s, 0, len);
 	} else if (sent == -ECONNREFUSED) {
@@ -620,20 +689,22 @@ udp_reply_batch(struct udp_sess *u, struct udp_batch *b, unsigned n)
 		char		buf[UDP_DST_SPACE];
 		struct cmsghdr	align;
 	} control;
+	/* With the PROXY protocol, the sender of the headers. */
+	const union sess_peer *to = udp_sess_reply_to(u);
 	size_t clen;
 	unsigned i, sent = 0;
 	int r;
 
 	if (u->us->fd < 0 || n == 0)
 		return 0;
-	clen = u->us->wildcard ? udp_dst_control(u->s.client.sa.sa_family,
+	clen = u->us->wildcard ? udp_dst_control(to->sa.sa_family,
 	    &u->local, control.buf) : 0;
 	for (i = 0; i < n; i++) {
 		struct msghdr *h = &b->msg[i].msg_hdr;
 
 		memset(h, 0, sizeof(*h));
-		h->msg_name = &u->s.client;
-		h->msg_namelen = udp_peer_len(&u->s.client);
+		h->msg_name = (void *)(uintptr_t)to;
+		h->msg_namelen = udp_peer_len(to);
 		h->msg_iov = &b->iov[i];
 		h->msg_iovlen = 1;
 		if (clen > 0) {

@@ -34,6 +34,7 @@ struct udp_sess {
 	int		 fd;		/* connected to the server */
 	struct defer_node defer;	/* replies left unread: defer.h */
 	uint16_t	 port;		/* fd's local port: see udp_port.c */
+	uint8_t		 pp_hdr;	/* its header follows it: below */
 	/* Part of the key, and the source of the replies. */
 	struct udp_local local;
 	uint64_t	 t_last;
@@ -42,12 +43,37 @@ struct udp_sess {
 	uint64_t	 hash;
 };
 
+/*
+ * The PROXY header a session sends before each datagram to its server
+ * (relay/udp_pp.c), allocated after the struct only for the sessions
+ * whose upstream sends one, so that others pay nothing: a length byte,
+ * then udp_pp_header_size() bytes.
+ */
+static inline uint8_t *
+udp_sess_hdr(struct udp_sess *u)
+{
+	return (uint8_t *)(u + 1);
+}
+
+/*
+ * Where u's replies go: the sender of the PROXY headers when one
+ * carried the client (s.peer), else the client.
+ */
+static inline const union sess_peer *
+udp_sess_reply_to(const struct udp_sess *u)
+{
+	return u->s.peer.sa.sa_family != 0 ? &u->s.peer : &u->s.client;
+}
+
 /* The UDP side of a listening socket: see udp_sock.c. */
 struct udp_sock {
 	struct lsock	*ls;		/* serving it now; NULL: draining, closed */
 	int		 fd;		/* -1 once closed */
 	int		 wildcard;	/* bound to 0.0.0.0 or [::]: pktinfo */
 	int		 registered;
+	/* Its listener takes PROXY headers (proxy_protocol.accept); kept
+	 * while draining, for the sessions that still run through it. */
+	int		 pp;
 	struct mio_addr	 addr;		/* bound to */
 	uint64_t	 nsessions;	/* replying through it */
 	struct udp_sess	*lru_head;	/* most recent */

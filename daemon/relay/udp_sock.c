@@ -109,6 +109,7 @@ udp_sock_serve(struct lsock *ls, struct lsock *prev)
 	}
 	us = ls->state;
 	us->ls = ls;
+	us->pp = ls->l->conf->pp.accept != CONF_PP_OFF;
 	if (us->registered)
 		return 0;
 	rc = mio_register(loop.poll, us->fd,
