@@ -23,32 +23,8 @@ done
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 haproxy=$(command -v haproxy || echo /usr/sbin/haproxy)
 
-dir=$(mktemp -d /tmp/mioproxy-pp-XXXXXX)
-pids=
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	for f in "$dir"/*.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
-	done
-	exit 1
-}
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null && return
-	while :; do
-		p=$(awk -v s="$$$1" 'BEGIN { srand(s + systime()); print 20000 + int(rand() * 40000) }')
-		[ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && break
-	done
-	echo "$p"
-}
+. "$(dirname "$0")/../peers-lib.sh"
+peers_setup pp
 ngx=$(free_port 1)
 ngxs=$(free_port 2)
 m1=$(free_port 3)

@@ -20,34 +20,8 @@ if ! command -v curl >/dev/null 2>&1; then
 	exit 77
 fi
 
-dir=$(mktemp -d /tmp/mioproxy-prom-XXXXXX)
-pids=
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	for f in "$dir"/*.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
-	done
-	exit 1
-}
-
-# A free TCP port of 127.0.0.1: from the kernel through python3 where
-# there is one, else a random one that ss(8) says nobody listens on.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null && return
-	while :; do
-		p=$(awk -v s="$$$1" 'BEGIN { srand(s + systime()); print 20000 + int(rand() * 40000) }')
-		[ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && break
-	done
-	echo "$p"
-}
+. "$(dirname "$0")/../peers-lib.sh"
+peers_setup prom
 stats=$(free_port 1)
 web=$(free_port 2)
 back=$(free_port 3)
