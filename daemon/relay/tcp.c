@@ -63,6 +63,7 @@
 #include "log.h"
 #include "loop.h"
 #include "ops/access.h"
+#include "proxyproto/pp.h"
 #include "relay/listener.h"
 #include "relay/tcp_sess.h"
 #include "upstream/upstream.h"
@@ -73,6 +74,7 @@ static struct tcp_sess *tcp_runq;
 
 static void tcp_timer(struct timer *tm, uint64_t now);
 static void tcp_pump(struct tcp_sess *t);
+static void tcp_go(struct tcp_sess *t, const struct pp_header *h);
 
 /* --- ending ----------------------------------------------------------- */
 
@@ -342,7 +344,12 @@ tcp_start(struct lstn *l, int fd, const struct mio_addr *client)
 		tcp_go(t, NULL);
 }
 
-void
+/*
+ * The client is known (h: the PROXY header it sent, or NULL): makes the
+ * header for the server if the upstream sends one, and connects.  The
+ * session may have ended on return.
+ */
+static void
 tcp_go(struct tcp_sess *t, const struct pp_header *h)
 {
 	int rc;
@@ -353,6 +360,35 @@ tcp_go(struct tcp_sess *t, const struct pp_header *h)
 		return;
 	}
 	tcp_connect(t);
+}
+
+/* The client's PROXY header: awaited, refused, or come (then go on). */
+static void
+tcp_header_event(struct tcp_sess *t, uint32_t flags)
+{
+	struct pp_header h;
+	const char *end;
+	uint32_t early;
+
+	switch (tcp_pp_event(t, flags, &h, &end)) {
+	case 0:
+		return;
+	case -1:
+		tcp_end(t, end, -1);
+		return;
+	}
+	t->state = TCP_CONNECTING;
+	/* The ACL judges the client the header named, not its proxy. */
+	if (!lstn_acl_allows(t->s.l->conf->acl, &t->s.client.sa)) {
+		t->s.l->keep->rejected[KEEP_REJ_ACL]++;
+		tcp_end(t, "acl_denied", -1);
+		return;
+	}
+	early = t->flow[0].buf != NULL ? t->flow[0].buf->len : 0;
+	tcp_go(t, &h);
+	/* The bytes past the header count once a server has them coming. */
+	if (!t->s.dead && t->s.server >= 0 && early > 0)
+		sess_count_bytes(&t->s, 0, early);
 }
 
 /* --- relaying --------------------------------------------------------- */
@@ -402,7 +438,7 @@ tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags)
 		return;
 	if (t->state == TCP_HEADER) {
 		if (side == 0)
-			tcp_pp_event(t, flags);
+			tcp_header_event(t, flags);
 		return;
 	}
 	if (side == 1 && t->state == TCP_CONNECTING) {
@@ -423,7 +459,7 @@ tcp_timer(struct timer *tm, uint64_t now)
 	uint64_t idle_due;
 
 	if (t->state == TCP_HEADER) {
-		tcp_pp_timeout(t);
+		tcp_end(t, tcp_pp_timeout(t), -1);
 		return;
 	}
 	if (t->state == TCP_CONNECTING) {

@@ -15,8 +15,11 @@
  * stay in the buffer and go to the server like any other.
  *
  * The carried address is then the client everywhere (sess_set_client():
- * the ACL, applied here, balancing, the access log with the peer beside
+ * the ACL, which tcp.c applies next, balancing, the access log with the peer beside
  * it, the header sent on).  v2 LOCAL and v1 UNKNOWN keep the peer's.
+ *
+ * This file reads, judges and counts; tcp.c acts on what it answers
+ * (goes on, or ends the session), so that neither calls into the other.
  *
  * Every refusal counts as rejected with reason proxy_protocol, ends with
  * an end reason of its cause (proxy_protocol_untrusted, _malformed,
@@ -112,8 +115,8 @@ tcp_pp_untrusted(struct lstn *l, const struct mio_addr *peer)
 	return 1;
 }
 
-/* Ends t for cause c: counted, logged (at a rate), access-logged. */
-static void
+/* Refuses t for cause c: counted, logged (at a rate); its end reason. */
+static const char *
 pp_refuse(struct tcp_sess *t, enum pp_cause c)
 {
 	struct mio_addr peer;
@@ -121,7 +124,7 @@ pp_refuse(struct tcp_sess *t, enum pp_cause c)
 	sess_client_addr(&t->s, &peer);
 	t->s.l->keep->rejected[KEEP_REJ_PROXY_PROTOCOL]++;
 	pp_log(t->s.l, c, &peer);
-	tcp_sess_end(t, pp_causes[c].end, -1);
+	return pp_causes[c].end;
 }
 
 void
@@ -132,10 +135,10 @@ tcp_pp_start(struct tcp_sess *t)
 	    loop.now + (uint64_t)t->s.l->conf->pp.timeout_ms);
 }
 
-void
+const char *
 tcp_pp_timeout(struct tcp_sess *t)
 {
-	pp_refuse(t, PP_TIMEOUT);
+	return pp_refuse(t, PP_TIMEOUT);
 }
 
 static unsigned
@@ -145,63 +148,55 @@ pp_accepts(int accept)
 	    PP_ACCEPT_V2 : PP_ACCEPT_V1 | PP_ACCEPT_V2;
 }
 
-/* A whole header of n bytes came: the client is known, go on. */
+/*
+ * A whole header of n bytes came: it leaves the buffer (what follows it
+ * stays, the client's first data) and names the client.
+ */
 static void
 pp_done(struct tcp_sess *t, const struct pp_header *h, size_t n)
 {
 	struct flow *f = &t->flow[0];
-	uint32_t early;
 
 	f->buf->off = (uint32_t)n;
 	f->buf->len -= (uint32_t)n;
-	early = f->buf->len;
-	if (early == 0) {
+	if (f->buf->len == 0) {
 		flow_buf_give(f->buf);
 		f->buf = NULL;
 	}
 	if (!h->local && h->src.len > 0)
 		sess_set_client(&t->s, &h->src);
-	t->state = TCP_CONNECTING;
-	/* The ACL judges the client the header named, not its proxy. */
-	if (!lstn_acl_allows(t->s.l->conf->acl, &t->s.client.sa)) {
-		t->s.l->keep->rejected[KEEP_REJ_ACL]++;
-		tcp_sess_end(t, "acl_denied", -1);
-		return;
-	}
-	tcp_go(t, h);
-	/* The bytes past the header count once a server has them coming. */
-	if (!t->s.dead && t->s.server >= 0 && early > 0)
-		sess_count_bytes(&t->s, 0, early);
 }
 
-/* Parses what the buffer holds: 1 when done (t may have ended), 0: more. */
+/* Parses what the buffer holds, as tcp_pp_event() answers. */
 static int
-pp_try(struct tcp_sess *t)
+pp_try(struct tcp_sess *t, struct pp_header *h, const char **end)
 {
 	const struct conf_pp_accept *pp = &t->s.l->conf->pp;
 	struct relay_buf *b = t->flow[0].buf;
-	struct pp_header h;
 	ssize_t n;
 
 	n = pp_parse((const uint8_t *)b->data, b->len, pp_accepts(pp->accept),
-	    (size_t)pp->max_header, &h);
+	    (size_t)pp->max_header, h);
 	if (n == 0 && b->len < b->cap)
 		return 0;
-	if (n > 0)
-		pp_done(t, &h, (size_t)n);
-	else
-		pp_refuse(t, n == -EPROTO ? PP_VERSION : n == -EMSGSIZE ||
-		    n == 0 ? PP_OVERSIZED : PP_MALFORMED);
-	return 1;
+	if (n > 0) {
+		pp_done(t, h, (size_t)n);
+		return 1;
+	}
+	*end = pp_refuse(t, n == -EPROTO ? PP_VERSION : n == -EMSGSIZE ||
+	    n == 0 ? PP_OVERSIZED : PP_MALFORMED);
+	return -1;
 }
 
-void
-tcp_pp_event(struct tcp_sess *t, uint32_t flags)
+int
+tcp_pp_event(struct tcp_sess *t, uint32_t flags, struct pp_header *h,
+    const char **end)
 {
 	const struct conf_listener *cl = t->s.l->conf;
 	struct flow *f = &t->flow[0];
 	uint32_t cap;
 	ssize_t n;
+	int rc;
 
 	flow_note_read(f, flags);
 	/* An edge of room for the client comes once: keep it for later. */
@@ -211,25 +206,26 @@ tcp_pp_event(struct tcp_sess *t, uint32_t flags)
 	    cl->limits.buffer_size : cl->pp.max_header);
 	while (f->src_rd) {
 		if (f->buf == NULL && (f->buf = flow_buf_take(cap)) == NULL) {
-			tcp_sess_end(t, "no_memory", -1);
-			return;
+			*end = "no_memory";
+			return -1;
 		}
 		n = mio_read(t->fd[0], f->buf->data + f->buf->len,
 		    f->buf->cap - f->buf->len);
 		if (n == -EAGAIN) {
 			f->src_rd = 0;
 		} else if (n < 0) {
-			tcp_sess_end(t, "reset", -1);
-			return;
+			*end = "reset";
+			return -1;
 		} else if (n == 0) {
-			pp_refuse(t, PP_TRUNCATED);
-			return;
+			*end = pp_refuse(t, PP_TRUNCATED);
+			return -1;
 		} else {
 			f->buf->len += (uint32_t)n;
-			if (pp_try(t))
-				return;
+			if ((rc = pp_try(t, h, end)) != 0)
+				return rc;
 		}
 	}
+	return 0;
 }
 
 /* The TLVs of h a v2 header passes on, into out (room for h's): bytes. */

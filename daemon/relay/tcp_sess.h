@@ -83,12 +83,6 @@ void	tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
 void	tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags);
 /* tcp.c: ends a session at once (tcp.c's tcp_end). */
 void	tcp_sess_end(struct tcp_sess *t, const char *reason, int reset_side);
-/*
- * tcp.c: the client is known (h: the PROXY header it sent, or NULL):
- * makes the header for the server if the upstream sends one, and
- * connects.  The session may have ended on return.
- */
-void	tcp_go(struct tcp_sess *t, const struct pp_header *h);
 /* tcp.c: serves the sessions whose budget ran out in the last turn. */
 void	tcp_run_queue(void);
 /* tcp.c: whether sessions wait on the run queue. */
@@ -99,10 +93,16 @@ int	tcp_queued(void);
 int	tcp_pp_untrusted(struct lstn *l, const struct mio_addr *peer);
 /* Awaits the header of t's client, within the listener's timeout. */
 void	tcp_pp_start(struct tcp_sess *t);
-/* A readiness event on the client while the header is awaited. */
-void	tcp_pp_event(struct tcp_sess *t, uint32_t flags);
-/* The header's time ran out. */
-void	tcp_pp_timeout(struct tcp_sess *t);
+/*
+ * A readiness event on the client while the header is awaited: 0, wait
+ * for more; 1, *h came (it named the client; what followed it is in the
+ * client's buffer); -1, end t with *end, the reason (a refusal is
+ * already counted and logged).
+ */
+int	tcp_pp_event(struct tcp_sess *t, uint32_t flags, struct pp_header *h,
+	    const char **end);
+/* The header's time ran out: counts and logs it; the end reason. */
+const char *tcp_pp_timeout(struct tcp_sess *t);
 /* Makes t->pp_out for the upstream's `send`: 0, or -errno (-ENOMEM). */
 int	tcp_pp_out(struct tcp_sess *t, const struct pp_header *h);
 
