@@ -384,10 +384,17 @@ tcp_header_event(struct tcp_sess *t, uint32_t flags)
 		tcp_end(t, "acl_denied", -1);
 		return;
 	}
-	early = t->flow[0].buf != NULL ? t->flow[0].buf->len : 0;
+	early = t->flow[0].buf->len;
 	tcp_go(t, &h);
+	if (t->s.dead)
+		return;
+	/* h is used: an emptied buffer goes back (an idle session has none). */
+	if (t->flow[0].buf != NULL && t->flow[0].buf->len == 0) {
+		flow_buf_give(t->flow[0].buf);
+		t->flow[0].buf = NULL;
+	}
 	/* The bytes past the header count once a server has them coming. */
-	if (!t->s.dead && t->s.server >= 0 && early > 0)
+	if (t->s.server >= 0 && early > 0)
 		sess_count_bytes(&t->s, 0, early);
 }
 

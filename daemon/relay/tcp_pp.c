@@ -149,8 +149,10 @@ pp_accepts(int accept)
 }
 
 /*
- * A whole header of n bytes came: it leaves the buffer (what follows it
- * stays, the client's first data) and names the client.
+ * A whole header of n bytes came: it leaves the buffer's data (what
+ * follows it stays, the client's first data) and names the client.  The
+ * buffer itself stays even when empty: h's TLVs point into it until the
+ * header sent on is made (tcp.c gives it back after that).
  */
 static void
 pp_done(struct tcp_sess *t, const struct pp_header *h, size_t n)
@@ -159,10 +161,6 @@ pp_done(struct tcp_sess *t, const struct pp_header *h, size_t n)
 
 	f->buf->off = (uint32_t)n;
 	f->buf->len -= (uint32_t)n;
-	if (f->buf->len == 0) {
-		flow_buf_give(f->buf);
-		f->buf = NULL;
-	}
 	if (!h->local && h->src.len > 0)
 		sess_set_client(&t->s, &h->src);
 }
