@@ -17,6 +17,7 @@
 
 #include <mio.h>
 
+#include "addr.h"
 #include "conf/conf.h"
 #include "log.h"
 #include "loop.h"
@@ -157,9 +158,9 @@ adm_show_upstream(const struct conf_upstream *cu, struct adm_buf *out)
 
 		if ((k = keep_srv_find(cu->name, &cs->addr)) == NULL)
 			continue;
-		(void)mio_addr_format(&cs->addr, addr, sizeof(addr));
 		adm_buf_printf(out, "%s %s %s %lu %llu %llu %llu\n",
-		    cu->name, addr, keep_srv_state_name(k),
+		    cu->name, addr_str(&cs->addr, addr, sizeof(addr)),
+		    keep_srv_state_name(k),
 		    (unsigned long)keep_srv_weight(k, (uint32_t)cs->weight,
 		    loop.now, cu->slow_start_ms),
 		    (unsigned long long)k->active,
@@ -213,9 +214,8 @@ adm_show_listeners(struct adm_buf *out)
 		adm_buf_printf(out, "%s %s ", cl->name,
 		    cl->protocol == CONF_PROTO_UDP ? "udp" : "tcp");
 		for (j = 0; j < cl->bind.n; j++) {
-			(void)mio_addr_format(&cl->bind.v[j].addr, addr,
-			    sizeof(addr));
-			adm_buf_printf(out, "%s%s", j > 0 ? "," : "", addr);
+			adm_buf_printf(out, "%s%s", j > 0 ? "," : "",
+			    addr_str(&cl->bind.v[j].addr, addr, sizeof(addr)));
 		}
 		adm_buf_printf(out, " %llu %llu\n",
 		    (unsigned long long)(f.found ? f.found->active : 0),

@@ -148,10 +148,10 @@ void
 hc_failure(struct keep_srv *k, const struct conf_passive *p)
 {
 	char why[96], w[24], e[24];
-	uint64_t now = timer_now_ms();
 
+	/* The clock only when it counts: this runs on every failed connect. */
 	if (!p->enabled || !hc_ready ||
-	    hc_state_failure(k, p, now) != HC_EJECTED)
+	    hc_state_failure(k, p, timer_now_ms()) != HC_EJECTED)
 		return;
 	if (hc_eject_track(k) != 0) {
 		/* Nothing would end it: better not to eject at all. */
