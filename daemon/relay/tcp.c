@@ -121,12 +121,6 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 	sess_finish(&t->s, reason);
 }
 
-void
-tcp_sess_end(struct tcp_sess *t, const char *reason, int reset_side)
-{
-	tcp_end(t, reason, reset_side);
-}
-
 static void
 tcp_kind_end(struct sess *s, const char *reason)
 {

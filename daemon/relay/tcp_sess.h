@@ -81,8 +81,6 @@ void	tcp_refuse(struct lstn *l, int fd, const struct mio_addr *client,
 	    const char *reason);
 /* tcp.c: one readiness event on a session's side. */
 void	tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags);
-/* tcp.c: ends a session at once (tcp.c's tcp_end). */
-void	tcp_sess_end(struct tcp_sess *t, const char *reason, int reset_side);
 /* tcp.c: serves the sessions whose budget ran out in the last turn. */
 void	tcp_run_queue(void);
 /* tcp.c: whether sessions wait on the run queue. */

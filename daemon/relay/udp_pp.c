@@ -94,12 +94,7 @@ udp_pp_refused(enum udp_pp_cause c, const char *listener,
 int
 udp_pp_trusted(const struct conf_pp_accept *pp, const struct sockaddr *sa)
 {
-	struct conf_acl trusted;
-
-	/* An ACL of allow rules only: the same matching as the ACLs'. */
-	memset(&trusted, 0, sizeof(trusted));
-	trusted.allow = pp->trusted;
-	return conf_acl_allows(&trusted, sa);
+	return conf_trusted(&pp->trusted, sa);
 }
 
 /* The session's client and carried destination from a parsed header. */
@@ -167,7 +162,7 @@ udp_pp_addr(const union sess_peer *p, struct mio_addr *a)
 }
 
 size_t
-udp_pp_header(uint8_t *buf, const union sess_peer *client,
+udp_pp_header(uint8_t *buf, size_t cap, const union sess_peer *client,
     const union sess_peer *dst)
 {
 	struct mio_addr src, to;
@@ -177,8 +172,7 @@ udp_pp_header(uint8_t *buf, const union sess_peer *client,
 	udp_pp_addr(dst, &to);
 	/* Families that differ (an IPv4 client of an IPv6 bind) make a
 	 * LOCAL header: the writer's rule. */
-	n = pp_write_v2(buf, UDP_PP_HDR_MAX, SOCK_DGRAM, &src, &to, NULL, 0,
-	    0);
+	n = pp_write_v2(buf, cap, SOCK_DGRAM, &src, &to, NULL, 0, 0);
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -220,7 +214,8 @@ udp_pp_ext_fill(struct udp_sess *u, struct udp_sock *us,
 			dst.in6.sin6_addr = u->local.addr;
 	}
 	hdr = udp_sess_hdr(u);
-	hdr[0] = (uint8_t)udp_pp_header(hdr + 1, &u->s.client, &dst);
+	hdr[0] = (uint8_t)udp_pp_header(hdr + 1,
+	    udp_pp_header_size(u->s.client.sa.sa_family), &u->s.client, &dst);
 }
 
 /*

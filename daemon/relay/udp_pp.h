@@ -44,13 +44,14 @@ int	udp_pp_trusted(const struct conf_pp_accept *pp,
 	    const struct sockaddr *sa);
 
 /*
- * Writes into buf (UDP_PP_HDR_MAX bytes) the v2 header a session sends
+ * Writes into buf (cap bytes: udp_pp_header_size() of the client's
+ * family, at most UDP_PP_HDR_MAX) the v2 header a session sends
  * in front of each datagram: DGRAM, from client to dst (the address
  * the client sent to).  Its length, or 0 (nothing to send: see
  * udp_pp.c).
  */
-size_t	udp_pp_header(uint8_t *buf, const union sess_peer *client,
-	    const union sess_peer *dst);
+size_t	udp_pp_header(uint8_t *buf, size_t cap,
+	    const union sess_peer *client, const union sess_peer *dst);
 
 struct lstn;
 struct udp_sess;
