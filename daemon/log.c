@@ -93,3 +93,18 @@ log_msg(int level, const char *fmt, ...)
 	/* One write: concurrent writers (tests, journal) see whole lines. */
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
+
+int
+log_every_due(struct log_every *e, uint64_t now, uint64_t every_ms,
+    uint64_t *unsaid)
+{
+	if (e->said && now - e->last < every_ms) {
+		e->unsaid++;
+		return 0;
+	}
+	*unsaid = e->unsaid;
+	e->said = 1;
+	e->last = now;
+	e->unsaid = 0;
+	return 1;
+}

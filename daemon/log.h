@@ -11,6 +11,8 @@
 #ifndef MIOPROXY_LOG_H
 #define MIOPROXY_LOG_H
 
+#include <stdint.h>
+
 /* Most to least severe: a level writes itself and those before it. */
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -37,6 +39,19 @@ void	log_msg(int level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Opens the connection to syslog once, for whichever log wants it first. */
 void	log_syslog_open(void);
+
+/*
+ * A line that a flood could repeat (bad clients, bad datagrams): at most
+ * one per `every_ms`.  log_every_due() says whether to write it at `now`;
+ * when it does, *unsaid is how many were held back since the last one.
+ */
+struct log_every {
+	uint64_t	 last;		/* when the last line went out */
+	uint64_t	 unsaid;	/* held back since */
+	int		 said;		/* a line went out once */
+};
+int	log_every_due(struct log_every *e, uint64_t now, uint64_t every_ms,
+	    uint64_t *unsaid);
 
 #define log_error(...)	log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -75,23 +75,18 @@ static const struct {
 };
 
 /* When each cause was last logged, and how many since went unsaid. */
-static struct {
-	uint64_t	 last;
-	uint64_t	 unsaid;
-	int		 said;
-} pp_log_state[PP_CAUSE_N];
+static struct log_every pp_log_state[PP_CAUSE_N];
 
 static void
 pp_log(const struct lstn *l, enum pp_cause c, const struct mio_addr *peer)
 {
 	char text[ADDR_STRLEN];
+	uint64_t unsaid;
 
-	if (pp_log_state[c].said &&
-	    loop.now - pp_log_state[c].last < PP_LOG_EVERY_MS) {
-		pp_log_state[c].unsaid++;
+	if (!log_every_due(&pp_log_state[c], loop.now, PP_LOG_EVERY_MS,
+	    &unsaid))
 		return;
-	}
-	if (pp_log_state[c].unsaid == 0)
+	if (unsaid == 0)
 		log_warn("listener %s: proxy_protocol: %s from %s, closed",
 		    l->conf->name, pp_causes[c].what,
 		    addr_str(peer, text, sizeof(text)));
@@ -99,10 +94,7 @@ pp_log(const struct lstn *l, enum pp_cause c, const struct mio_addr *peer)
 		log_warn("listener %s: proxy_protocol: %s from %s, closed "
 		    "(and %llu more since the last such line)", l->conf->name,
 		    pp_causes[c].what, addr_str(peer, text, sizeof(text)),
-		    (unsigned long long)pp_log_state[c].unsaid);
-	pp_log_state[c].said = 1;
-	pp_log_state[c].last = loop.now;
-	pp_log_state[c].unsaid = 0;
+		    (unsigned long long)unsaid);
 }
 
 int

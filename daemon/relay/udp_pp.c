@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "conf/conf.h"
 #include "log.h"
 #include "loop.h"
@@ -57,10 +58,7 @@ static const char *const udp_pp_why[UDP_PP_NCAUSES] = {
 	"PROXY header of a stream transport"
 };
 
-static struct {
-	uint64_t	last;		/* loop ms of the last line; 0: never */
-	uint64_t	unsaid;		/* refused since, not logged */
-} udp_pp_warned[UDP_PP_NCAUSES];
+static struct log_every udp_pp_warned[UDP_PP_NCAUSES];
 
 static void
 udp_pp_refused(enum udp_pp_cause c, const char *listener,
@@ -68,27 +66,23 @@ udp_pp_refused(enum udp_pp_cause c, const char *listener,
 {
 	struct mio_addr a;
 	char from[MIO_ADDR_STRLEN];
+	uint64_t unsaid;
 
-	if (udp_pp_warned[c].last != 0 &&
-	    loop.now - udp_pp_warned[c].last < UDP_PP_WARN_MS) {
-		udp_pp_warned[c].unsaid++;
+	if (!log_every_due(&udp_pp_warned[c], loop.now, UDP_PP_WARN_MS,
+	    &unsaid))
 		return;
-	}
 	memset(&a, 0, sizeof(a));
 	a.len = peer->sa.sa_family == AF_INET ?
 	    sizeof(peer->in4) : sizeof(peer->in6);
 	memcpy(&a.u, peer, a.len);
-	if (mio_addr_format(&a, from, sizeof(from)) < 0)
-		strcpy(from, "?");
-	if (udp_pp_warned[c].unsaid == 0)
+	addr_str(&a, from, sizeof(from));
+	if (unsaid == 0)
 		log_warn("listener %s: datagram from %s dropped: %s",
 		    listener, from, udp_pp_why[c]);
 	else
 		log_warn("listener %s: datagram from %s dropped: %s (and %llu "
 		    "more since the last such line)", listener, from,
-		    udp_pp_why[c], (unsigned long long)udp_pp_warned[c].unsaid);
-	udp_pp_warned[c].last = loop.now;
-	udp_pp_warned[c].unsaid = 0;
+		    udp_pp_why[c], (unsigned long long)unsaid);
 }
 
 int
