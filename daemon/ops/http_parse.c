@@ -16,8 +16,10 @@
 static int
 http_tchar(unsigned char c)
 {
+	/* c != 0: strchr() finds the string's own terminator. */
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	    (c >= '0' && c <= '9') ||
+	    (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* The end of the line at p (its LF), or NULL; *bad on a bare CR. */

@@ -100,6 +100,11 @@ START_TEST(test_parse_malformed)
 	ck_assert_int_eq(parse("GET / HTTP/1.x\r\nHost: a\r\n\r\n", &r), -400);
 	/* A bare CR is refused before the end arrives. */
 	ck_assert_int_eq(parse("GET /\r HTTP/1.1\r\n", &r), -400);
+	/* A NUL is no token character, in a method or a header's name. */
+	ck_assert_int_eq(http_parse("G\0T / HTTP/1.1\r\nHost: a\r\n\r\n",
+	    sizeof("G\0T / HTTP/1.1\r\nHost: a\r\n\r\n") - 1, &r), -400);
+	ck_assert_int_eq(http_parse("GET / HTTP/1.1\r\nHo\0st: a\r\n\r\n",
+	    sizeof("GET / HTTP/1.1\r\nHo\0st: a\r\n\r\n") - 1, &r), -400);
 }
 END_TEST
 
