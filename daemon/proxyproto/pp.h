@@ -38,6 +38,11 @@
 #define PP_V2_ADDR_INET		12	/* 2 x 4 bytes, 2 x 2 ports */
 #define PP_V2_ADDR_INET6	36	/* 2 x 16 bytes, 2 x 2 ports */
 #define PP_V2_ADDR_UNIX		216	/* 2 x 108 bytes of sun_path */
+#define PP_SUN_LEN		108	/* one Unix address in v2, whatever the OS's */
+
+/* v2's signature, the first 12 bytes of every header (pp_parse.c). */
+#define PP_V2_SIGLEN	12
+extern const uint8_t pp_v2_sig[PP_V2_SIGLEN];
 
 /* v2 TLV types the daemon knows by name. */
 #define PP2_TYPE_ALPN		0x01

@@ -21,10 +21,7 @@
 
 #define PP_V1_SIG	"PROXY "
 #define PP_V1_SIGLEN	6
-#define PP_V2_SIGLEN	12
-#define PP_SUN_LEN	108	/* a Unix address in v2, whatever the OS's */
-
-static const uint8_t pp_v2_sig[PP_V2_SIGLEN] = {
+const uint8_t pp_v2_sig[PP_V2_SIGLEN] = {
 	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
 };
 

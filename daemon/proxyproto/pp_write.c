@@ -15,12 +15,7 @@
 
 #include "proxyproto/pp.h"
 
-#define PP_SUN_LEN	108
 #define PP_CRC_TLV	7	/* type, length, 4 bytes of CRC */
-
-static const uint8_t pp_v2_sig[12] = {
-	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
-};
 
 /* The family both addresses share, AF_UNSPEC if none. */
 static int
