@@ -64,8 +64,7 @@ struct adm_client {
 	struct timer	 timer;
 	uint64_t	 t_last;
 	size_t		 inlen;
-	size_t		 outoff;
-	struct adm_buf	 out;
+	struct buf	 out;
 	char		 in[ADM_LINE_MAX + 1];
 };
 
@@ -110,17 +109,17 @@ adm_client_flush(struct adm_client *c)
 {
 	ssize_t n;
 
-	while (c->outoff < c->out.len) {
-		n = mio_write(c->fd, c->out.v + c->outoff,
-		    c->out.len - c->outoff);
+	while (c->out.off < c->out.len) {
+		n = mio_write(c->fd, c->out.p + c->out.off,
+		    c->out.len - c->out.off);
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0)
 			return -1;
-		c->outoff += (size_t)n;
+		c->out.off += (size_t)n;
 		c->t_last = loop.now;
 	}
-	c->outoff = c->out.len = 0;
+	buf_reset(&c->out);
 	return 1;
 }
 
@@ -135,7 +134,7 @@ adm_client_line(struct adm_client *c)
 		if (c->inlen < ADM_LINE_MAX && !c->eof)
 			return 0;
 		if (c->inlen >= ADM_LINE_MAX) {
-			adm_buf_printf(&c->out, "error: line too long (at most "
+			buf_printf(&c->out, "error: line too long (at most "
 			    "%d bytes)\n\n", ADM_LINE_MAX);
 			c->closing = 1;
 			return 1;
@@ -147,7 +146,7 @@ adm_client_line(struct adm_client *c)
 	*nl = '\0';
 	used = (size_t)(nl - c->in) + 1;
 	if (memchr(c->in, '\0', (size_t)(nl - c->in)) != NULL)
-		adm_buf_printf(&c->out, "error: malformed command: NUL "
+		buf_printf(&c->out, "error: malformed command: NUL "
 		    "byte\n\n");
 	else
 		adm_exec_line(c->in, &c->out);
@@ -476,7 +475,7 @@ adm_after_batch(void)
 
 	while ((c = adm_dead) != NULL) {
 		adm_dead = c->next;
-		adm_buf_free(&c->out);
+		buf_free(&c->out);
 		free(c);
 	}
 }

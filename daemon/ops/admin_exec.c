@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,44 +41,6 @@ adm_exec_commit(const struct conf *conf)
 	adm_conf = conf;
 }
 
-void
-adm_buf_printf(struct adm_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	size_t cap;
-	char *v;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->v == NULL ? NULL : b->v + b->len,
-		    b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0 || b->nomem)
-			return;
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		cap = b->cap ? b->cap * 2 : 512;
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		if ((v = realloc(b->v, cap)) == NULL) {
-			b->nomem = 1;
-			return;
-		}
-		b->v = v;
-		b->cap = cap;
-	}
-}
-
-void
-adm_buf_free(struct adm_buf *b)
-{
-	free(b->v);
-	memset(b, 0, sizeof(*b));
-}
-
 static const struct conf_upstream *
 adm_upstream(const char *name)
 {
@@ -97,7 +58,7 @@ adm_upstream(const char *name)
  */
 static struct keep_srv *
 adm_server(const struct adm_cmd *cmd, const struct conf_server **csp,
-    struct adm_buf *out)
+    struct buf *out)
 {
 	const struct conf_upstream *cu;
 	struct keep_srv *k;
@@ -105,12 +66,12 @@ adm_server(const struct adm_cmd *cmd, const struct conf_server **csp,
 	size_t i;
 
 	if ((cu = adm_upstream(cmd->upstream)) == NULL) {
-		adm_buf_printf(out, "error: unknown upstream \"%s\"\n",
+		buf_printf(out, "error: unknown upstream \"%s\"\n",
 		    cmd->upstream);
 		return NULL;
 	}
 	if (mio_addr_parse(&a, cmd->address) != 0) {
-		adm_buf_printf(out, "error: invalid address \"%s\"\n",
+		buf_printf(out, "error: invalid address \"%s\"\n",
 		    cmd->address);
 		return NULL;
 	}
@@ -121,13 +82,13 @@ adm_server(const struct adm_cmd *cmd, const struct conf_server **csp,
 			*csp = &cu->servers[i];
 			return k;
 		}
-	adm_buf_printf(out, "error: unknown server %s in upstream \"%s\"\n",
+	buf_printf(out, "error: unknown server %s in upstream \"%s\"\n",
 	    cmd->address, cmd->upstream);
 	return NULL;
 }
 
 static void
-adm_show_info(struct adm_buf *out)
+adm_show_info(struct buf *out)
 {
 	time_t now = time(NULL), last = (time_t)keep_proc.last_reload;
 	char when[32] = "never";
@@ -135,7 +96,7 @@ adm_show_info(struct adm_buf *out)
 
 	if (last != 0 && gmtime_r(&last, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	adm_buf_printf(out, "ok\nversion %s\nlibmio %s\npid %ld\n"
+	buf_printf(out, "ok\nversion %s\nlibmio %s\npid %ld\n"
 	    "uptime %lld\nworkers 1\nsessions %llu\nconfiguration %s\n"
 	    "reloads %llu\nreloads_failed %llu\nlast_reload %s\n",
 	    PACKAGE_VERSION, mio_version(), (long)getpid(),
@@ -147,7 +108,7 @@ adm_show_info(struct adm_buf *out)
 }
 
 static void
-adm_show_upstream(const struct conf_upstream *cu, struct adm_buf *out)
+adm_show_upstream(const struct conf_upstream *cu, struct buf *out)
 {
 	char addr[MIO_ADDR_STRLEN];
 	struct keep_srv *k;
@@ -158,7 +119,7 @@ adm_show_upstream(const struct conf_upstream *cu, struct adm_buf *out)
 
 		if ((k = keep_srv_find(cu->name, &cs->addr)) == NULL)
 			continue;
-		adm_buf_printf(out, "%s %s %s %lu %llu %llu %llu\n",
+		buf_printf(out, "%s %s %s %lu %llu %llu %llu\n",
 		    cu->name, addr_str(&cs->addr, addr, sizeof(addr)),
 		    keep_srv_state_name(k),
 		    (unsigned long)keep_srv_weight(k, (uint32_t)cs->weight,
@@ -170,16 +131,16 @@ adm_show_upstream(const struct conf_upstream *cu, struct adm_buf *out)
 }
 
 static void
-adm_show_servers(const char *name, struct adm_buf *out)
+adm_show_servers(const char *name, struct buf *out)
 {
 	const struct conf_upstream *cu = NULL;
 	size_t i;
 
 	if (name != NULL && (cu = adm_upstream(name)) == NULL) {
-		adm_buf_printf(out, "error: unknown upstream \"%s\"\n", name);
+		buf_printf(out, "error: unknown upstream \"%s\"\n", name);
 		return;
 	}
-	adm_buf_printf(out, "ok\n");
+	buf_printf(out, "ok\n");
 	for (i = 0; adm_conf != NULL && i < adm_conf->nupstreams; i++)
 		if (cu == NULL || cu == &adm_conf->upstreams[i])
 			adm_show_upstream(&adm_conf->upstreams[i], out);
@@ -200,24 +161,24 @@ adm_lstn_match(struct keep_lstn *k, void *arg)
 }
 
 static void
-adm_show_listeners(struct adm_buf *out)
+adm_show_listeners(struct buf *out)
 {
 	char addr[MIO_ADDR_STRLEN];
 	size_t i, j;
 
-	adm_buf_printf(out, "ok\n");
+	buf_printf(out, "ok\n");
 	for (i = 0; adm_conf != NULL && i < adm_conf->nlisteners; i++) {
 		const struct conf_listener *cl = &adm_conf->listeners[i];
 		struct adm_lstn_find f = { cl->name, NULL };
 
 		keep_each_lstn(adm_lstn_match, &f);
-		adm_buf_printf(out, "%s %s ", cl->name,
+		buf_printf(out, "%s %s ", cl->name,
 		    cl->protocol == CONF_PROTO_UDP ? "udp" : "tcp");
 		for (j = 0; j < cl->bind.n; j++) {
-			adm_buf_printf(out, "%s%s", j > 0 ? "," : "",
+			buf_printf(out, "%s%s", j > 0 ? "," : "",
 			    addr_str(&cl->bind.v[j].addr, addr, sizeof(addr)));
 		}
-		adm_buf_printf(out, " %llu %llu\n",
+		buf_printf(out, " %llu %llu\n",
 		    (unsigned long long)(f.found ? f.found->active : 0),
 		    (unsigned long long)(f.found ? f.found->accepted : 0));
 	}
@@ -225,7 +186,7 @@ adm_show_listeners(struct adm_buf *out)
 
 /* set server ... and shutdown sessions server ...: one server acted on. */
 static void
-adm_on_server(const struct adm_cmd *cmd, struct adm_buf *out)
+adm_on_server(const struct adm_cmd *cmd, struct buf *out)
 {
 	static const char *const names[] = { "ready", "drain", "maint" };
 	const struct conf_server *cs;
@@ -239,7 +200,7 @@ adm_on_server(const struct adm_cmd *cmd, struct adm_buf *out)
 		k->admin = (uint8_t)cmd->state;
 		log_info("server %s/%s: state %s set by the operator",
 		    cmd->upstream, cmd->address, names[cmd->state]);
-		adm_buf_printf(out, "ok\n");
+		buf_printf(out, "ok\n");
 		break;
 	case ADM_SET_WEIGHT:
 		/* Until a reload changes the file's weight (keep.h). */
@@ -247,45 +208,45 @@ adm_on_server(const struct adm_cmd *cmd, struct adm_buf *out)
 		k->weight_base = (uint32_t)cs->weight;
 		log_info("server %s/%s: weight %lu set by the operator",
 		    cmd->upstream, cmd->address, (unsigned long)cmd->weight);
-		adm_buf_printf(out, "ok\n");
+		buf_printf(out, "ok\n");
 		break;
 	default:
 		n = adm_hooks->abort_server(k);
 		log_info("server %s/%s: %llu sessions shut down by the "
 		    "operator", cmd->upstream, cmd->address,
 		    (unsigned long long)n);
-		adm_buf_printf(out, "ok\nsessions %llu\n",
+		buf_printf(out, "ok\nsessions %llu\n",
 		    (unsigned long long)n);
 		break;
 	}
 }
 
 static void
-adm_reload(struct adm_buf *out)
+adm_reload(struct buf *out)
 {
 	char *err;
 
 	if (loop.stopping) {
-		adm_buf_printf(out, "error: stopping: no reload now\n");
+		buf_printf(out, "error: stopping: no reload now\n");
 		return;
 	}
 	if ((err = calloc(1, ADM_RELOAD_ERRS)) == NULL) {
-		adm_buf_printf(out, "error: out of memory\n");
+		buf_printf(out, "error: out of memory\n");
 		return;
 	}
 	if (adm_hooks->reload(err, ADM_RELOAD_ERRS) == 0)
-		adm_buf_printf(out, "ok\n");
+		buf_printf(out, "ok\n");
 	else
-		adm_buf_printf(out, "error: reload failed: the running "
+		buf_printf(out, "error: reload failed: the running "
 		    "configuration stays\n%s%s", err,
 		    err[0] != '\0' && err[strlen(err) - 1] != '\n' ? "\n" : "");
 	free(err);
 }
 
 static void
-adm_help(struct adm_buf *out)
+adm_help(struct buf *out)
 {
-	adm_buf_printf(out, "ok\n"
+	buf_printf(out, "ok\n"
 	    "show info\n"
 	    "show servers [UPSTREAM]\n"
 	    "show listeners\n"
@@ -296,13 +257,13 @@ adm_help(struct adm_buf *out)
 }
 
 void
-adm_exec_line(char *line, struct adm_buf *out)
+adm_exec_line(char *line, struct buf *out)
 {
 	struct adm_cmd cmd;
 	char err[256];
 
 	if (adm_parse(line, &cmd, err, sizeof(err)) != 0)
-		adm_buf_printf(out, "error: %s\n", err);
+		buf_printf(out, "error: %s\n", err);
 	else if (cmd.op == ADM_HELP)
 		adm_help(out);
 	else if (cmd.op == ADM_SHOW_INFO)
@@ -315,5 +276,5 @@ adm_exec_line(char *line, struct adm_buf *out)
 		adm_reload(out);
 	else
 		adm_on_server(&cmd, out);
-	adm_buf_printf(out, "\n");
+	buf_printf(out, "\n");
 }

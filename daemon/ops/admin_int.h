@@ -1,6 +1,6 @@
 /*
  * Inside the admin module: a command as parsed (admin_parse.c), and the
- * reply being written (admin_exec.c), shared with the socket side
+ * reply being written (admin_exec.c, into an ops/buf.h buffer), shared with the socket side
  * (admin.c).  The parser needs nothing else, so its unit test links it
  * alone.
  */
@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "ops/buf.h"
 
 struct conf;
 
@@ -43,23 +45,11 @@ struct adm_cmd {
  */
 int	adm_parse(char *line, struct adm_cmd *cmd, char *err, size_t errlen);
 
-/* A growing reply; `nomem` once an append failed (the reply is cut). */
-struct adm_buf {
-	char		*v;
-	size_t		 len;
-	size_t		 cap;
-	int		 nomem;
-};
-
-void	adm_buf_printf(struct adm_buf *b, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	adm_buf_free(struct adm_buf *b);
-
 /*
  * Runs one line and appends its whole reply to out: `ok` or `error:
  * ...`, what it shows, and the empty line that ends it.
  */
-void	adm_exec_line(char *line, struct adm_buf *out);
+void	adm_exec_line(char *line, struct buf *out);
 
 /* admin_exec.c: the configuration that serves now (NULL: none). */
 void	adm_exec_commit(const struct conf *conf);
