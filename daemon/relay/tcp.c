@@ -96,10 +96,13 @@ tcp_close_side(struct tcp_sess *t, unsigned side, int reset)
 	t->fd[side] = -1;
 }
 
+#define TCP_RESET_BOTH	2	/* tcp_end(): an operator's shutdown */
+
 /*
- * Ends a session at once.  reset_side is the side to reset (0 or 1), or
- * -1 for an orderly close of both; a side the proxy still holds bytes
- * for is reset either way.  The memory waits for the burial.
+ * Ends a session at once.  reset_side is the side to reset (0 or 1),
+ * TCP_RESET_BOTH, or -1 for an orderly close of both; a side the proxy
+ * still holds bytes for is reset either way.  The memory waits for the
+ * burial.
  */
 static void
 tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
@@ -111,7 +114,8 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 		return;
 	/* A side we still hold bytes for gets a reset, not a clean FIN. */
 	for (i = 0; i < 2; i++)
-		reset[i] = reset_side == (int)i || flow_holds(&t->flow[1 - i]);
+		reset[i] = reset_side == (int)i ||
+		    reset_side == TCP_RESET_BOTH || flow_holds(&t->flow[1 - i]);
 	for (i = 0; i < 2; i++) {
 		tcp_close_side(t, i, reset[i]);
 		flow_release(&t->flow[i]);
@@ -131,13 +135,7 @@ tcp_kind_end(struct sess *s, const char *reason)
 static void
 tcp_kind_abort(struct sess *s, const char *reason)
 {
-	struct tcp_sess *t = (struct tcp_sess *)(void *)s;
-	unsigned i;
-
-	for (i = 0; i < 2; i++)
-		if (t->fd[i] >= 0)
-			(void)mio_tcp_set_linger(t->fd[i], 0);
-	tcp_end(t, reason, -1);
+	tcp_end((struct tcp_sess *)(void *)s, reason, TCP_RESET_BOTH);
 }
 
 static void
