@@ -18,32 +18,10 @@
 #include "conf/schema.h"
 #include "conf/schema_admin.h"
 #include "conf/schema_health.h"
+#include "conf/schema_keys.h"
 #include "conf/schema_pp.h"
 #include "conf/value.h"
 #include "log.h"
-
-#define SEC	1000LL
-#define MIN	(60 * SEC)
-#define HOUR	(60 * MIN)
-#define DAY	(24 * HOUR)
-
-#define KEY(n, t, st, f, fl, lo, hi) \
-	{ .name = (n), .type = (t), .offset = offsetof(st, f), \
-	  .flags = (fl), .min = (lo), .max = (hi) }
-#define KEY_ENUM(n, st, f, fl, w) \
-	{ .name = (n), .type = CONF_T_ENUM, .offset = offsetof(st, f), \
-	  .flags = (fl), .words = (w) }
-#define KEY_MAP(n, st, f, tab) \
-	{ .name = (n), .type = CONF_T_MAP, .offset = offsetof(st, f), \
-	  .sub = (tab) }
-/* A nested mapping whose keys are fields of the enclosing struct. */
-#define KEY_INLINE(n, tab) \
-	{ .name = (n), .type = CONF_T_MAP, .offset = 0, .sub = (tab) }
-#define KEY_FUNC(n, fl, f) \
-	{ .name = (n), .type = CONF_T_FUNC, .flags = (fl), .fn = (f) }
-#define KEY_LATER(n) \
-	{ .name = (n), .type = CONF_T_LATER }
-#define KEY_END	{ .name = NULL }
 
 /* One entry of `servers`, before its address expands into servers. */
 struct schema_server {
@@ -201,7 +179,8 @@ static const struct conf_key schema_upstream[] = {
 	KEY_INLINE("connect", schema_connect),
 	KEY("slow_start", CONF_T_DURATION, struct conf_upstream, slow_start_ms,
 	    0, 0, HOUR),
-	KEY_FUNC("health_check", 0, schema_health_check),	/* schema_health.c */
+	/* schema_health.c */
+	KEY_FUNC("health_check", 0, schema_health_check),
 	KEY_FUNC("passive", 0, schema_passive),
 	KEY_MAP("proxy_protocol", struct conf_upstream, pp,
 	    conf_pp_send_keys),				/* schema_pp.c */

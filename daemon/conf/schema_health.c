@@ -16,15 +16,10 @@
 #include <string.h>
 
 #include "conf/schema_health.h"
+#include "conf/schema_keys.h"
 #include "conf/value.h"
 
-#define SEC	1000LL
-#define HOUR	(3600 * SEC)
 #define CHECK_BYTES_MAX	512	/* a probe's send or expect */
-
-#define KEY(n, t, st, f, lo, hi) \
-	{ .name = (n), .type = (t), .offset = offsetof(st, f), \
-	  .min = (lo), .max = (hi) }
 
 static conf_fn health_send, health_expect;
 
@@ -37,23 +32,24 @@ static const struct conf_word health_types[] = {
 static const struct conf_key health_keys[] = {
 	{ .name = "type", .type = CONF_T_ENUM,
 	  .offset = offsetof(struct conf_health, type), .words = health_types },
-	KEY("interval", CONF_T_DURATION, struct conf_health, interval_ms,
+	KEY("interval", CONF_T_DURATION, struct conf_health, interval_ms, 0,
 	    100, HOUR),
-	KEY("timeout", CONF_T_DURATION, struct conf_health, timeout_ms,
+	KEY("timeout", CONF_T_DURATION, struct conf_health, timeout_ms, 0,
 	    10, HOUR),
-	KEY("rise", CONF_T_INT, struct conf_health, rise, 1, 100),
-	KEY("fall", CONF_T_INT, struct conf_health, fall, 1, 100),
-	KEY("port", CONF_T_INT, struct conf_health, port, 1, 65535),
+	KEY("rise", CONF_T_INT, struct conf_health, rise, 0, 1, 100),
+	KEY("fall", CONF_T_INT, struct conf_health, fall, 0, 1, 100),
+	KEY("port", CONF_T_INT, struct conf_health, port, 0, 1, 65535),
 	{ .name = "send", .type = CONF_T_FUNC, .fn = health_send },
 	{ .name = "expect", .type = CONF_T_FUNC, .fn = health_expect },
 	{ .name = NULL },
 };
 
 static const struct conf_key passive_keys[] = {
-	KEY("max_fails", CONF_T_INT, struct conf_passive, max_fails, 1, 1000),
-	KEY("window", CONF_T_DURATION, struct conf_passive, window_ms,
+	KEY("max_fails", CONF_T_INT, struct conf_passive, max_fails, 0,
+	    1, 1000),
+	KEY("window", CONF_T_DURATION, struct conf_passive, window_ms, 0,
 	    100, HOUR),
-	KEY("eject_for", CONF_T_DURATION, struct conf_passive, eject_for_ms,
+	KEY("eject_for", CONF_T_DURATION, struct conf_passive, eject_for_ms, 0,
 	    100, HOUR),
 	{ .name = NULL },
 };
