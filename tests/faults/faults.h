@@ -668,9 +668,14 @@ ft_load_count(struct ft_load *l, const struct ft_outcome *o, unsigned k)
 		l->done++;
 	else if (o->err == -EPROTO)
 		l->corrupt++;
+	/*
+	 * Never served: refused, or queued on the listener when it closed
+	 * and reset there (seen as ECONNRESET, EPIPE, or ENOTCONN when the
+	 * reset came before the first send).
+	 */
 	else if (l->stop_at_refusal && o->got == 0 &&
 	    (o->err == -ECONNREFUSED || o->err == -ECONNRESET ||
-	    o->err == -EPIPE))
+	    o->err == -EPIPE || o->err == -ENOTCONN))
 		l->refused++;
 	else
 		l->failed++;
