@@ -293,6 +293,9 @@ START_TEST(test_udp)
 	tu_expect(p, 2, MIO_READABLE);
 	ck_assert_int_eq(mio_recv((mio_sock)u2, buf, sizeof(buf)), 5);
 	ck_assert_mem_eq(buf, "hello", 5);
+	/* Dissolved: no peer any more. */
+	ck_assert_int_eq(mio_udp_connect((mio_sock)u1, NULL), 0);
+	ck_assert_int_eq(mio_peer_addr((mio_sock)u1, &from), -ENOTCONN);
 	ck_assert_int_eq(mio_udp_set_broadcast((mio_sock)u1, 1), 0);
 	ck_assert_int_eq(mio_udp_broadcast((mio_sock)u1), 1);
 	ck_assert_int_eq(mio_udp_set_multicast_ttl_v4((mio_sock)u1, 3), 0);

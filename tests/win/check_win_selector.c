@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <limits.h>
+
 #include "wintest.h"
 
 START_TEST(test_backend_name)
@@ -416,6 +418,24 @@ START_TEST(test_peer_close_and_reset)
 }
 END_TEST
 
+START_TEST(test_version_and_strerror)
+{
+	char want[16];
+
+	snprintf(want, sizeof(want), "%d.%d.%d", MIO_VERSION_MAJOR,
+	    MIO_VERSION_MINOR, MIO_VERSION_PATCH);
+	ck_assert_str_eq(mio_version(), want);
+	/* The socket errors read as on Linux (win/error_win.c). */
+	ck_assert_str_eq(mio_strerror(-EAGAIN),
+	    "Resource temporarily unavailable");
+	ck_assert_str_eq(mio_strerror(-ECONNRESET), "Connection reset by peer");
+	ck_assert_str_eq(mio_strerror(ECONNREFUSED), "Connection refused");
+	ck_assert_str_eq(mio_strerror(0), "Success");
+	ck_assert_ptr_nonnull(mio_strerror(-100000));
+	ck_assert_ptr_nonnull(mio_strerror(INT_MIN));
+}
+END_TEST
+
 START_TEST(test_posix_only)
 {
 	mio_sock fds[2];
@@ -452,6 +472,7 @@ selector_suite(void)
 	tcase_add_test(tc, test_thousand_registrations);
 	tcase_add_test(tc, test_close_without_deregister);
 	tcase_add_test(tc, test_peer_close_and_reset);
+	tcase_add_test(tc, test_version_and_strerror);
 	tcase_add_test(tc, test_posix_only);
 	suite_add_tcase(s, tc);
 	return s;
