@@ -238,6 +238,84 @@ START_TEST(test_waker_coalesces)
 }
 END_TEST
 
+START_TEST(test_several_wakers)
+{
+	struct mio_poll *p = tu_poll();
+	struct mio_event ev[4];
+	struct mio_waker *a, *b;
+	int n, seen = 0;
+
+	ck_assert_int_eq(mio_waker_new(p, 10, &a), 0);
+	ck_assert_int_eq(mio_waker_new(p, 20, &b), 0);
+	ck_assert_int_eq(mio_waker_wake(a), 0);
+	ck_assert_int_eq(mio_waker_wake(b), 0);
+	ck_assert_int_eq(mio_waker_wake(a), 0);
+	while (seen != 3 && (n = tu_wait(p, ev, 4, TU_TIMEOUT_MS)) > 0)
+		while (n-- > 0)
+			seen |= ev[n].token == 10 ? 1 :
+			    ev[n].token == 20 ? 2 : 4;
+	ck_assert_int_eq(seen, 3);
+	ck_assert_int_eq(tu_wait(p, ev, 4, 50), 0);
+	/* A wake queued for a waker freed before the wait: dropped. */
+	ck_assert_int_eq(mio_waker_wake(a), 0);
+	mio_waker_free(a);
+	ck_assert_int_eq(tu_wait(p, ev, 4, 50), 0);
+	ck_assert_int_eq(mio_waker_wake(b), 0);
+	ck_assert_int_eq(tu_wait(p, ev, 4, TU_TIMEOUT_MS), 1);
+	ck_assert_uint_eq(ev[0].token, 20);
+	mio_waker_free(b);
+	mio_poll_free(p);
+}
+END_TEST
+
+/* Freeing a poll with requests in flight: cancelled, not waited out. */
+START_TEST(test_free_with_registrations)
+{
+	struct mio_poll *p = tu_poll(), *q;
+	mio_sock s[2];
+	long long t0;
+
+	tu_tcp_pair(s);
+	ck_assert_int_eq(mio_register(p, s[0], 1, MIO_READABLE), 0);
+	ck_assert_int_eq(mio_register(p, s[1], 2, MIO_READABLE |
+	    MIO_WRITABLE), 0);
+	tu_expect(p, 2, MIO_WRITABLE);		/* requests are out */
+	t0 = tu_now_ms();
+	mio_poll_free(p);
+	ck_assert_int_lt(tu_now_ms() - t0, 900);
+	/* The sockets are still the caller's, and work on another poll. */
+	q = tu_poll();
+	ck_assert_int_eq(mio_register(q, s[1], 3, MIO_READABLE), 0);
+	tu_put(s[0], "still here");
+	tu_expect(q, 3, MIO_READABLE);
+	ck_assert_int_eq(tu_drain(s[1]), 10);
+	tu_close_pair(s);
+	mio_poll_free(q);
+}
+END_TEST
+
+/* One socket on two polls: each has its own request and sees it. */
+START_TEST(test_two_polls_one_socket)
+{
+	struct mio_poll *p = tu_poll(), *q = tu_poll();
+	mio_sock s[2];
+
+	tu_tcp_pair(s);
+	ck_assert_int_eq(mio_register(p, s[1], 1, MIO_READABLE), 0);
+	ck_assert_int_eq(mio_register(q, s[1], 2, MIO_READABLE), 0);
+	tu_put(s[0], "both");
+	tu_expect(p, 1, MIO_READABLE);
+	tu_expect(q, 2, MIO_READABLE);
+	ck_assert_int_eq(tu_drain(s[1]), 4);	/* re-arms on both */
+	tu_put(s[0], "again");
+	tu_expect(p, 1, MIO_READABLE);
+	tu_expect(q, 2, MIO_READABLE);
+	tu_close_pair(s);
+	mio_poll_free(p);
+	mio_poll_free(q);
+}
+END_TEST
+
 static DWORD WINAPI
 wake_later(LPVOID arg)
 {
@@ -467,10 +545,13 @@ selector_suite(void)
 	tcase_add_test(tc, test_no_events_after_deregister);
 	tcase_add_test(tc, test_capacity_smaller_than_ready_set);
 	tcase_add_test(tc, test_waker_coalesces);
+	tcase_add_test(tc, test_several_wakers);
 	tcase_add_test(tc, test_waker_cross_thread);
 	tcase_add_test(tc, test_register_during_wait);
 	tcase_add_test(tc, test_thousand_registrations);
 	tcase_add_test(tc, test_close_without_deregister);
+	tcase_add_test(tc, test_free_with_registrations);
+	tcase_add_test(tc, test_two_polls_one_socket);
 	tcase_add_test(tc, test_peer_close_and_reset);
 	tcase_add_test(tc, test_version_and_strerror);
 	tcase_add_test(tc, test_posix_only);

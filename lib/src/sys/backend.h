@@ -71,7 +71,11 @@ struct mio__wake {
 	int		 wfd;		/* rfd itself for an eventfd */
 	mio_token	 token;		/* the waker's, set before open() */
 #ifdef _WIN32
-	struct mio_poll	*poll;		/* the port a wake posts to (iocp.c) */
+	/* iocp.c: a wake posts a packet keyed by this struct to poll's
+	 * port unless one is pending; poll lists its live wakers. */
+	struct mio_poll	*poll;
+	volatile long	 pending;
+	struct mio__wake *next;
 #endif
 };
 

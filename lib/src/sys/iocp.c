@@ -39,8 +39,11 @@
  *  - A completion may report nothing the caller wants (a cancel, a
  *    close): the wait loops until it has an event or its time is up,
  *    so 0 still means the timeout passed.
- *  - Waker packets carry their own completion key and no OVERLAPPED;
- *    a flag coalesces wakes until the packet is dequeued.
+ *  - Waker packets carry their waker as completion key and no
+ *    OVERLAPPED; a flag per waker coalesces wakes until its packet is
+ *    dequeued.  A packet of a waker freed meanwhile is recognised (the
+ *    key is not in the poll's list) and dropped; the waker itself is
+ *    never touched through it.
  */
 #include "config.h"
 
@@ -56,8 +59,8 @@
 #define STATUS_CANCELLED	((NTSTATUS)0xC0000120L)
 #endif
 
+/* AFD completions carry key 0; a waker's carry its struct mio__wake. */
 #define KEY_AFD		0
-#define KEY_WAKE	1
 /* Completions dequeued per system call (each makes at most one event). */
 #define IOCP_BATCH	64
 
@@ -98,9 +101,7 @@ struct iocp_poll {
 	struct iocp_sock	*free;
 	size_t			 inflight;	/* requests out */
 	int			 polling;
-	int			 has_waker;
-	mio_token		 waker_token;
-	atomic_int		 wake_pending;
+	struct mio__wake	*wakers;	/* live ones */
 	struct iocp_poll	*next_live;
 };
 
@@ -458,13 +459,8 @@ iocp_ctl(struct mio_poll *mp, enum mio__ctl_op op, mio_sock s,
 	long i;
 	int rc = 0;
 
-	if (interest & MIO__WAKER) {
-		AcquireSRWLockExclusive(&p->lock);
-		p->has_waker = op != MIO__CTL_DEL;
-		p->waker_token = token;
-		ReleaseSRWLockExclusive(&p->lock);
-		return 0;
-	}
+	if (interest & MIO__WAKER)
+		return 0;	/* open() listed it (waker_iocp.c) */
 	if (op == MIO__CTL_ADD && (rc = iocp_socket_base(s, &base)) != 0)
 		return rc;
 	AcquireSRWLockExclusive(&p->lock);
@@ -527,12 +523,18 @@ iocp_collect(struct iocp_poll *p, const OVERLAPPED_ENTRY *ent, ULONG n,
 	for (i = 0; i < n; i++) {
 		uint32_t f;
 
-		if (ent[i].lpCompletionKey == KEY_WAKE) {
-			atomic_store(&p->wake_pending, 0);
-			if (p->has_waker) {
-				events[count].token = p->waker_token;
-				events[count++].flags = MIO_READABLE;
-			}
+		if (ent[i].lpCompletionKey != KEY_AFD) {
+			struct mio__wake *w;
+
+			/* A waker freed since its wake: not in the list. */
+			for (w = p->wakers; w != NULL; w = w->next)
+				if ((ULONG_PTR)w == ent[i].lpCompletionKey)
+					break;
+			if (w == NULL)
+				continue;
+			InterlockedExchange(&w->pending, 0);
+			events[count].token = w->token;
+			events[count++].flags = MIO_READABLE;
 			continue;
 		}
 		f = sock_complete(p,
@@ -592,15 +594,43 @@ iocp_wait(struct mio_poll *mp, struct mio_event *events, int max,
 	}
 }
 
-int
-mio__iocp_wake(struct mio_poll *mp)
+void
+mio__iocp_waker_add(struct mio_poll *mp, struct mio__wake *w)
 {
 	struct iocp_poll *p = (struct iocp_poll *)mp;
 
-	if (atomic_exchange(&p->wake_pending, 1) != 0)
+	w->poll = mp;
+	w->pending = 0;
+	AcquireSRWLockExclusive(&p->lock);
+	w->next = p->wakers;
+	p->wakers = w;
+	ReleaseSRWLockExclusive(&p->lock);
+}
+
+void
+mio__iocp_waker_remove(struct mio_poll *mp, struct mio__wake *w)
+{
+	struct iocp_poll *p = (struct iocp_poll *)mp;
+	struct mio__wake **wp;
+
+	AcquireSRWLockExclusive(&p->lock);
+	for (wp = &p->wakers; *wp != NULL; wp = &(*wp)->next)
+		if (*wp == w) {
+			*wp = w->next;
+			break;
+		}
+	ReleaseSRWLockExclusive(&p->lock);
+}
+
+int
+mio__iocp_wake(struct mio__wake *w)
+{
+	struct iocp_poll *p = (struct iocp_poll *)w->poll;
+
+	if (InterlockedExchange(&w->pending, 1) != 0)
 		return 0;	/* coalesced into the packet already queued */
-	if (!PostQueuedCompletionStatus(p->port, 0, KEY_WAKE, NULL)) {
-		atomic_store(&p->wake_pending, 0);
+	if (!PostQueuedCompletionStatus(p->port, 0, (ULONG_PTR)w, NULL)) {
+		InterlockedExchange(&w->pending, 0);
 		return -ENOMEM;
 	}
 	return 0;

@@ -14,8 +14,13 @@
 /* Live IOCP polls: the hooks below cost one load while there are none. */
 extern atomic_int mio__iocp_users;
 
-/* Posts p's wake packet unless one is already queued; 0 or -errno. */
-int mio__iocp_wake(struct mio_poll *p);
+struct mio__wake;
+
+/* Adds w to p's live wakers, or removes it (its packets then ignored). */
+void mio__iocp_waker_add(struct mio_poll *p, struct mio__wake *w);
+void mio__iocp_waker_remove(struct mio_poll *p, struct mio__wake *w);
+/* Posts w's wake packet unless one is already queued; 0 or -errno. */
+int mio__iocp_wake(struct mio__wake *w);
 /* Arms `dir` (MIO_READABLE, MIO_WRITABLE) of s's registrations again. */
 void mio__iocp_rearm(mio_sock s, unsigned dir);
 /* Ends s's registrations before s is closed (its handle may be reused). */

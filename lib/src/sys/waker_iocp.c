@@ -1,9 +1,10 @@
 /*
  * The IOCP waker mechanism: no descriptor at all.  A wake posts one
  * packet to the poll's completion port (PostQueuedCompletionStatus)
- * under the backend's waker key; sys/iocp.c turns it into the waker's
- * event and coalesces wakes until that packet is dequeued.  The waker's
- * registration (MIO__WAKER) only records its token.
+ * whose key is the waker's struct mio__wake; sys/iocp.c turns it into
+ * the waker's event if that waker is still in the poll's list, and
+ * coalesces wakes until the packet is dequeued.  The waker's
+ * registration (MIO__WAKER) asks nothing of the backend's ctl.
  */
 #include "config.h"
 
@@ -13,16 +14,16 @@
 static int
 waker_iocp_open(struct mio_poll *p, struct mio__wake *w)
 {
-	w->poll = p;
 	w->rfd = -1;	/* never a handle: the backend's ctl looks at MIO__WAKER */
 	w->wfd = -1;
+	mio__iocp_waker_add(p, w);
 	return 0;
 }
 
 static int
 waker_iocp_wake(const struct mio__wake *w)
 {
-	return mio__iocp_wake(w->poll);
+	return mio__iocp_wake((struct mio__wake *)w);
 }
 
 static void
@@ -34,7 +35,7 @@ waker_iocp_drain(int rfd)
 static void
 waker_iocp_close(struct mio__wake *w)
 {
-	w->poll = NULL;
+	mio__iocp_waker_remove(w->poll, w);
 }
 
 const struct mio__waker_ops mio__waker_iocp = {
