@@ -15,6 +15,12 @@
 
 #define TU_TIMEOUT_MS	5000
 
+/* A family libmio does not know, for the portable address suite (Linux's
+ * AF_PACKET has no Windows counterpart). */
+#ifndef AF_PACKET
+#define AF_PACKET	17
+#endif
+
 static inline struct mio_poll *
 tu_poll(void)
 {
