@@ -48,12 +48,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "sys/afd.h"
 #include "sys/backend.h"
 #include "sys/iocp.h"
+#include "sys/socktab.h"
 
 #ifndef STATUS_CANCELLED
 #define STATUS_CANCELLED	((NTSTATUS)0xC0000120L)
@@ -94,9 +96,7 @@ struct iocp_poll {
 	HANDLE			 port;
 	HANDLE			 afd;
 	SRWLOCK			 lock;
-	struct iocp_sock	**table;	/* open addressing by socket */
-	size_t			 cap;		/* a power of two, or 0 */
-	size_t			 count;
+	struct mio__socktab	 table;		/* registered sockets */
 	struct iocp_sock	*updates;
 	struct iocp_sock	*free;
 	size_t			 inflight;	/* requests out */
@@ -144,83 +144,18 @@ afd_flags(ULONG e)
 	return f;
 }
 
-/* --- the socket table: linear probing, backward-shift deletion --- */
+/* The state whose sock member a table entry points at. */
+#define SOCK_OF(key)	((struct iocp_sock *)(void *)((char *)(key) - \
+			    offsetof(struct iocp_sock, sock)))
 
-static size_t
-tbl_home(const struct iocp_poll *p, SOCKET s)
-{
-	/* Handle values are multiples of 4. */
-	return (size_t)(((uint64_t)(s >> 2) * 0x9E3779B97F4A7C15ull) >> 32) &
-	    (p->cap - 1);
-}
-
-static long
-tbl_find(const struct iocp_poll *p, SOCKET s)
-{
-	size_t i;
-
-	if (p->cap == 0)
-		return -1;
-	for (i = tbl_home(p, s); p->table[i] != NULL; i = (i + 1) & (p->cap - 1))
-		if (p->table[i]->sock == s)
-			return (long)i;
-	return -1;
-}
-
+/* Drops st from the table if it is the entry for its socket. */
 static void
-tbl_place(struct iocp_poll *p, struct iocp_sock *st)
+sock_unlist(struct iocp_poll *p, struct iocp_sock *st)
 {
-	size_t i = tbl_home(p, st->sock);
+	long i = mio__socktab_find(&p->table, st->sock);
 
-	while (p->table[i] != NULL)
-		i = (i + 1) & (p->cap - 1);
-	p->table[i] = st;
-}
-
-/* Room for one more, growing (the only allocation of a registration). */
-static int
-tbl_reserve(struct iocp_poll *p)
-{
-	struct iocp_sock **old = p->table;
-	size_t oldcap = p->cap, i;
-	size_t cap = oldcap ? oldcap : 16;
-
-	if ((p->count + 1) * 2 <= oldcap)
-		return 0;
-	while ((p->count + 1) * 2 > cap)
-		cap *= 2;
-	if ((p->table = calloc(cap, sizeof(*p->table))) == NULL) {
-		p->table = old;
-		return -ENOMEM;
-	}
-	p->cap = cap;
-	for (i = 0; i < oldcap; i++)
-		if (old[i] != NULL)
-			tbl_place(p, old[i]);
-	free(old);
-	return 0;
-}
-
-static void
-tbl_remove(struct iocp_poll *p, size_t i)
-{
-	size_t j = i, home;
-
-	p->table[i] = NULL;
-	for (;;) {
-		j = (j + 1) & (p->cap - 1);
-		if (p->table[j] == NULL)
-			break;
-		home = tbl_home(p, p->table[j]->sock);
-		/* Move j back into the hole unless its home lies in (i, j]. */
-		if ((j > i && (home <= i || home > j)) ||
-		    (j < i && (home <= i && home > j))) {
-			p->table[i] = p->table[j];
-			p->table[j] = NULL;
-			i = j;
-		}
-	}
-	p->count--;
+	if (i >= 0 && SOCK_OF(p->table.slot[i]) == st)
+		mio__socktab_remove(&p->table, (size_t)i);
 }
 
 /* --- socket states --- */
@@ -276,10 +211,7 @@ sock_update(struct iocp_poll *p, struct iocp_sock *st)
 	st->info.handles[0].status = 0;
 	if (mio__afd_poll(p->afd, &st->info, &st->iosb) != 0) {
 		/* The socket is gone (closed unregistered): forget it. */
-		long i = tbl_find(p, st->sock);
-
-		if (i >= 0 && p->table[i] == st)
-			tbl_remove(p, (size_t)i);
+		sock_unlist(p, st);
 		sock_release(p, st);
 		return;
 	}
@@ -330,10 +262,7 @@ sock_complete(struct iocp_poll *p, struct iocp_sock *st)
 	else if (st->info.number_of_handles < 1)
 		e = 0;
 	else if (st->info.handles[0].events & MIO__AFD_POLL_LOCAL_CLOSE) {
-		long i = tbl_find(p, st->sock);
-
-		if (i >= 0 && p->table[i] == st)
-			tbl_remove(p, (size_t)i);
+		sock_unlist(p, st);
 		st->delete_pending = 1;
 		if (!st->queued)
 			sock_release(p, st);
@@ -400,8 +329,9 @@ iocp_fini(struct mio_poll *mp)
 	 * through the port.  One that never came back within a second
 	 * (none should) is leaked rather than freed under the kernel.
 	 */
-	for (k = 0; k < p->cap; k++)
-		if ((st = p->table[k]) != NULL) {
+	for (k = 0; k < p->table.cap; k++)
+		if (p->table.slot[k] != NULL) {
+			st = SOCK_OF(p->table.slot[k]);
 			st->delete_pending = 1;
 			if (st->status == SOCK_IDLE && !st->queued)
 				sock_release(p, st);
@@ -427,7 +357,7 @@ iocp_fini(struct mio_poll *mp)
 			free(st);
 		}
 	CloseHandle(p->port);
-	free(p->table);
+	mio__socktab_fini(&p->table);
 	free(p);
 }
 
@@ -464,15 +394,13 @@ iocp_ctl(struct mio_poll *mp, enum mio__ctl_op op, mio_sock s,
 	if (op == MIO__CTL_ADD && (rc = iocp_socket_base(s, &base)) != 0)
 		return rc;
 	AcquireSRWLockExclusive(&p->lock);
-	i = tbl_find(p, s);
+	i = mio__socktab_find(&p->table, s);
 	switch (op) {
 	case MIO__CTL_ADD:
 		if (i >= 0) {
 			rc = -EEXIST;
 			break;
 		}
-		if ((rc = tbl_reserve(p)) != 0)
-			break;
 		if ((st = p->free) != NULL)
 			p->free = st->next_free;
 		else if ((st = malloc(sizeof(*st))) == NULL) {
@@ -483,8 +411,10 @@ iocp_ctl(struct mio_poll *mp, enum mio__ctl_op op, mio_sock s,
 		st->token = token;
 		st->interest = interest;
 		st->user_evts = interest_afd(interest);
-		tbl_place(p, st);
-		p->count++;
+		if ((rc = mio__socktab_add(&p->table, &st->sock)) != 0) {
+			sock_release(p, st);
+			break;
+		}
 		changed(p, st);
 		break;
 	case MIO__CTL_MOD:
@@ -492,7 +422,7 @@ iocp_ctl(struct mio_poll *mp, enum mio__ctl_op op, mio_sock s,
 			rc = -ENOENT;
 			break;
 		}
-		st = p->table[i];
+		st = SOCK_OF(p->table.slot[i]);
 		st->token = token;
 		st->interest = interest;
 		st->user_evts = interest_afd(interest);
@@ -503,8 +433,8 @@ iocp_ctl(struct mio_poll *mp, enum mio__ctl_op op, mio_sock s,
 			rc = -ENOENT;
 			break;
 		}
-		st = p->table[i];
-		tbl_remove(p, (size_t)i);
+		st = SOCK_OF(p->table.slot[i]);
+		mio__socktab_remove(&p->table, (size_t)i);
 		st->delete_pending = 1;
 		changed(p, st);
 		break;
@@ -645,8 +575,8 @@ mio__iocp_rearm(mio_sock s, unsigned dir)
 	AcquireSRWLockShared(&live_lock);
 	for (p = live; p != NULL; p = p->next_live) {
 		AcquireSRWLockExclusive(&p->lock);
-		if ((i = tbl_find(p, s)) >= 0) {
-			struct iocp_sock *st = p->table[i];
+		if ((i = mio__socktab_find(&p->table, s)) >= 0) {
+			struct iocp_sock *st = SOCK_OF(p->table.slot[i]);
 			ULONG want = interest_afd(st->interest & dir);
 
 			if ((want & ~st->user_evts) != 0) {
