@@ -514,6 +514,44 @@ START_TEST(test_version_and_strerror)
 }
 END_TEST
 
+/* What the AFD events map to (libmio(3), WINDOWS), case by case. */
+START_TEST(test_event_mapping)
+{
+	struct mio_poll *p = tu_poll();
+	mio_sock s[2];
+	uint32_t f;
+
+	tu_tcp_pair(s);
+	/* Urgent data: MIO_PRIORITY (AFD's RECEIVE_EXPEDITED), alone. */
+	ck_assert_int_eq(mio_register(p, s[1], 1, MIO_READABLE |
+	    MIO_PRIORITY), 0);
+	ck_assert_int_eq(send(s[0], "!", 1, MSG_OOB), 1);
+	f = tu_expect(p, 1, MIO_PRIORITY);
+	ck_assert_uint_eq(f & (MIO_ERROR | MIO_READ_CLOSED |
+	    MIO_WRITE_CLOSED), 0);
+	/* A local shutdown, either way, raises nothing. */
+	ck_assert_int_eq(mio_reregister(p, s[1], 2, MIO_READABLE |
+	    MIO_WRITABLE), 0);
+	tu_expect(p, 2, MIO_WRITABLE);
+	ck_assert_int_eq(mio_tcp_shutdown(s[1], SHUT_RD), 0);
+	tu_quiet(p, 2, 200);
+	ck_assert_int_eq(mio_tcp_shutdown(s[1], SHUT_WR), 0);
+	tu_quiet(p, 2, 200);
+	tu_close_pair(s);
+
+	/* The peer's FIN: readable and read-closed, never write-closed. */
+	tu_tcp_pair(s);
+	ck_assert_int_eq(mio_register(p, s[1], 3, MIO_READABLE |
+	    MIO_WRITABLE), 0);
+	tu_expect(p, 3, MIO_WRITABLE);
+	ck_assert_int_eq(mio_tcp_shutdown(s[0], SHUT_WR), 0);
+	f = tu_expect(p, 3, MIO_READABLE | MIO_READ_CLOSED);
+	ck_assert_uint_eq(f & (MIO_WRITE_CLOSED | MIO_ERROR), 0);
+	tu_close_pair(s);
+	mio_poll_free(p);
+}
+END_TEST
+
 START_TEST(test_posix_only)
 {
 	mio_sock fds[2];
@@ -553,6 +591,7 @@ selector_suite(void)
 	tcase_add_test(tc, test_free_with_registrations);
 	tcase_add_test(tc, test_two_polls_one_socket);
 	tcase_add_test(tc, test_peer_close_and_reset);
+	tcase_add_test(tc, test_event_mapping);
 	tcase_add_test(tc, test_version_and_strerror);
 	tcase_add_test(tc, test_posix_only);
 	suite_add_tcase(s, tc);
