@@ -383,6 +383,63 @@ START_TEST(test_register_during_wait)
 }
 END_TEST
 
+struct churn {
+	struct mio_poll	*p;
+	mio_sock	 s;
+	volatile LONG	 bad;
+};
+
+static DWORD WINAPI
+churn_registrations(LPVOID arg)
+{
+	struct churn *c = arg;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		if (mio_register(c->p, c->s, 5, MIO_READABLE) != 0)
+			InterlockedIncrement(&c->bad);
+		if (i % 3 == 0)
+			Sleep(1);
+		if (mio_reregister(c->p, c->s, 6, MIO_READABLE |
+		    MIO_WRITABLE) != 0)
+			InterlockedIncrement(&c->bad);
+		if (mio_deregister(c->p, c->s) != 0)
+			InterlockedIncrement(&c->bad);
+	}
+	return 0;
+}
+
+/* Registrations racing a thread that waits: no error, no stray token,
+ * and nothing once the last deregister has returned. */
+START_TEST(test_register_race_with_wait)
+{
+	struct mio_poll *p = tu_poll();
+	struct mio_event ev[8];
+	struct churn c;
+	mio_sock s[2];
+	HANDLE t;
+	int n, i;
+
+	tu_tcp_pair(s);
+	tu_put(s[0], "pending");	/* readable throughout */
+	c.p = p;
+	c.s = s[1];
+	c.bad = 0;
+	t = CreateThread(NULL, 0, churn_registrations, &c, 0, NULL);
+	ck_assert_ptr_nonnull(t);
+	while (WaitForSingleObject(t, 0) == WAIT_TIMEOUT) {
+		n = tu_wait(p, ev, 8, 5);
+		for (i = 0; i < n; i++)
+			ck_assert(ev[i].token == 5 || ev[i].token == 6);
+	}
+	CloseHandle(t);
+	ck_assert_int_eq(c.bad, 0);
+	ck_assert_int_eq(tu_wait(p, ev, 8, 100), 0);
+	tu_close_pair(s);
+	mio_poll_free(p);
+}
+END_TEST
+
 START_TEST(test_thousand_registrations)
 {
 	struct mio_poll *p = tu_poll();
@@ -586,6 +643,7 @@ selector_suite(void)
 	tcase_add_test(tc, test_several_wakers);
 	tcase_add_test(tc, test_waker_cross_thread);
 	tcase_add_test(tc, test_register_during_wait);
+	tcase_add_test(tc, test_register_race_with_wait);
 	tcase_add_test(tc, test_thousand_registrations);
 	tcase_add_test(tc, test_close_without_deregister);
 	tcase_add_test(tc, test_free_with_registrations);
