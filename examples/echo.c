@@ -25,6 +25,12 @@
  *
  * It includes no config.h: it is built out of tree against the installed
  * library too, with only `pkg-config --cflags --libs libmio`.
+ *
+ * The same source builds for Windows (mingw-w64): mio_sock is a SOCKET
+ * there, so "no socket" is ECHO_NONE rather than a negative descriptor,
+ * the constructors' int results are checked before they become a
+ * mio_sock, and Ctrl-C (a console control event) wakes the loop where
+ * POSIX has SIGINT/SIGTERM.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -34,6 +40,12 @@
 #include <string.h>
 
 #include <mio.h>
+
+#ifdef _WIN32
+#define ECHO_NONE	INVALID_SOCKET
+#else
+#define ECHO_NONE	(-1)
+#endif
 
 #define ECHO_DEFAULT	"127.0.0.1:9000"
 #define ECHO_MAXCONN	256
@@ -48,7 +60,7 @@ enum {
 };
 
 struct conn {
-	mio_sock	fd;		/* -1: the slot is free */
+	mio_sock	fd;		/* ECHO_NONE: the slot is free */
 	size_t		off, len;	/* unsent bytes are buf[off..len) */
 	int		readable;	/* read stopped before -EAGAIN */
 	int		eof;		/* the peer sent FIN */
@@ -59,12 +71,22 @@ struct conn {
 static struct conn echo_conns[ECHO_MAXCONN];
 static struct mio_waker *echo_waker;
 
+#ifdef _WIN32
+static BOOL WINAPI
+echo_signal(DWORD type)
+{
+	(void)type;
+	mio_waker_wake(echo_waker);
+	return TRUE;
+}
+#else
 static void
 echo_signal(int sig)
 {
 	(void)sig;
 	mio_waker_wake(echo_waker);
 }
+#endif
 
 static void
 die(const char *what, int err)
@@ -137,23 +159,24 @@ tcp_accept(struct mio_poll *p, mio_sock l)
 				    mio_strerror(s));
 			return;
 		}
-		for (i = 0; i < ECHO_MAXCONN && echo_conns[i].fd >= 0; i++)
+		for (i = 0; i < ECHO_MAXCONN && echo_conns[i].fd != ECHO_NONE;
+		    i++)
 			;
 		if (i == ECHO_MAXCONN) {
-			mio_close(s);		/* full: refuse politely */
+			mio_close((mio_sock)s);	/* full: refuse politely */
 			continue;
 		}
-		rc = mio_register(p, s, TOK_CONN + i,
+		rc = mio_register(p, (mio_sock)s, TOK_CONN + i,
 		    MIO_READABLE | MIO_WRITABLE);
 		if (rc < 0) {
 			fprintf(stderr, "echo: register: %s\n",
 			    mio_strerror(rc));
-			mio_close(s);
+			mio_close((mio_sock)s);
 			continue;
 		}
 		c = &echo_conns[i];
 		memset(c, 0, offsetof(struct conn, buf));
-		c->fd = s;
+		c->fd = (mio_sock)s;
 		c->readable = 1;	/* data may already be queued */
 	}
 }
@@ -210,14 +233,17 @@ echo_bind(struct mio_addr *addr, mio_sock *u)
 
 	for (;;) {
 		*addr = want;
-		if ((l = mio_tcp_listen(addr, 0)) < 0)
-			die("tcp listen", l);
+		if ((rc = mio_tcp_listen(addr, 0)) < 0)
+			die("tcp listen", rc);
+		l = (mio_sock)rc;
 		if ((rc = mio_local_addr(l, addr)) < 0)
 			die("local address", rc);
-		if ((*u = mio_udp_bind(addr)) >= 0)
+		if ((rc = mio_udp_bind(addr)) >= 0) {
+			*u = (mio_sock)rc;
 			return l;
-		if (!any || *u != -EADDRINUSE || ++tries == 20)
-			die("udp bind", *u);
+		}
+		if (!any || rc != -EADDRINUSE || ++tries == 20)
+			die("udp bind", rc);
 		mio_close(l);
 	}
 }
@@ -228,7 +254,9 @@ main(int argc, char *argv[])
 	static struct udp_state udp;
 	struct mio_event ev[ECHO_EVENTS];
 	struct mio_addr addr;
+#ifndef _WIN32
 	struct sigaction sa;
+#endif
 	struct mio_poll *p;
 	char text[MIO_ADDR_STRLEN];
 	mio_sock l;
@@ -244,7 +272,7 @@ main(int argc, char *argv[])
 		die("address", rc);
 	l = echo_bind(&addr, &udp.fd);
 	for (i = 0; i < ECHO_MAXCONN; i++)
-		echo_conns[i].fd = -1;
+		echo_conns[i].fd = ECHO_NONE;
 
 	if ((rc = mio_poll_new(&p)) < 0)
 		die("poll", rc);
@@ -254,11 +282,15 @@ main(int argc, char *argv[])
 	    (rc = mio_register(p, udp.fd, TOK_UDP,
 	    MIO_READABLE | MIO_WRITABLE)) < 0)
 		die("register", rc);
+#ifdef _WIN32
+	SetConsoleCtrlHandler(echo_signal, TRUE);
+#else
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = echo_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+#endif
 
 	mio_addr_format(&addr, text, sizeof(text));
 	printf("echo listening on %s (tcp, udp)\n", text);
@@ -285,7 +317,7 @@ main(int argc, char *argv[])
 				break;
 			default:
 				c = &echo_conns[ev[k].token - TOK_CONN];
-				if (c->fd < 0 || c->dead)
+				if (c->fd == ECHO_NONE || c->dead)
 					break;		/* stale */
 				if (ev[k].flags & (MIO_READABLE |
 				    MIO_READ_CLOSED | MIO_ERROR))
@@ -296,16 +328,17 @@ main(int argc, char *argv[])
 		}
 		/* Deferred closes: no event of this batch is left to see. */
 		for (i = 0; i < ECHO_MAXCONN; i++) {
-			if (echo_conns[i].fd >= 0 && echo_conns[i].dead) {
+			if (echo_conns[i].fd != ECHO_NONE &&
+			    echo_conns[i].dead) {
 				mio_deregister(p, echo_conns[i].fd);
 				mio_close(echo_conns[i].fd);
-				echo_conns[i].fd = -1;
+				echo_conns[i].fd = ECHO_NONE;
 			}
 		}
 	}
 
 	for (i = 0; i < ECHO_MAXCONN; i++)
-		if (echo_conns[i].fd >= 0) {
+		if (echo_conns[i].fd != ECHO_NONE) {
 			mio_deregister(p, echo_conns[i].fd);
 			mio_close(echo_conns[i].fd);
 		}

@@ -26,16 +26,29 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#ifdef _WIN32
+/* Windows (libmio(3), WINDOWS): Winsock's types stand in for POSIX's. */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <afunix.h>
+#else
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#if defined(__GNUC__)
+#if defined(_WIN32)
+#ifdef MIO__BUILDING_DLL
+#define MIO_API __declspec(dllexport)
+#else
+#define MIO_API
+#endif
+#elif defined(__GNUC__)
 #define MIO_API __attribute__((visibility("default")))
 #else
 #define MIO_API
@@ -45,7 +58,22 @@ extern "C" {
 #define MIO_VERSION_MINOR 1
 #define MIO_VERSION_PATCH 0
 
+#ifdef _WIN32
+typedef SOCKET mio_sock;	/* the OS handle: a Winsock SOCKET */
+struct msghdr;		/* none on Windows: mio_sendmsg() is -ENOTSUP */
+#ifndef SHUT_RD		/* mio_tcp_shutdown()'s POSIX names */
+#define SHUT_RD		SD_RECEIVE
+#define SHUT_WR		SD_SEND
+#define SHUT_RDWR	SD_BOTH
+#endif
+/* mio_readv()/mio_writev()'s buffers, laid out as POSIX's. */
+struct iovec {
+	void	*iov_base;
+	size_t	 iov_len;
+};
+#else
 typedef int mio_sock;		/* the OS handle: a descriptor on POSIX */
+#endif
 typedef uintptr_t mio_token;	/* the caller's identifier, never interpreted */
 
 /* One flag namespace: interests use the first five, events use all. */

@@ -24,7 +24,11 @@ static const struct mio__backend *const poll_backends[] = {
 #ifdef HAVE_KQUEUE
 	&mio__backend_kqueue,
 #endif
+#ifdef _WIN32
+	&mio__backend_iocp,
+#else
 	&mio__backend_poll,
+#endif
 };
 
 #define POLL_NBACKENDS (sizeof(poll_backends) / sizeof(poll_backends[0]))
@@ -113,7 +117,7 @@ mio_register(struct mio_poll *p, mio_sock s, mio_token token,
 
 	if ((rc = poll_check_interest(p, interest)) != 0)
 		return rc;
-	if (s < 0)
+	if (MIO__SOCK_BAD(s))
 		return -EBADF;
 	return p->ops->ctl(p, MIO__CTL_ADD, s, token, interest);
 }
@@ -126,7 +130,7 @@ mio_reregister(struct mio_poll *p, mio_sock s, mio_token token,
 
 	if ((rc = poll_check_interest(p, interest)) != 0)
 		return rc;
-	if (s < 0)
+	if (MIO__SOCK_BAD(s))
 		return -EBADF;
 	return p->ops->ctl(p, MIO__CTL_MOD, s, token, interest);
 }
@@ -134,7 +138,7 @@ mio_reregister(struct mio_poll *p, mio_sock s, mio_token token,
 int
 mio_deregister(struct mio_poll *p, mio_sock s)
 {
-	if (s < 0)
+	if (MIO__SOCK_BAD(s))
 		return -EBADF;
 	return p->ops->ctl(p, MIO__CTL_DEL, s, 0, 0);
 }

@@ -11,6 +11,10 @@
 #ifndef MIO_REARM_H
 #define MIO_REARM_H
 
+#ifdef _WIN32
+#include "win/rearm_win.h"	/* the IOCP backend's re-arm */
+#else
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -82,5 +86,7 @@ mio__io_error(mio_sock s, unsigned dir)
 		mio__error_consumed(s);
 	return -e;
 }
+
+#endif /* !_WIN32 */
 
 #endif /* MIO_REARM_H */

@@ -76,6 +76,11 @@ START_TEST(test_ipv6)
 	ck_assert_uint_eq(a.u.in6.sin6_scope_id, 0);
 
 	/* A scope by name round-trips; a numeric one comes back named. */
+#ifdef _WIN32
+	(void)idx; (void)lo;
+	tu_skip("scope by interface name: Windows has no \"lo\" (its "
+	    "loopback is named loopback_N)");
+#endif
 	ck_assert_uint_gt(idx, 0);
 	round_trip("[fe80::1%lo]:80");
 	ck_assert_int_eq(mio_addr_parse(&a, "[fe80::1%lo]:80"), 0);

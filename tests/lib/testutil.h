@@ -6,6 +6,12 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#ifdef _WIN32
+/* The Windows build compiles the portable suites with its own runner. */
+#include "../win/wintest.h"
+#define tu_main(s)	tap_main(s)
+#else
+
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,5 +52,7 @@ tu_nofile(rlim_t want)
 
 /* Runs a suite, reporting each case in TAP on standard output. */
 #define tu_main(s)	tap_main(s)
+
+#endif /* !_WIN32 */
 
 #endif /* TESTUTIL_H */

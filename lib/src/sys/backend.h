@@ -41,6 +41,13 @@
  */
 #define MIO__WAIT_MAX	((int)(INT_MAX / sizeof(struct mio_event)))
 
+/* A handle no call accepts: a negative descriptor, Winsock's INVALID_SOCKET. */
+#ifdef _WIN32
+#define MIO__SOCK_BAD(s)	((s) == INVALID_SOCKET)
+#else
+#define MIO__SOCK_BAD(s)	((s) < 0)
+#endif
+
 enum mio__ctl_op {
 	MIO__CTL_ADD,
 	MIO__CTL_MOD,
@@ -63,6 +70,13 @@ struct mio__wake {
 	int		 rfd;
 	int		 wfd;		/* rfd itself for an eventfd */
 	mio_token	 token;		/* the waker's, set before open() */
+#ifdef _WIN32
+	/* iocp.c: a wake posts a packet keyed by this struct to poll's
+	 * port unless one is pending; poll lists its live wakers. */
+	struct mio_poll	*poll;
+	volatile long	 pending;
+	struct mio__wake *next;
+#endif
 };
 
 /*
@@ -84,13 +98,18 @@ struct mio__waker_ops {
 	void		(*close)(struct mio__wake *w);
 };
 
-#ifdef HAVE_EVENTFD
+#ifdef _WIN32
+extern const struct mio__waker_ops mio__waker_iocp;
+#define MIO__WAKER_DEFAULT	(&mio__waker_iocp)
+#elif defined(HAVE_EVENTFD)
 extern const struct mio__waker_ops mio__waker_eventfd;
 #define MIO__WAKER_DEFAULT	(&mio__waker_eventfd)
 #else
 #define MIO__WAKER_DEFAULT	(&mio__waker_pipe)
 #endif
+#ifndef _WIN32
 extern const struct mio__waker_ops mio__waker_pipe;
+#endif
 
 struct mio__backend {
 	const char	*name;
@@ -125,6 +144,10 @@ extern const struct mio__backend mio__backend_epoll;
 #ifdef HAVE_KQUEUE
 extern const struct mio__backend mio__backend_kqueue;
 #endif
+#ifdef _WIN32
+extern const struct mio__backend mio__backend_iocp;
+#else
 extern const struct mio__backend mio__backend_poll;
+#endif
 
 #endif /* MIO_SYS_BACKEND_H */

@@ -1,0 +1,2 @@
+/* Windows build only: Winsock declares it (compat/sys/socket.h). */
+#include <sys/socket.h>
