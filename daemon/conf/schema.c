@@ -408,11 +408,11 @@ schema_servers(struct conf_ctx *ctx, const struct conf_key *k,
 		e.weight = 1;
 		saved = conf_path_index(ctx, i);
 		rc = conf_map(ctx, conf_node(ctx, items[i]), schema_server, &e);
-		conf_path_pop(ctx, saved);
 		name = NULL;
 		if (rc == 0 && e.resolve)
 			rc = conf_entry_name(ctx, conf_node(ctx, items[i]),
 			    &name);
+		conf_path_pop(ctx, saved);
 		if (rc == 0 && u->nservers + e.address.n > CONF_SERVERS_MAX) {
 			conf_err(ctx, node, "more than %d servers (host names "
 			    "count each of their addresses)", CONF_SERVERS_MAX);

@@ -83,6 +83,7 @@ conf_entry_name(struct conf_ctx *ctx, yaml_node_t *entry, char **name)
 	struct conf_addr_spec spec;
 	char why[CONF_WHYMAX];
 	yaml_node_t *node;
+	size_t saved;
 
 	*name = NULL;
 	if (entry == NULL || entry->type != YAML_MAPPING_NODE ||
@@ -92,8 +93,10 @@ conf_entry_name(struct conf_ctx *ctx, yaml_node_t *entry, char **name)
 	    why, sizeof(why)) != 0)
 		return 0;	/* the address itself was reported */
 	if (spec.host[0] == '\0') {
+		saved = conf_path_key(ctx, "address");
 		conf_err(ctx, node, "resolve: true needs a host name, not "
 		    "\"%s\"", (const char *)node->data.scalar.value);
+		conf_path_pop(ctx, saved);
 		return 0;
 	}
 	*name = strdup(spec.host);
