@@ -340,13 +340,16 @@ rchan_wait(struct rchan *c)
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 	struct pollfd p[ARES_GETSOCK_MAXNUM];
 	struct timeval tv, *tvp;
-	int bits, i, n, ms, rc;
+	unsigned bits;
+	int i, n, ms, rc;
 
 	while (c->open && c->pending > 0) {
-		bits = ares_getsock(c->ch, socks, ARES_GETSOCK_MAXNUM);
+		bits = (unsigned)ares_getsock(c->ch, socks,
+		    ARES_GETSOCK_MAXNUM);
 		for (i = 0, n = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ?
-			    POLLIN : 0) | (ARES_GETSOCK_WRITABLE(bits, i) ?
+			/* c-ares' own macros shift an int by 31: UB. */
+			short ev = (short)(((bits >> i) & 1u ? POLLIN : 0) |
+			    ((bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u ?
 			    POLLOUT : 0));
 
 			if (ev != 0)

@@ -8,9 +8,11 @@
  * Values are resolved at load time, so that the data path never looks
  * anything up:
  *  - durations are milliseconds, sizes are bytes;
- *  - host names are resolved with getaddrinfo(); a name with several
+ *  - host names are resolved by the lookup the caller gives (the daemon:
+ *    c-ares, names.h; conf_load(): getaddrinfo()); a name with several
  *    addresses gives several binds, or several servers that share the
- *    entry's settings;
+ *    entry's settings, which record the name when it is followed
+ *    (resolve: true);
  *  - each listener carries its effective timeouts and limits, and a
  *    pointer to its upstream and ACL.
  *
@@ -369,9 +371,9 @@ struct conf_errors {
  *
  * Host names in addresses are resolved here, by a step of its own
  * (conf/resolve.c, getaddrinfo(3)), so this blocks for as long as the
- * resolver takes: at start, at `-t`, and at a SIGHUP reload, which calls
- * it inside the event loop.  The issue "names that move" takes lookups
- * out of the loop.
+ * resolver takes.  The daemon itself calls conf_load_with() with lookups
+ * made beforehand, on the event loop at a reload (names.h), so that no
+ * lookup ever blocks the loop; the tests and tools use this one.
  */
 int	conf_load(const char *path, struct conf **out,
 	    struct conf_errors *errs);
