@@ -16,6 +16,7 @@
 #include <ares.h>
 
 #include "log.h"
+#include "model/keep.h"
 #include "upstream/resolve.h"
 
 struct rs_host {
@@ -40,7 +41,6 @@ static struct conf_resolver rs_res;	/* the servers asked, own copy */
 static int rs_changed;			/* an answer differs: apply it */
 static struct timer rs_timer;
 static int rs_timer_held;
-static uint64_t rs_nfailures;
 
 int
 resolve_setup(const struct resolve_env *env)
@@ -70,12 +70,6 @@ resolve_take_changed(void)
 
 	rs_changed = 0;
 	return c;
-}
-
-uint64_t
-resolve_failures(void)
-{
-	return rs_nfailures;
 }
 
 static struct rs_host *
@@ -202,7 +196,7 @@ rs_failed(struct rs_host *h, int status)
 {
 	uint64_t unsaid, now = *rs_env.now;
 
-	rs_nfailures++;
+	keep_proc.resolve_failures++;
 	h->due = rs_next(now, UINT32_MAX);	/* the refresh */
 	if (log_every_due(&h->fail_log, now, RESOLVE_LOG_EVERY_MS,
 	    &unsaid))

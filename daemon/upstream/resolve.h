@@ -10,7 +10,8 @@
  * finish; a server whose address stays keeps its kept record, so its
  * states (drain, maint, down) and counters go on.  A failed lookup keeps
  * the last good addresses, is logged (at most once a minute per name)
- * and counted.
+ * and counted (keep_proc.resolve_failures: the metrics'
+ * mioproxy_resolver_failures_total).
  *
  * Its place: upstream/, its state static here, knowing only the timers
  * and the lookup it is given (as health.h knows its probes' poll); the
@@ -72,7 +73,5 @@ const struct mio_addr *resolve_last(const char *host, size_t *n);
  */
 int	resolve_servers(const struct conf_upstream *cu,
 	    struct conf_server **out, size_t *n);
-/* Lookups of followed names that failed, since the start. */
-uint64_t resolve_failures(void);
 
 #endif /* MIOPROXY_UPSTREAM_RESOLVE_H */

@@ -4,7 +4,8 @@
  * to both; a record that changes (the hosts file rewritten, dnsmasq told
  * with SIGHUP) is followed within the refresh while a session on the
  * vanished address finishes intact; a resolver that dies leaves the last
- * good addresses serving, and one that comes back is followed again; a
+ * good addresses serving (counted in the metrics), and one that comes
+ * back is followed again; a
  * reload whose lookups hang never stops an established session from
  * being forwarded.  dnsmasq logs every query it gets: each test ends by
  * reading that log, which must name only the test's own names.
@@ -17,6 +18,7 @@
 
 #include "../common.h"
 #include "../daemon/proxytest.h"
+#include "../stats/statstest.h"
 
 #define RT_DNS_ADDR	"127.0.0.53"
 #define RT_REFRESH	"1s"
@@ -227,21 +229,23 @@ rt_backend_stop(pid_t pid)
 
 /* --- the proxy ------------------------------------------------------------ */
 
-static const char rt_yaml[] =
-    "version: 1\n"
-    "logging: { level: info }\n"
-    "listeners:\n"
-    "  - name: web\n"
-    "    protocol: tcp\n"
-    "    bind: 127.0.0.1:%d\n"
-    "    upstream: web\n"
-    "upstreams:\n"
-    "  web:\n"
-    "    servers:\n"
-    "      - { address: \"svc.test:%d\", resolve: true }\n"
-    "resolver:\n"
-    "  servers: [ " RT_DNS_ADDR ":%d ]\n"
-    "  refresh: " RT_REFRESH "\n";
+#define RT_YAML \
+    "version: 1\n" \
+    "logging: { level: info }\n" \
+    "listeners:\n" \
+    "  - name: web\n" \
+    "    protocol: tcp\n" \
+    "    bind: 127.0.0.1:%d\n" \
+    "    upstream: web\n" \
+    "upstreams:\n" \
+    "  web:\n" \
+    "    servers:\n" \
+    "      - { address: \"svc.test:%d\", resolve: true }\n" \
+    "resolver:\n" \
+    "  servers: [ " RT_DNS_ADDR ":%d ]\n" \
+    "  refresh: " RT_REFRESH "\n"
+
+static const char rt_yaml[] = RT_YAML;
 
 /* A session through the proxy: the id its server announced, or -1. */
 static int
@@ -421,22 +425,30 @@ END_TEST
  */
 START_TEST(test_resolver_dies_and_returns)
 {
+	static char page[ST_PAGE_MAX];
 	struct pt_proxy p;
 	struct rt_dns d;
 	int lport = pt_free_port(SOCK_STREAM), port = pt_free_port(SOCK_STREAM);
-	int i;
+	int sport = pt_free_port(SOCK_STREAM), i;
 	pid_t b2, b3;
 
 	b2 = rt_backend("127.0.0.2", port, 'B');
 	b3 = rt_backend("127.0.0.3", port, 'C');
 	rt_dns_start(&d, "127.0.0.2 svc.test\n");
-	pt_start(&p, rt_yaml, lport, port, d.port);
+	pt_start(&p, "stats: { listen: 127.0.0.1:%d }\n" RT_YAML, sport,
+	    lport, port, d.port);
+	ck_assert_int_eq(st_get(sport, "/metrics", page, ST_PAGE_MAX), 200);
+	ck_assert_int_eq(st_value(page, "mioproxy_resolver_failures_total"),
+	    0);
 	ck_assert_int_eq(rt_which(lport), 'B');
 	rt_dns_kill(&d);
 	ck_assert_msg(rt_wait_log(&p, "keeping its last 1 addresses",
 	    4 * PT_WAIT_MS), "no failure logged: %s", pt_read_file(p.log));
 	for (i = 0; i < 5; i++)
 		ck_assert_int_eq(rt_which(lport), 'B');
+	ck_assert_int_eq(st_get(sport, "/metrics", page, ST_PAGE_MAX), 200);
+	ck_assert_int_ge(st_value(page, "mioproxy_resolver_failures_total"),
+	    1);
 	/* Back, with another record, on the same port. */
 	pt_write_file(d.hosts, "127.0.0.3 svc.test\n");
 	rt_dns_spawn(&d);
