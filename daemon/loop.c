@@ -258,6 +258,7 @@ loop_names_cancel(void)
 		return;
 	names_fini(&loop_names);
 	loop_names_busy = 0;
+	keep_proc.reloads[1]--;		/* neither applied nor failed */
 	log_warn("reload: the one waiting for host names is dropped");
 }
 

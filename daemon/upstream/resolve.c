@@ -198,11 +198,15 @@ rs_failed(struct rs_host *h, int status)
 
 	keep_proc.resolve_failures++;
 	h->due = rs_next(now, UINT32_MAX);	/* the refresh */
-	if (log_every_due(&h->fail_log, now, RESOLVE_LOG_EVERY_MS,
-	    &unsaid))
+	if (!log_every_due(&h->fail_log, now, RESOLVE_LOG_EVERY_MS, &unsaid))
+		return;
+	if (unsaid > 0)
 		log_warn("resolver: \"%s\": %s: keeping its last %zu "
-		    "addresses (%llu more failures unlogged)", h->host,
+		    "addresses (%llu failures since the last line)", h->host,
 		    ares_strerror(status), h->n, (unsigned long long)unsaid);
+	else
+		log_warn("resolver: \"%s\": %s: keeping its last %zu "
+		    "addresses", h->host, ares_strerror(status), h->n);
 }
 
 void

@@ -5,7 +5,8 @@
  * with SIGHUP) is followed within the refresh while a session on the
  * vanished address finishes intact; a resolver that dies leaves the last
  * good addresses serving (counted in the metrics), and one that comes
- * back is followed again; a
+ * back is followed again; a drained server whose address stays in a new
+ * answer stays drained; a
  * reload whose lookups hang never stops an established session from
  * being forwarded.  dnsmasq logs every query it gets: each test ends by
  * reading that log, which must name only the test's own names.
@@ -517,6 +518,72 @@ START_TEST(test_reload_does_not_block)
 }
 END_TEST
 
+/* `mioproxy -S sock ctl words`: its whole output in out. */
+static void
+rt_ctl(const char *sock, const char *words, char *out, size_t size)
+{
+	char cmd[1024];
+	size_t n;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s -S %s ctl %s 2>&1", pt_binary(), sock,
+	    words);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	pclose(f);
+}
+
+/*
+ * The operator's state of a server whose address stays in the new
+ * answer holds: a drained server stays drained, and new sessions go to
+ * the address that came.
+ */
+START_TEST(test_state_kept)
+{
+	struct pt_proxy p;
+	struct rt_dns d;
+	int lport = pt_free_port(SOCK_STREAM), port = pt_free_port(SOCK_STREAM);
+	char sock[128], words[256], out[4096];
+	int i;
+	pid_t b2, b3, b4;
+
+	b2 = rt_backend("127.0.0.2", port, 'B');
+	b3 = rt_backend("127.0.0.3", port, 'C');
+	b4 = rt_backend("127.0.0.4", port, 'D');
+	rt_dns_start(&d, "127.0.0.2 svc.test\n127.0.0.3 svc.test\n");
+	snprintf(sock, sizeof(sock), "%s/admin.sock", d.dir);
+	pt_start(&p, "admin: { socket: %s }\n" RT_YAML, sock, lport, port,
+	    d.port);
+	snprintf(words, sizeof(words), "set server web 127.0.0.2:%d state "
+	    "drain", port);
+	rt_ctl(sock, words, out, sizeof(out));
+	ck_assert_str_eq(out, "ok\n");
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(rt_which(lport), 'C');
+	/* .3 goes, .4 comes, .2 stays, drained. */
+	rt_dns_change(&d, "127.0.0.2 svc.test\n127.0.0.4 svc.test\n");
+	ck_assert_msg(rt_wait_for(lport, 'D', 4 * PT_WAIT_MS),
+	    "the proxy did not follow the record: %s", pt_read_file(p.log));
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(rt_which(lport), 'D');
+	rt_ctl(sock, "show servers web", out, sizeof(out));
+	snprintf(words, sizeof(words), "\nweb 127.0.0.2:%d drain ", port);
+	ck_assert_msg(strstr(out, words) != NULL, "%s", out);
+	snprintf(words, sizeof(words), "\nweb 127.0.0.4:%d up ", port);
+	ck_assert_msg(strstr(out, words) != NULL, "%s", out);
+	snprintf(words, sizeof(words), "127.0.0.3:%d", port);
+	ck_assert_msg(strstr(out, words) == NULL, "%s", out);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	unlink(sock);
+	rt_dns_stop(&d, "svc.test");
+	rt_backend_stop(b2);
+	rt_backend_stop(b3);
+	rt_backend_stop(b4);
+}
+END_TEST
+
 /* A name that never resolved: the start fails with the file's place. */
 START_TEST(test_start_unresolved)
 {
@@ -571,6 +638,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_follows_change);
 	tcase_add_test(tc, test_resolver_dies_and_returns);
 	tcase_add_test(tc, test_reload_does_not_block);
+	tcase_add_test(tc, test_state_kept);
 	tcase_add_test(tc, test_start_unresolved);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
