@@ -1,15 +1,18 @@
 /*
  * Names that move (issue 15) against the real mioproxy, with dnsmasq on
  * loopback as the only resolver: a name with two addresses is forwarded
- * to both; a record that changes (the hosts file rewritten, dnsmasq told
- * with SIGHUP) is followed within the refresh while a session on the
- * vanished address finishes intact; a resolver that dies leaves the last
- * good addresses serving (counted in the metrics), and one that comes
- * back is followed again; a drained server whose address stays in a new
- * answer stays drained; a
+ * to both, and a fixed name and -t are asked of the same resolver; a
+ * record that changes (the hosts file rewritten, dnsmasq told with
+ * SIGHUP) is followed within the refresh while a session on the
+ * vanished address finishes intact; a resolver that dies leaves the
+ * last good addresses serving (counted in the metrics), and one that
+ * comes back is followed again; a drained server whose address stays in
+ * a new answer stays drained; a record's TTL brings the next lookup
+ * sooner than resolver.refresh, and a TTL of 0 does not make it spin; a
  * reload whose lookups hang never stops an established session from
- * being forwarded.  dnsmasq logs every query it gets: each test ends by
- * reading that log, which must name only the test's own names.
+ * being forwarded; a name that never resolved fails the start at its
+ * place in the file.  dnsmasq logs every query it gets: each test ends
+ * by reading that log, which must name only the test's own names.
  *
  * The suite runs in a network namespace of its own (unshare -n, then lo
  * up), so that nothing it does can reach past loopback; it is skipped,
@@ -29,6 +32,7 @@
 struct rt_dns {
 	pid_t	pid;
 	int	port;
+	int	ttl;		/* of its answers, seconds */
 	char	dir[64];
 	char	hosts[160];
 	char	log[160];
@@ -66,10 +70,11 @@ rt_udp_taken(const char *addr, int port)
 static void
 rt_dns_spawn(struct rt_dns *d)
 {
-	char port[32], hosts[200], log[200];
+	char port[32], hosts[200], log[200], ttl[32];
 	int64_t end;
 
 	snprintf(port, sizeof(port), "--port=%d", d->port);
+	snprintf(ttl, sizeof(ttl), "--local-ttl=%d", d->ttl);
 	snprintf(hosts, sizeof(hosts), "--addn-hosts=%s", d->hosts);
 	snprintf(log, sizeof(log), "--log-facility=%s", d->log);
 	d->pid = fork();
@@ -84,7 +89,7 @@ rt_dns_spawn(struct rt_dns *d)
 		    "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
 		    "--no-poll", "--bind-interfaces",
 		    "--listen-address=" RT_DNS_ADDR, port, hosts,
-		    "--local-ttl=1", "--log-queries", log, "--user=root",
+		    ttl, "--log-queries", log, "--user=root",
 		    "--pid-file=", (char *)NULL);
 		_exit(127);
 	}
@@ -97,9 +102,13 @@ rt_dns_spawn(struct rt_dns *d)
 }
 
 static void
+rt_dns_spawn(struct rt_dns *d);
+
+static void
 rt_dns_start(struct rt_dns *d, const char *hosts)
 {
 	memset(d, 0, sizeof(*d));
+	d->ttl = 1;
 	d->port = pt_free_port(SOCK_DGRAM);
 	snprintf(d->dir, sizeof(d->dir), "/tmp/mioproxy-dns-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(d->dir));
@@ -518,6 +527,65 @@ START_TEST(test_reload_does_not_block)
 }
 END_TEST
 
+/* The queries dnsmasq logged so far. */
+static int
+rt_dns_queries(const struct rt_dns *d)
+{
+	const char *p = pt_read_file(d->log);
+	int n = 0;
+
+	while ((p = strstr(p, "query[")) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/*
+ * With refresh at an hour, the record's TTL alone brings the next
+ * lookup: dnsmasq answers with a TTL of 0, the floor (a second) then
+ * spaces the lookups, which neither spin nor wait for the refresh.
+ */
+START_TEST(test_ttl_sooner_than_refresh)
+{
+	struct pt_proxy p;
+	struct rt_dns d;
+	int lport = pt_free_port(SOCK_STREAM), port = pt_free_port(SOCK_STREAM);
+	int before, after;
+	pid_t b2, b3;
+
+	b2 = rt_backend("127.0.0.2", port, 'B');
+	b3 = rt_backend("127.0.0.3", port, 'C');
+	rt_dns_start(&d, "127.0.0.2 svc.test\n");
+	rt_dns_kill(&d);
+	d.ttl = 0;
+	rt_dns_spawn(&d);
+	pt_start(&p, "version: 1\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, "
+	    "upstream: web }\n"
+	    "upstreams:\n"
+	    "  web: { servers: [ { address: \"svc.test:%d\", "
+	    "resolve: true } ] }\n"
+	    "resolver: { servers: [ " RT_DNS_ADDR ":%d ], refresh: 1h }\n",
+	    lport, port, d.port);
+	ck_assert_int_eq(rt_which(lport), 'B');
+	before = rt_dns_queries(&d);
+	test_sleep_ms(3000);
+	after = rt_dns_queries(&d);
+	/* A and AAAA once a second or so: a few, not thousands, not none. */
+	ck_assert_msg(after - before >= 2 && after - before <= 16,
+	    "%d queries in 3 s", after - before);
+	rt_dns_change(&d, "127.0.0.3 svc.test\n");
+	ck_assert_msg(rt_wait_for(lport, 'C', 4 * PT_WAIT_MS),
+	    "the TTL did not bring a lookup: %s", pt_read_file(p.log));
+	ck_assert_int_eq(pt_stop(&p), 0);
+	rt_dns_stop(&d, "svc.test");
+	rt_backend_stop(b2);
+	rt_backend_stop(b3);
+}
+END_TEST
+
 /* `mioproxy -S sock ctl words`: its whole output in out. */
 static void
 rt_ctl(const char *sock, const char *words, char *out, size_t size)
@@ -639,6 +707,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_resolver_dies_and_returns);
 	tcase_add_test(tc, test_reload_does_not_block);
 	tcase_add_test(tc, test_state_kept);
+	tcase_add_test(tc, test_ttl_sooner_than_refresh);
 	tcase_add_test(tc, test_start_unresolved);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
