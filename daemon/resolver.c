@@ -83,9 +83,8 @@ rv_after_batch(void)
 static void
 rv_stop(void)
 {
-	resolve_stop();
 	rchan_close(&rv_chan);
-	resolve_stop();		/* what the closing answers planned */
+	resolve_stop();		/* after the answers the close gave */
 }
 
 static void
