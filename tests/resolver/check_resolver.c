@@ -4,7 +4,7 @@
  * to both, and a fixed name and -t are asked of the same resolver; a
  * record that changes (the hosts file rewritten, dnsmasq told with
  * SIGHUP) is followed within the refresh while a session on the
- * vanished address finishes intact; a resolver that dies leaves the
+ * vanished address finishes intact (a UDP client's session too); a resolver that dies leaves the
  * last good addresses serving (counted in the metrics), and one that
  * comes back is followed again; a drained server whose address stays in
  * a new answer stays drained; a record's TTL brings the next lookup
@@ -227,6 +227,42 @@ rt_backend(const char *addr, int port, char id)
 			close(pfd[i].fd);
 			pfd[i--] = pfd[--n];
 		}
+	}
+}
+
+/* The same over UDP: each datagram comes back with `id` in front. */
+static pid_t
+rt_udp_backend(const char *addr, int port, char id)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_storage from;
+	socklen_t flen;
+	char buf[2048];
+	ssize_t n;
+	pid_t pid;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	a.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "bind udp %s:%d: %s", addr, port, strerror(errno));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid > 0) {
+		close(fd);
+		return pid;
+	}
+	for (;;) {
+		flen = sizeof(from);
+		n = recvfrom(fd, buf + 1, sizeof(buf) - 1, 0,
+		    (struct sockaddr *)&from, &flen);
+		if (n < 0)
+			continue;
+		buf[0] = id;
+		(void)sendto(fd, buf, (size_t)n + 1, 0,
+		    (struct sockaddr *)&from, flen);
 	}
 }
 
@@ -586,6 +622,78 @@ START_TEST(test_ttl_sooner_than_refresh)
 }
 END_TEST
 
+/* One datagram through the proxy from fd: the id that answered, or -1. */
+static int
+rt_udp_which(int fd, int lport)
+{
+	char buf[64];
+	ssize_t n;
+
+	pt_udp_send(fd, "127.0.0.1", lport, "ping", 4);
+	n = pt_udp_recv(fd, buf, sizeof(buf), PT_WAIT_MS, NULL, NULL);
+	if (n != 5 || memcmp(buf + 1, "ping", 4) != 0)
+		return -1;
+	return (unsigned char)buf[0];
+}
+
+static int
+rt_udp_client(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+/*
+ * Over UDP: a client's session keeps its server after the record moved
+ * (its datagrams still go there, its replies still come back), while a
+ * new client goes to the new address.
+ */
+START_TEST(test_udp_session_stays)
+{
+	struct pt_proxy p;
+	struct rt_dns d;
+	int lport = pt_free_port(SOCK_DGRAM), port = pt_free_port(SOCK_DGRAM);
+	int old, fresh, i, id = -1;
+	int64_t end;
+	pid_t b2, b4;
+
+	b2 = rt_udp_backend("127.0.0.2", port, 'B');
+	b4 = rt_udp_backend("127.0.0.4", port, 'D');
+	rt_dns_start(&d, "127.0.0.2 svc.test\n");
+	pt_start(&p, "version: 1\n"
+	    "listeners:\n"
+	    "  - { name: dns, protocol: udp, bind: 127.0.0.1:%d, "
+	    "upstream: dns, udp: { session_timeout: 1m } }\n"
+	    "upstreams:\n"
+	    "  dns: { servers: [ { address: \"svc.test:%d\", "
+	    "resolve: true } ] }\n"
+	    "resolver: { servers: [ " RT_DNS_ADDR ":%d ], refresh: 1s }\n",
+	    lport, port, d.port);
+	old = rt_udp_client();
+	ck_assert_int_eq(rt_udp_which(old, lport), 'B');
+	rt_dns_change(&d, "127.0.0.4 svc.test\n");
+	end = test_now_ms() + 4 * PT_WAIT_MS;
+	while (id != 'D' && test_now_ms() < end) {
+		fresh = rt_udp_client();
+		id = rt_udp_which(fresh, lport);
+		close(fresh);
+		if (id != 'D')
+			test_sleep_ms(100);
+	}
+	ck_assert_msg(id == 'D', "the proxy did not follow the record: %s",
+	    pt_read_file(p.log));
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(rt_udp_which(old, lport), 'B');
+	close(old);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	rt_dns_stop(&d, "svc.test");
+	rt_backend_stop(b2);
+	rt_backend_stop(b4);
+}
+END_TEST
+
 /* `mioproxy -S sock ctl words`: its whole output in out. */
 static void
 rt_ctl(const char *sock, const char *words, char *out, size_t size)
@@ -707,6 +815,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_resolver_dies_and_returns);
 	tcase_add_test(tc, test_reload_does_not_block);
 	tcase_add_test(tc, test_state_kept);
+	tcase_add_test(tc, test_udp_session_stays);
 	tcase_add_test(tc, test_ttl_sooner_than_refresh);
 	tcase_add_test(tc, test_start_unresolved);
 	suite_add_tcase(s, tc);
