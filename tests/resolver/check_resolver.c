@@ -4,15 +4,16 @@
  * to both, and a fixed name and -t are asked of the same resolver; a
  * record that changes (the hosts file rewritten, dnsmasq told with
  * SIGHUP) is followed within the refresh while a session on the
- * vanished address finishes intact (a UDP client's session too); a resolver that dies leaves the
- * last good addresses serving (counted in the metrics), and one that
- * comes back is followed again; a drained server whose address stays in
- * a new answer stays drained; a record's TTL brings the next lookup
- * sooner than resolver.refresh, and a TTL of 0 does not make it spin; a
- * reload whose lookups hang never stops an established session from
- * being forwarded; a name that never resolved fails the start at its
- * place in the file.  dnsmasq logs every query it gets: each test ends
- * by reading that log, which must name only the test's own names.
+ * vanished address finishes intact (a UDP client's session too); a
+ * resolver that dies leaves the last good addresses serving (counted in
+ * the metrics), and one that comes back is followed again; a drained
+ * server whose address stays in a new answer stays drained; a record's
+ * TTL brings the next lookup sooner than resolver.refresh, and a TTL of
+ * 0 does not make it spin; a reload whose lookups hang never stops an
+ * established session from being forwarded; a name that never resolved
+ * fails the start at its place in the file.  dnsmasq logs every query
+ * it gets: each test ends by reading that log, which must name only the
+ * test's own names.
  *
  * The suite runs in a network namespace of its own (unshare -n, then lo
  * up), so that nothing it does can reach past loopback; it is skipped,
