@@ -77,7 +77,7 @@ static int loop_log_level_override;	/* -1: the file's */
 static int loop_sigfd = -1;
 static struct timer loop_stop_timer;
 static struct timer loop_status_timer;	/* STATUS= refresh, with systemd */
-/* A reload waiting for its host names (upstream/names.h). */
+/* A reload waiting for its host names (names.h). */
 static struct names loop_names;
 static int loop_names_busy;
 
@@ -296,7 +296,7 @@ loop_reload_names_done(void)
  * Returns 0, or -1 when the running configuration stays.
  *
  * A file that names hosts is read, its names are looked up on the loop
- * (upstream/names.h), and it is read again and applied once every answer
+ * (names.h), and it is read again and applied once every answer
  * is in, bounded by the resolver's timeouts: 0 is then returned at once,
  * and the outcome is logged (READY=1 comes with it).
  */

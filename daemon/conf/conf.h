@@ -315,7 +315,7 @@ struct conf_resolver {
  * address of `host`, with `port`, at `pos` to *v: 0; -1 with the reason
  * in `why`; or -ENOMEM.  conf_load() uses getaddrinfo(3) (conf/resolve.c);
  * the daemon passes its own, so that its lookups go to `resolver` and
- * never block the event loop (upstream/names.h).
+ * never block the event loop (names.h).
  */
 struct conf_names {
 	int		(*fn)(void *arg, const char *host, uint16_t port,

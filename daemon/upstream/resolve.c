@@ -35,6 +35,7 @@ struct rs_host {
 static struct rs_host **rs_hosts;
 static size_t rs_nhosts;
 static void	rs_fire(struct timer *t, uint64_t now);
+static void	rs_arm(void);
 
 static struct resolve_env rs_env;
 static struct conf_resolver rs_res;	/* the servers asked, own copy */
@@ -155,10 +156,16 @@ resolve_learn(const char *host, const struct mio_addr *addrs, size_t n,
 
 	if (h == NULL && (h = rs_add(host)) == NULL)
 		return;		/* out of memory: asked again when due */
-	(void)rs_store(h, addrs, n);
+	/* A reload's answer that differs is applied even if the reload
+	 * fails (resolve_servers() compares with what serves). */
+	if (rs_store(h, addrs, n))
+		rs_changed = 1;
 	h->learned = timer_now_ms();
 	h->ttl = ttl;
-	h->due = 0;		/* planned again at the commit */
+	if (h->due != 0 && !h->inflight) {
+		h->due = rs_next(h->learned, ttl);
+		rs_arm();
+	}
 }
 
 const struct mio_addr *

@@ -695,6 +695,53 @@ START_TEST(test_udp_session_stays)
 }
 END_TEST
 
+/*
+ * A reload that fails (a fixed name that does not resolve) after its
+ * lookups learned a followed name's new address: the running
+ * configuration stays, and follows the new address at once, though
+ * neither the TTL (an hour) nor the refresh (an hour) would ask again.
+ */
+START_TEST(test_failed_reload_still_follows)
+{
+	static const char yaml[] = "version: 1\n"
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, "
+	    "upstream: web }\n"
+	    "upstreams:\n"
+	    "  web: { servers: [ { address: \"svc.test:%d\", "
+	    "resolve: true } ] }\n"
+	    "%s"
+	    "resolver: { servers: [ " RT_DNS_ADDR ":%d ], refresh: 1h }\n";
+	struct pt_proxy p;
+	struct rt_dns d;
+	int lport = pt_free_port(SOCK_STREAM), port = pt_free_port(SOCK_STREAM);
+	pid_t b2, b4;
+
+	b2 = rt_backend("127.0.0.2", port, 'B');
+	b4 = rt_backend("127.0.0.4", port, 'D');
+	rt_dns_start(&d, "127.0.0.2 svc.test\n");
+	rt_dns_kill(&d);
+	d.ttl = 3600;
+	rt_dns_spawn(&d);
+	pt_start(&p, yaml, lport, port, "", d.port);
+	ck_assert_int_eq(rt_which(lport), 'B');
+	rt_dns_change(&d, "127.0.0.4 svc.test\n");
+	pt_reload(&p, yaml, lport, port,
+	    "  other: { servers: [ { address: \"gone.test:80\" } ] }\n",
+	    d.port);
+	ck_assert_msg(rt_wait_log(&p, "reload failed", PT_WAIT_MS), "%s",
+	    pt_read_file(p.log));
+	ck_assert(strstr(pt_read_file(p.log), "cannot resolve \"gone.test\"")
+	    != NULL);
+	ck_assert_msg(rt_wait_for(lport, 'D', PT_WAIT_MS),
+	    "the learned address was not followed: %s", pt_read_file(p.log));
+	ck_assert_int_eq(pt_stop(&p), 0);
+	rt_dns_stop(&d, "svc.test gone.test");
+	rt_backend_stop(b2);
+	rt_backend_stop(b4);
+}
+END_TEST
+
 /* `mioproxy -S sock ctl words`: its whole output in out. */
 static void
 rt_ctl(const char *sock, const char *words, char *out, size_t size)
@@ -817,6 +864,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_reload_does_not_block);
 	tcase_add_test(tc, test_state_kept);
 	tcase_add_test(tc, test_udp_session_stays);
+	tcase_add_test(tc, test_failed_reload_still_follows);
 	tcase_add_test(tc, test_ttl_sooner_than_refresh);
 	tcase_add_test(tc, test_start_unresolved);
 	suite_add_tcase(s, tc);
