@@ -119,16 +119,42 @@ rt_dns_start(struct rt_dns *d, const char *hosts)
 	rt_dns_spawn(d);
 }
 
-/* The record changes: the hosts file rewritten, dnsmasq reads it again. */
+/* How many times dnsmasq's log says it read its hosts file. */
+static int
+rt_dns_reads(const struct rt_dns *d)
+{
+	const char *p = pt_read_file(d->log);
+	char what[200];
+	int n = 0;
+
+	snprintf(what, sizeof(what), "read %s", d->hosts);
+	while ((p = strstr(p, what)) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/*
+ * The record changes: the hosts file rewritten, dnsmasq told to read it
+ * again, and waited for until its log says it did.
+ */
 static void
 rt_dns_change(struct rt_dns *d, const char *hosts)
 {
+	int64_t end = test_now_ms() + PT_WAIT_MS;
+	int reads = rt_dns_reads(d);
 	char tmp[200];
 
 	snprintf(tmp, sizeof(tmp), "%s.new", d->hosts);
 	pt_write_file(tmp, hosts);
 	ck_assert_int_eq(rename(tmp, d->hosts), 0);
 	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	while (rt_dns_reads(d) == reads) {
+		ck_assert_msg(test_now_ms() < end, "dnsmasq did not read %s "
+		    "again", d->hosts);
+		test_sleep_ms(10);
+	}
 }
 
 static void
