@@ -522,6 +522,9 @@ START_TEST(test_resolver_dies_and_returns)
 	ck_assert_int_eq(st_get(sport, "/metrics", page, ST_PAGE_MAX), 200);
 	ck_assert_int_ge(st_value(page, "mioproxy_resolver_failures_total"),
 	    1);
+	ck_assert_int_eq(st_get(sport, "/stats", page, ST_PAGE_MAX), 200);
+	ck_assert_msg(strstr(page, "\"resolver_failures\":0,") == NULL &&
+	    strstr(page, "\"resolver_failures\":") != NULL, "%s", page);
 	/* Back, with another record, on the same port. */
 	pt_write_file(d.hosts, "127.0.0.3 svc.test\n");
 	rt_dns_spawn(&d);
