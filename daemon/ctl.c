@@ -20,6 +20,7 @@
 
 #include "conf/conf.h"
 #include "ctl.h"
+#include "names.h"
 #include "timer.h"
 
 #define CTL_TIMEOUT_MS	30000
@@ -144,11 +145,17 @@ ctl_socket(const char *conf_path, const char *sock)
 {
 	struct conf_errors errs = { 0 };
 	struct conf *conf = NULL;
+	struct names names;
 	char *path = NULL;
+	int rc;
 
 	if (sock != NULL)
 		return strdup(sock);
-	if (conf_load(conf_path, &conf, &errs) != 0) {
+	/* Only the socket's path is wanted: host names are not looked up
+	 * (names.h's first pass gives each a placeholder). */
+	rc = names_collect(&names, conf_path, &conf, &errs);
+	names_fini(&names);
+	if (rc != 0) {
 		conf_errors_print(&errs, stderr);
 		conf_errors_free(&errs);
 		return NULL;

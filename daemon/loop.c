@@ -29,6 +29,7 @@
 #include "log.h"
 #include "model/keep.h"
 #include "loop.h"
+#include "upstream/resolve.h"
 #include "notify.h"
 #include "relay/listener.h"
 #include "relay/sess.h"
@@ -39,6 +40,8 @@
 #include "ops/stats.h"
 #include "service.h"
 #include "signals.h"
+#include "names.h"
+#include "resolver.h"
 
 #define LOOP_EVENTS	256
 #define LOOP_STATUS_MS	5000
@@ -54,7 +57,8 @@ static const struct loop_module *const loop_modules[] = {
 	&udp_module,
 	&checks_module,		/* health checks */
 	&stats_module,
-	&admin_module
+	&admin_module,
+	&resolver_module	/* names that move (issue 15) */
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
 
@@ -73,6 +77,9 @@ static int loop_log_level_override;	/* -1: the file's */
 static int loop_sigfd = -1;
 static struct timer loop_stop_timer;
 static struct timer loop_status_timer;	/* STATUS= refresh, with systemd */
+/* A reload waiting for its host names (names.h). */
+static struct names loop_names;
+static int loop_names_busy;
 
 /*
  * Applies the logging settings of a configuration: 0, or the -errno of
@@ -208,37 +215,22 @@ loop_switch(struct gen *g, char *err, size_t len)
 	return 0;
 }
 
-/*
- * Reload: all or nothing.  An invalid file or a failed bind leaves the
- * running configuration untouched; a valid one serves new sessions at
- * once while established ones finish on the generation they began in.
- * SIGHUP and the admin socket's `reload` both come here; the latter
- * gets the reasons of a failure in err (a line each; NULL: none).
- * Returns 0, or -1 when the running configuration stays.
- */
+/* A reload that failed: its errors logged (and in err), READY=1. */
 static int
-loop_reload_with(char *err, size_t len)
+loop_reload_failed(struct conf_errors *errs, int rc, char *err, size_t len)
 {
-	struct conf_errors errs;
-	struct conf *conf = NULL;
-	struct timespec ts;
+	loop_reload_errors(errs, rc, err, len);
+	notify_send("READY=1");
+	return -1;
+}
+
+/* The last step of a reload: conf, loaded and checked, serves. */
+static int
+loop_reload_apply(struct conf *conf, char *err, size_t len)
+{
 	struct gen *g;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)ts.tv_sec * 1000000ull +
-	    (unsigned long long)ts.tv_nsec / 1000);
-	memset(&errs, 0, sizeof(errs));
-	keep_proc.reloads[1]++;		/* until it succeeds */
-	if (err != NULL && len > 0)
-		err[0] = '\0';
-	if ((rc = conf_load(loop_conf_path, &conf, &errs)) != 0) {
-		loop_reload_errors(&errs, rc, err, len);
-		notify_send("READY=1");
-		return -1;
-	}
-	conf_errors_free(&errs);
 	service_reload_warnings(loop_gen->conf, conf);
 	if ((rc = gen_create(conf, loop_protos, &g)) != 0) {
 		loop_reload_error(err, len, "%s", mio_strerror(rc));
@@ -256,6 +248,141 @@ loop_reload_with(char *err, size_t len)
 	notify_send("READY=1");
 	loop_status(1);
 	return 0;
+}
+
+/* Drops a reload that still waits for its names (a newer one, a stop). */
+static void
+loop_names_cancel(void)
+{
+	if (!loop_names_busy)
+		return;
+	names_fini(&loop_names);
+	loop_names_busy = 0;
+	keep_proc.reloads[1]--;		/* neither applied nor failed */
+	log_warn("reload: the one waiting for host names is dropped");
+}
+
+/*
+ * The end of a reload that looked names up, after the batch in which its
+ * last answer came (never inside c-ares, whose channel closes here).
+ */
+static void
+loop_reload_names_done(void)
+{
+	struct conf_errors errs;
+	struct conf *conf = NULL;
+	int rc;
+
+	if (!loop_names_busy || !names_done(&loop_names))
+		return;
+	memset(&errs, 0, sizeof(errs));
+	rc = names_load(&loop_names, loop_conf_path, &conf, &errs);
+	names_fini(&loop_names);
+	loop_names_busy = 0;
+	if (rc != 0) {
+		(void)loop_reload_failed(&errs, rc, NULL, 0);
+		return;
+	}
+	conf_errors_free(&errs);
+	(void)loop_reload_apply(conf, NULL, 0);
+}
+
+/*
+ * Reload: all or nothing.  An invalid file or a failed bind leaves the
+ * running configuration untouched; a valid one serves new sessions at
+ * once while established ones finish on the generation they began in.
+ * SIGHUP and the admin socket's `reload` both come here; the latter
+ * gets the reasons of a failure in err (a line each; NULL: none).
+ * Returns 0, or -1 when the running configuration stays.
+ *
+ * A file that names hosts is read, its names are looked up on the loop
+ * (names.h), and it is read again and applied once every answer
+ * is in, bounded by the resolver's timeouts: 0 is then returned at once,
+ * and the outcome is logged (READY=1 comes with it).
+ */
+static int
+loop_reload_with(char *err, size_t len)
+{
+	struct conf_errors errs;
+	struct conf *conf = NULL;
+	struct timespec ts;
+	int rc;
+
+	loop_names_cancel();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ull +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	memset(&errs, 0, sizeof(errs));
+	keep_proc.reloads[1]++;		/* until it succeeds */
+	if (err != NULL && len > 0)
+		err[0] = '\0';
+	if ((rc = names_collect(&loop_names, loop_conf_path, &conf,
+	    &errs)) != 0) {
+		names_fini(&loop_names);
+		return loop_reload_failed(&errs, rc, err, len);
+	}
+	conf_errors_free(&errs);
+	if (loop_names.n == 0) {
+		names_fini(&loop_names);
+		return loop_reload_apply(conf, err, len);
+	}
+	rc = names_start(&loop_names, &conf->resolver, 1);
+	conf_free(conf);
+	if (rc != 0) {
+		names_fini(&loop_names);
+		return loop_reload_failed(&errs, rc, err, len);
+	}
+	loop_names_busy = 1;
+	log_info("reload: looking up %zu host names", loop_names.n);
+	return 0;
+}
+
+/*
+ * Names that move: the running generation again, with each followed
+ * name's last addresses (upstream/resolve.h), unless none differs.
+ * Sessions keep the generation they began in.  0 or -errno.
+ */
+static int
+loop_follow_names(void)
+{
+	struct conf *cur = loop_gen->conf;
+	struct conf_server **srv;
+	struct gen *g, *old = loop_gen;
+	size_t i, *ns, any = 0;
+	int rc = 0;
+
+	srv = calloc(cur->nupstreams + 1, sizeof(*srv));
+	ns = calloc(cur->nupstreams + 1, sizeof(*ns));
+	for (i = 0; rc == 0 && srv != NULL && ns != NULL &&
+	    i < cur->nupstreams; i++) {
+		rc = resolve_servers(&cur->upstreams[i], &srv[i], &ns[i]);
+		if (rc == 0 && srv[i] != NULL) {
+			any++;
+			log_info("resolver: upstream %s now has %zu servers",
+			    cur->upstreams[i].name, ns[i]);
+		}
+	}
+	if (srv == NULL || ns == NULL)
+		rc = -ENOMEM;
+	if (rc == 0 && any > 0) {
+		rc = gen_derive(old, loop_protos, srv, ns, &g);
+		if (rc == 0 && (loop_prepare(g->conf) != 0 ||
+		    lstn_bind_all(g, old) != 0)) {
+			gen_unref(g);
+			rc = -EAGAIN;
+		} else if (rc == 0) {
+			lstn_close_all(old);
+			loop_gen = g;
+			gen_retire(old);
+			loop_commit(g->conf);
+		}
+	}
+	for (i = 0; srv != NULL && i < cur->nupstreams; i++)
+		free(srv[i]);
+	free(srv);
+	free(ns);
+	return rc;
 }
 
 /* `shutdown sessions server`: the admin socket's hook into the relay. */
@@ -289,6 +416,7 @@ loop_stop(void)
 	if (loop.stopping)
 		return;
 	loop.stopping = 1;
+	loop_names_cancel();
 	/* Listeners first: once STOPPING=1 is out, nobody gets in. */
 	lstn_close_all(loop_gen);
 	for (i = 0; i < LOOP_NMODULES; i++)
@@ -362,6 +490,7 @@ loop_after_batch(void)
 	for (i = 0; i < LOOP_NMODULES; i++)
 		if (loop_modules[i]->after_batch != NULL)
 			loop_modules[i]->after_batch();
+	loop_reload_names_done();
 	sess_bury();
 	gen_release_retired();
 }
@@ -507,6 +636,9 @@ loop_close(void)
 	sess_end_all("shutdown");
 	sess_bury();
 	gen_release_retired();
+	if (loop_names_busy)
+		names_fini(&loop_names);
+	loop_names_busy = 0;
 	if (loop_gen != NULL) {
 		lstn_close_all(loop_gen);
 		gen_unref(loop_gen);
@@ -541,6 +673,7 @@ loop_run(struct conf *conf, const char *path, int log_level_override)
 	loop_conf_path = path;
 	loop_log_level_override = log_level_override;
 	admin_set_hooks(&loop_admin_hooks);
+	resolver_set_apply(loop_follow_names);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	if ((rc = loop_open(conf)) != 0) {
 		log_error("starting: %s", mio_strerror(rc));

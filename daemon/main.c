@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "loop.h"
+#include "names.h"
 
 #ifndef MIOPROXY_CONF_DEFAULT
 #define MIOPROXY_CONF_DEFAULT	"/etc/mioproxy/mioproxy.yaml"
@@ -145,7 +146,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_INVALID;
 	}
-	if (conf_load(o.path, &conf, &errs) != 0) {
+	/* Host names asked of the file's resolver, blocking: no loop yet. */
+	if (names_load_blocking(o.path, &conf, &errs) != 0) {
 		conf_errors_print(&errs, stderr);
 		conf_errors_free(&errs);
 		return EXIT_INVALID;

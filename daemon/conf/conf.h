@@ -8,9 +8,11 @@
  * Values are resolved at load time, so that the data path never looks
  * anything up:
  *  - durations are milliseconds, sizes are bytes;
- *  - host names are resolved with getaddrinfo(); a name with several
+ *  - host names are resolved by the lookup the caller gives (the daemon:
+ *    c-ares, names.h; conf_load(): getaddrinfo()); a name with several
  *    addresses gives several binds, or several servers that share the
- *    entry's settings;
+ *    entry's settings, which record the name when it is followed
+ *    (resolve: true);
  *  - each listener carries its effective timeouts and limits, and a
  *    pointer to its upstream and ACL.
  *
@@ -189,6 +191,10 @@ struct conf_server {
 	int64_t		weight;
 	int64_t		max_connections;	/* 0: no limit */
 	bool		backup;
+	/* resolve: true (names that move): the host name followed, its port
+	 * addr's; the entry's servers are those next to each other with
+	 * the same name and pos.  NULL: a fixed address. */
+	char		*name;
 };
 
 /* --- health checks (issue 13) ---------------------------------------- */
@@ -290,6 +296,34 @@ struct conf_listener {
 	struct conf_pp_accept pp;	/* issue 14 */
 };
 
+/* --- names that move (issue 15) ------------------------------------- */
+#define CONF_RESOLVER_REFRESH_MS	(30 * 1000)
+#define CONF_RESOLVER_SERVERS_MAX	8
+
+/*
+ * `resolver`: the DNS servers asked for every host name (IP:port only;
+ * none: those of /etc/resolv.conf), and the longest time a name marked
+ * resolve: true keeps an answer before it is asked again.
+ */
+struct conf_resolver {
+	struct conf_addrs servers;
+	int64_t		 refresh_ms;
+};
+
+/*
+ * How the loader turns a host name into addresses.  `fn` appends each
+ * address of `host`, with `port`, at `pos` to *v: 0; -1 with the reason
+ * in `why`; or -ENOMEM.  conf_load() uses getaddrinfo(3) (conf/resolve.c);
+ * the daemon passes its own, so that its lookups go to `resolver` and
+ * never block the event loop (names.h).
+ */
+struct conf_names {
+	int		(*fn)(void *arg, const char *host, uint16_t port,
+			    struct conf_pos pos, struct conf_addrs *v,
+			    char *why, size_t len);
+	void		*arg;
+};
+
 struct conf {
 	char		*path;		/* the file it came from */
 	int		 version;
@@ -305,6 +339,7 @@ struct conf {
 	size_t		 nupstreams;
 	struct conf_listener *listeners;
 	size_t		 nlisteners;
+	struct conf_resolver resolver;		/* issue 15 */
 };
 
 /* One message about the file; file is NULL only when out of memory. */
@@ -336,12 +371,16 @@ struct conf_errors {
  *
  * Host names in addresses are resolved here, by a step of its own
  * (conf/resolve.c, getaddrinfo(3)), so this blocks for as long as the
- * resolver takes: at start, at `-t`, and at a SIGHUP reload, which calls
- * it inside the event loop.  The issue "names that move" takes lookups
- * out of the loop.
+ * resolver takes.  The daemon itself calls conf_load_with() with lookups
+ * made beforehand, on the event loop at a reload (names.h), so that no
+ * lookup ever blocks the loop; the tests and tools use this one.
  */
 int	conf_load(const char *path, struct conf **out,
 	    struct conf_errors *errs);
+
+/* conf_load() with `names` for host names (NULL: getaddrinfo(3)). */
+int	conf_load_with(const char *path, const struct conf_names *names,
+	    struct conf **out, struct conf_errors *errs);
 
 /* Frees a configuration; NULL is fine. */
 void	conf_free(struct conf *conf);

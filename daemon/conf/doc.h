@@ -53,6 +53,7 @@ struct conf_ctx {
 	/* Each listener's mapping, for the checks across listeners. */
 	yaml_node_t	**lnodes;
 	size_t		 nlnodes;
+	const struct conf_names *names;	/* NULL: getaddrinfo(3) */
 };
 
 /* The nodes a file of `len` bytes may read (CONF_NODES_*). */

@@ -246,6 +246,13 @@ load_parse(struct conf_ctx *ctx, const char *text, size_t len,
 int
 conf_load(const char *path, struct conf **out, struct conf_errors *errs)
 {
+	return conf_load_with(path, NULL, out, errs);
+}
+
+int
+conf_load_with(const char *path, const struct conf_names *names,
+    struct conf **out, struct conf_errors *errs)
+{
 	struct conf_ctx ctx;
 	struct conf *conf = NULL;
 	yaml_document_t doc;
@@ -258,6 +265,7 @@ conf_load(const char *path, struct conf **out, struct conf_errors *errs)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.file = path;
 	ctx.errs = errs;
+	ctx.names = names;
 	rc = load_read_file(&ctx, path, &text, &len);
 	if (rc != 0)
 		goto done;
@@ -305,7 +313,7 @@ done:
 void
 conf_free(struct conf *conf)
 {
-	size_t i;
+	size_t i, j;
 
 	if (conf == NULL)
 		return;
@@ -325,6 +333,8 @@ conf_free(struct conf *conf)
 	free(conf->acls);
 	for (i = 0; i < conf->nupstreams; i++) {
 		free(conf->upstreams[i].name);
+		for (j = 0; j < conf->upstreams[i].nservers; j++)
+			free(conf->upstreams[i].servers[j].name);
 		free(conf->upstreams[i].servers);
 		free(conf->upstreams[i].health.send);
 		free(conf->upstreams[i].health.expect);
@@ -338,5 +348,6 @@ conf_free(struct conf *conf)
 		free(conf->listeners[i].pp.trusted.v);
 	}
 	free(conf->listeners);
+	free(conf->resolver.servers.v);
 	free(conf);
 }

@@ -21,11 +21,10 @@
  * when the name does not resolve; or -ENOMEM.
  *
  * It blocks, for as long as the resolver takes.  It runs inside
- * conf_load(): at start, at `-t`, and at every SIGHUP reload, which is
- * called from the event loop, so a slow resolver stalls forwarding during
- * a reload.  The issue "names that move" (CONFIG.md: `resolve: true`,
- * `resolver:`) will take lookups out of the loop; this is the place it
- * replaces.
+ * conf_load() only, which the daemon does not call: its lookups are made
+ * with c-ares before the file is read for good (names.h: at start and -t
+ * blocking, at a reload on the event loop), and given to the walker
+ * through conf_load_with()'s hook.
  */
 int	conf_resolve_host(const char *host, uint16_t port, struct conf_pos pos,
 	    struct conf_addrs *v, char *why, size_t len);

@@ -20,6 +20,7 @@
 #include "conf/schema_health.h"
 #include "conf/schema_keys.h"
 #include "conf/schema_pp.h"
+#include "conf/schema_resolver.h"
 #include "conf/value.h"
 #include "log.h"
 
@@ -29,6 +30,7 @@ struct schema_server {
 	int64_t		 weight;
 	int64_t		 max_connections;
 	bool		 backup;
+	bool		 resolve;	/* issue 15: follow the name */
 };
 
 static conf_fn schema_version, schema_access_target, schema_listeners,
@@ -162,6 +164,7 @@ static const struct conf_key schema_server[] = {
 	KEY("max_connections", CONF_T_INT, struct schema_server,
 	    max_connections, 0, 0, 10000000),
 	KEY("backup", CONF_T_BOOL, struct schema_server, backup, 0, 0, 0),
+	KEY("resolve", CONF_T_BOOL, struct schema_server, resolve, 0, 0, 0),
 	KEY_END,
 };
 
@@ -197,6 +200,8 @@ const struct conf_key conf_root_keys[] = {
 	KEY_INLINE("defaults", schema_defaults),
 	KEY_FUNC("listeners", CONF_K_REQUIRED, schema_listeners),
 	KEY_FUNC("upstreams", 0, schema_upstreams),
+	KEY_MAP("resolver", struct conf, resolver,
+	    conf_resolver_keys),			/* schema_resolver.c */
 	KEY_END,
 };
 
@@ -218,6 +223,7 @@ conf_init(struct conf *conf)
 	conf->defaults_timeouts.udp_session_ms = CONF_UDP_SESSION_TIMEOUT_MS;
 	conf->defaults_limits.max_connections = CONF_MAX_CONNECTIONS;
 	conf->defaults_limits.buffer_size = CONF_BUFFER_SIZE;
+	conf->resolver.refresh_ms = CONF_RESOLVER_REFRESH_MS;
 }
 
 static void
@@ -392,6 +398,7 @@ schema_servers(struct conf_ctx *ctx, const struct conf_key *k,
 	struct conf_server *s;
 	yaml_node_item_t *items;
 	size_t n, i, j, saved;
+	char *name;
 	int rc = 0;
 
 	if ((items = schema_items(ctx, node, &n)) == NULL)
@@ -401,11 +408,16 @@ schema_servers(struct conf_ctx *ctx, const struct conf_key *k,
 		e.weight = 1;
 		saved = conf_path_index(ctx, i);
 		rc = conf_map(ctx, conf_node(ctx, items[i]), schema_server, &e);
+		name = NULL;
+		if (rc == 0 && e.resolve)
+			rc = conf_entry_name(ctx, conf_node(ctx, items[i]),
+			    &name);
 		conf_path_pop(ctx, saved);
 		if (rc == 0 && u->nservers + e.address.n > CONF_SERVERS_MAX) {
 			conf_err(ctx, node, "more than %d servers (host names "
 			    "count each of their addresses)", CONF_SERVERS_MAX);
 			free(e.address.v);
+			free(name);
 			return 0;
 		}
 		if (rc == 0 && e.address.n > 0 &&
@@ -426,8 +438,11 @@ schema_servers(struct conf_ctx *ctx, const struct conf_key *k,
 			s->weight = e.weight;
 			s->max_connections = e.max_connections;
 			s->backup = e.backup;
+			if (name != NULL && (s->name = strdup(name)) == NULL)
+				rc = -ENOMEM;
 		}
 		free(e.address.v);
+		free(name);
 	}
 	return rc;
 }

@@ -129,6 +129,9 @@ walk_addr(struct conf_ctx *ctx, yaml_node_t *node, struct conf_addrs *v)
 	rc = conf_parse_addr(s, &spec, why, sizeof(why));
 	if (rc == 0 && spec.host[0] == '\0')
 		rc = conf_addrs_push(v, &spec.addr, pos);
+	else if (rc == 0 && ctx->names != NULL)
+		rc = ctx->names->fn(ctx->names->arg, spec.host, spec.port,
+		    pos, v, why, sizeof(why));
 	else if (rc == 0)
 		rc = conf_resolve_host(spec.host, spec.port, pos, v, why,
 		    sizeof(why));

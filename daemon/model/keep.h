@@ -124,6 +124,7 @@ struct keep_proc {
 	uint64_t	 reloads[2];	/* [0] applied; [1] failed */
 	int64_t		 started;	/* wall clock, seconds */
 	int64_t		 last_reload;	/* wall clock, seconds; 0: none */
+	uint64_t	 resolve_failures;	/* followed names' lookups */
 };
 
 extern struct keep_proc keep_proc;

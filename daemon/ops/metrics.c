@@ -334,6 +334,10 @@ metrics_render(struct buf *b, const struct proc_info *pi)
 	    "mioproxy_config_reloads_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)keep_proc.reloads[0],
 	    (unsigned long long)keep_proc.reloads[1]);
+	metrics_head(b, "mioproxy_resolver_failures_total", "counter",
+	    "Failed lookups of names followed with resolve: true.");
+	buf_printf(b, "mioproxy_resolver_failures_total %llu\n",
+	    (unsigned long long)keep_proc.resolve_failures);
 	memset(&w, 0, sizeof(w));
 	w.b = b;
 	for (f = 0; f < F_N; f++) {

@@ -3,6 +3,7 @@
  * people and scripts that do not run Prometheus:
  *
  *   { "version", "pid", "started", "reloads": { "ok", "failed" },
+ *     "resolver_failures",
  *     "listeners": [ { "name", "protocol", "connections", "active",
  *       "rejected": {REASON: n}, "bytes": { "in", "out" },
  *       udp only: "datagrams", "dropped", "udp_sessions",
@@ -155,7 +156,9 @@ stats_json_render(struct buf *b, const struct proc_info *pi)
 	    (long long)keep_proc.started);
 	json_u64(b, "ok", keep_proc.reloads[0], 1);
 	json_u64(b, "failed", keep_proc.reloads[1], 0);
-	buf_str(b, "},\"listeners\":[");
+	buf_str(b, "}");
+	json_u64(b, "resolver_failures", keep_proc.resolve_failures, 0);
+	buf_str(b, ",\"listeners\":[");
 	keep_each_lstn(json_lstn, &w);
 	buf_str(b, "],\"servers\":[");
 	w.first = 1;

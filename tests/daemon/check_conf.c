@@ -867,6 +867,101 @@ START_TEST(test_err_resolve)
 }
 END_TEST
 
+/* --- names that move (issue 15) ------------------------------------- */
+
+START_TEST(test_resolver_keys)
+{
+	struct load t;
+	struct conf *c = load_ok(&t, BASE_HEAD
+	    "upstreams:\n"
+	    "  web:\n"
+	    "    servers:\n"
+	    "      - { address: 127.0.0.1:8081 }\n"
+	    "      - { address: \"localhost:8082\", resolve: true, "
+	    "weight: 3 }\n"
+	    "      - { address: \"localhost:8083\", resolve: false }\n"
+	    "resolver:\n"
+	    "  servers: [ 127.0.0.1:5353, \"[::1]:53\" ]\n"
+	    "  refresh: 5s\n");
+	const struct conf_upstream *u = &c->upstreams[0];
+	size_t i, named = 0;
+
+	ck_assert_uint_eq(c->resolver.servers.n, 2);
+	ck_assert_str_eq(addr_text(&c->resolver.servers.v[0].addr),
+	    "127.0.0.1:5353");
+	ck_assert_str_eq(addr_text(&c->resolver.servers.v[1].addr),
+	    "[::1]:53");
+	ck_assert_int_eq(c->resolver.refresh_ms, 5000);
+	ck_assert_ptr_null(u->servers[0].name);
+	for (i = 1; i < u->nservers; i++) {
+		if (u->servers[i].name == NULL)
+			continue;
+		named++;
+		ck_assert_str_eq(u->servers[i].name, "localhost");
+		ck_assert_int_eq(u->servers[i].weight, 3);
+	}
+	/* localhost's addresses (one or two), each a server of the entry;
+	 * resolve: false records no name. */
+	ck_assert_uint_ge(named, 1);
+	ck_assert_ptr_null(u->servers[u->nservers - 1].name);
+	unload(&t);
+}
+END_TEST
+
+START_TEST(test_resolver_defaults)
+{
+	struct load t;
+	struct conf *c = load_ok(&t, BASE_HEAD BASE_TAIL);
+
+	ck_assert_uint_eq(c->resolver.servers.n, 0);
+	ck_assert_int_eq(c->resolver.refresh_ms, CONF_RESOLVER_REFRESH_MS);
+	ck_assert_ptr_null(c->upstreams[0].servers[0].name);
+	unload(&t);
+}
+END_TEST
+
+START_TEST(test_err_resolver)
+{
+	expect_errors(BASE_HEAD
+	    "upstreams:\n"
+	    "  web:\n"
+	    "    servers:\n"
+	    "      - { address: 127.0.0.1:8081, resolve: true }\n"
+	    "      - { address: \"localhost:80\", resolve: yes }\n"
+	    "      - { address: \"unix:/tmp/x\", resolve: true }\n"
+	    "resolver:\n"
+	    "  servers: [ \"localhost:53\", \"unix:/tmp/dns\", 10.0.0.1, "
+	    "{ a: 1 } ]\n"
+	    "  refresh: 10ms\n"
+	    "  retries: 3\n",
+	    "F:10:20: upstreams.web.servers[0].address: resolve: true needs "
+	    "a host name, not \"127.0.0.1:8081\"\n"
+	    "F:11:45: upstreams.web.servers[1].resolve: expected true or "
+	    "false, got \"yes\"\n"
+	    "F:12:20: upstreams.web.servers[2].address: resolve: true needs "
+	    "a host name, not \"unix:/tmp/x\"\n"
+	    "F:14:14: resolver.servers: bad address \"localhost:53\": a "
+	    "resolver is an IPv4:port or [IPv6]:port address\n"
+	    "F:14:30: resolver.servers: bad address \"unix:/tmp/dns\": a "
+	    "resolver is an IPv4:port or [IPv6]:port address\n"
+	    "F:14:47: resolver.servers: bad address \"10.0.0.1\": missing "
+	    "port, e.g. 10.0.0.1:8080\n"
+	    "F:14:57: resolver.servers: expected an address, got a mapping\n"
+	    "F:15:12: resolver.refresh: 10ms is out of range (1s to 24h)\n"
+	    "F:16:3: resolver: unknown key \"retries\"\n");
+}
+END_TEST
+
+START_TEST(test_err_resolver_empty)
+{
+	expect_errors(BASE_HEAD BASE_TAIL
+	    "resolver: { servers: [], refresh: 2d }\n",
+	    "F:10:22: resolver.servers: expected at least one address\n"
+	    "F:10:35: resolver.refresh: bad duration \"2d\": unknown unit "
+	    "\"d\" (ms, s, m or h)\n");
+}
+END_TEST
+
 START_TEST(test_err_cidr)
 {
 	expect_errors(
@@ -1599,6 +1694,10 @@ conf_suite(void)
 	tcase_add_test(tc, test_err_address);
 	tcase_add_test(tc, test_err_resolve);
 	tcase_add_test(tc, test_err_cidr);
+	tcase_add_test(tc, test_resolver_keys);
+	tcase_add_test(tc, test_resolver_defaults);
+	tcase_add_test(tc, test_err_resolver);
+	tcase_add_test(tc, test_err_resolver_empty);
 	tcase_add_test(tc, test_err_references);
 	tcase_add_test(tc, test_err_duplicate_name);
 	tcase_add_test(tc, test_err_duplicate_bind);
