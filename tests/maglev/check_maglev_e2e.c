@@ -161,6 +161,72 @@ START_TEST(test_tcp_client_ip_sticks_and_drain_moves_only_its_own)
 }
 END_TEST
 
+#define RELOAD_HEAD							\
+	HEAD								\
+	"listeners:\n"							\
+	"  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n" \
+	"upstreams:\n"							\
+	"  u:\n"							\
+	"    balance: consistent_hash\n"
+
+/*
+ * A reload builds the table again: the same servers in another order
+ * keep every client where it was; a server taken out of the file moves
+ * its clients (and, Maglev's own cost, a rare other one); put back, it
+ * has every one of its clients back.
+ */
+START_TEST(test_tcp_reload_rebuilds_the_table)
+{
+	struct pt_echo e[NSRV];
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), first[NCLI], ids[NCLI];
+	int i, c, gone, moved = 0, others = 0;
+
+	for (i = 0; i < NSRV; i++)
+		pt_echo_start(&e[i], i);
+	pt_start(&p, RELOAD_HEAD
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d },"
+	    " { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n",
+	    port, e[0].port, e[1].port, e[2].port, e[3].port);
+	ck_assert_int_ge(tcp_round(port, first), 2);
+	pt_reload(&p, RELOAD_HEAD
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d },"
+	    " { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n",
+	    port, e[3].port, e[1].port, e[0].port, e[2].port);
+	tcp_round(port, ids);
+	for (c = 0; c < NCLI; c++)
+		ck_assert_int_eq(ids[c], first[c]);
+	gone = busiest(first);
+	pt_reload(&p, RELOAD_HEAD
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d },"
+	    " { address: 127.0.0.1:%d } ]\n", port,
+	    e[(gone + 1) % NSRV].port, e[(gone + 2) % NSRV].port,
+	    e[(gone + 3) % NSRV].port);
+	tcp_round(port, ids);
+	for (c = 0; c < NCLI; c++) {
+		ck_assert_int_ne(ids[c], gone);
+		if (first[c] == gone)
+			moved++;
+		else
+			others += ids[c] != first[c];
+	}
+	fprintf(stderr, "# tcp reload: server out of the file: %d of %d "
+	    "clients moved with it, %d others moved\n", moved, NCLI, others);
+	ck_assert_int_gt(moved, 0);
+	ck_assert_int_le(others, 3);
+	pt_reload(&p, RELOAD_HEAD
+	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d },"
+	    " { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n",
+	    port, e[0].port, e[1].port, e[2].port, e[3].port);
+	tcp_round(port, ids);
+	for (c = 0; c < NCLI; c++)
+		ck_assert_int_eq(ids[c], first[c]);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	for (i = 0; i < NSRV; i++)
+		pt_echo_stop(&e[i]);
+}
+END_TEST
+
 /*
  * One datagram from each client socket (its own port on 127.0.0.1):
  * the id of the server that echoed it.
@@ -259,6 +325,7 @@ main(void)
 
 	tcase_set_timeout(tc, 60 * pt_slow());
 	tcase_add_test(tc, test_tcp_client_ip_sticks_and_drain_moves_only_its_own);
+	tcase_add_test(tc, test_tcp_reload_rebuilds_the_table);
 	tcase_add_test(tc, test_udp_client_ip_port_sticks_and_drain_moves_only_its_own);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
