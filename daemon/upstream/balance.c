@@ -243,9 +243,10 @@ lb_random_two(struct lb_pool *pool, int backup, const uint32_t *exclude,
  * The client's slot names its server; while that one is ineligible
  * (down, drained, full, or already tried for this client) the client's
  * next entries are tried (maglev.h: a stride of its own), so its clients
- * spread over the others by their shares and no other client moves.  Past LB_MAGLEV_WALK entries (most
- * of the tier is out) the next eligible server in order after the last
- * entry seen: bounded, and still the same on every instance.
+ * spread over the others by their shares and no other client moves.
+ * Past LB_MAGLEV_WALK entries (most of the tier is out), the next
+ * eligible server in order after the last entry seen: bounded, and
+ * still the same on every instance.
  */
 static int
 lb_consistent_hash(struct lb_pool *pool, const struct sockaddr *client,

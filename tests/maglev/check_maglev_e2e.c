@@ -110,7 +110,7 @@ busiest(const int *ids)
 	return best;
 }
 
-START_TEST(test_tcp_client_ip_sticks_and_drain_moves_only_its_own)
+START_TEST(test_tcp_sticks_and_drain_moves_its_own)
 {
 	struct pt_echo e[NSRV];
 	struct pt_proxy p;
@@ -247,7 +247,7 @@ udp_round(int port, const int *fds, int *ids)
 	}
 }
 
-START_TEST(test_udp_client_ip_port_sticks_and_drain_moves_only_its_own)
+START_TEST(test_udp_port_key_sticks_and_drain_moves_its_own)
 {
 	struct pt_uecho e[NSRV];
 	struct pt_proxy p;
@@ -324,9 +324,9 @@ main(void)
 	TCase *tc = tcase_create("daemon");
 
 	tcase_set_timeout(tc, 60 * pt_slow());
-	tcase_add_test(tc, test_tcp_client_ip_sticks_and_drain_moves_only_its_own);
+	tcase_add_test(tc, test_tcp_sticks_and_drain_moves_its_own);
 	tcase_add_test(tc, test_tcp_reload_rebuilds_the_table);
-	tcase_add_test(tc, test_udp_client_ip_port_sticks_and_drain_moves_only_its_own);
+	tcase_add_test(tc, test_udp_port_key_sticks_and_drain_moves_its_own);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
 }
