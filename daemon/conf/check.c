@@ -335,6 +335,15 @@ check_health(struct conf_ctx *ctx, const struct conf_upstream *u)
 	}
 }
 
+/* hash (issue 15) says what consistent_hash hashes: no other balance. */
+static void
+check_hash(struct conf_ctx *ctx, const struct conf_upstream *u)
+{
+	if (u->hash.set && u->balance != CONF_BALANCE_CONSISTENT_HASH)
+		conf_err_pos(ctx, u->hash.pos, "upstreams.%s.hash: applies "
+		    "only to balance: consistent_hash", u->name);
+}
+
 /* stats: an IP address to listen on, and an ACL that exists. */
 static void
 check_stats(struct conf_ctx *ctx, struct conf *conf,
@@ -365,6 +374,8 @@ conf_check(struct conf_ctx *ctx, struct conf *conf)
 			    conf->defaults_timeouts.connect_ms;
 	for (i = 0; i < conf->nupstreams; i++)
 		check_health(ctx, &conf->upstreams[i]);
+	for (i = 0; i < conf->nupstreams; i++)
+		check_hash(ctx, &conf->upstreams[i]);
 	if (check_names(ctx, conf) != 0 ||
 	    check_index(&ups, conf->upstreams, conf->nupstreams,
 	    sizeof(*conf->upstreams)) != 0 ||

@@ -103,6 +103,20 @@ enum conf_balance {
 	CONF_BALANCE_LEAST_CONN,
 	CONF_BALANCE_SOURCE_HASH,
 	CONF_BALANCE_RANDOM_TWO,
+	CONF_BALANCE_CONSISTENT_HASH,
+};
+
+/* consistent_hash's key (hash.key): what of the client picks its server. */
+enum conf_hash_key {
+	CONF_HASH_CLIENT_IP,
+	CONF_HASH_CLIENT_IP_PORT,	/* UDP sessions of one host spread */
+};
+
+/* An upstream's `hash` mapping; only with balance: consistent_hash. */
+struct conf_hash {
+	bool		 set;		/* given in the file */
+	struct conf_pos	 pos;		/* of the mapping, for check.c */
+	int		 key;		/* enum conf_hash_key */
 };
 
 /* One socket address and where the file wrote it. */
@@ -279,6 +293,7 @@ struct conf_upstream {
 	struct conf_health health;		/* issue 13 */
 	struct conf_passive passive;
 	struct conf_pp_send pp;			/* issue 14 */
+	struct conf_hash hash;			/* issue 15: consistent_hash */
 };
 
 struct conf_listener {

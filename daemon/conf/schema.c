@@ -17,6 +17,7 @@
 
 #include "conf/schema.h"
 #include "conf/schema_admin.h"
+#include "conf/schema_hash.h"
 #include "conf/schema_health.h"
 #include "conf/schema_keys.h"
 #include "conf/schema_pp.h"
@@ -68,7 +69,7 @@ static const struct conf_word schema_balances[] = {
 	{ "least_conn", CONF_BALANCE_LEAST_CONN, false },
 	{ "source_hash", CONF_BALANCE_SOURCE_HASH, false },
 	{ "random_two", CONF_BALANCE_RANDOM_TWO, false },
-	{ "consistent_hash", -1, true },
+	{ "consistent_hash", CONF_BALANCE_CONSISTENT_HASH, false },
 	{ NULL, 0, false },
 };
 
@@ -187,6 +188,7 @@ static const struct conf_key schema_upstream[] = {
 	KEY_FUNC("passive", 0, schema_passive),
 	KEY_MAP("proxy_protocol", struct conf_upstream, pp,
 	    conf_pp_send_keys),				/* schema_pp.c */
+	KEY_FUNC("hash", 0, schema_hash),		/* schema_hash.c */
 	KEY_END,
 };
 

@@ -11,11 +11,12 @@
 #include "fnv.h"
 #include "upstream/balance.h"
 
-void
+int
 lb_init(struct lb_pool *pool, enum lb_algo algo, struct ups_server *servers,
     uint32_t n, uint64_t seed)
 {
 	uint32_t i;
+	int rc;
 
 	pool->algo = algo;
 	pool->servers = servers;
@@ -26,6 +27,21 @@ lb_init(struct lb_pool *pool, enum lb_algo algo, struct ups_server *servers,
 	pool->rng = seed ? seed : 0x9e3779b97f4a7c15ull;
 	for (i = 0; i < n; i++)
 		servers[i].current = 0;
+	pool->hash_port = 0;
+	memset(pool->maglev, 0, sizeof(pool->maglev));
+	if (algo != LB_CONSISTENT_HASH)
+		return 0;
+	if ((rc = maglev_build(&pool->maglev[0], servers, n, 0)) != 0 ||
+	    (rc = maglev_build(&pool->maglev[1], servers, n, 1)) != 0)
+		return rc;
+	return 0;
+}
+
+void
+lb_fini(struct lb_pool *pool)
+{
+	maglev_free(&pool->maglev[0]);
+	maglev_free(&pool->maglev[1]);
 }
 
 static int
@@ -150,8 +166,7 @@ lb_client_hash(const struct sockaddr *client)
  * whatever their state, so a client keeps its server across sessions.
  * When that server is excluded or full the client goes to the next
  * eligible one in order, deterministically.  (Moving only the clients of
- * a changed server when the list changes is consistent_hash's job, a
- * later algorithm.)
+ * a changed server when the list changes is consistent_hash's job.)
  */
 static int
 lb_source_hash(struct lb_pool *pool, const struct sockaddr *client,
@@ -224,6 +239,41 @@ lb_random_two(struct lb_pool *pool, int backup, const uint32_t *exclude,
 	    &pool->servers[pick_a]) ? pick_b : pick_a;
 }
 
+/*
+ * The client's slot names its server; while that one is ineligible
+ * (down, drained, full, or already tried for this client) the client's
+ * next entries are tried (maglev.h: a stride of its own), so its clients
+ * spread over the others by their shares and no other client moves.
+ * Past LB_MAGLEV_WALK entries (most of the tier is out), the next
+ * eligible server in order after the last entry seen: bounded, and
+ * still the same on every instance.
+ */
+static int
+lb_consistent_hash(struct lb_pool *pool, const struct sockaddr *client,
+    int backup, const uint32_t *exclude, unsigned nex)
+{
+	const struct maglev *m = &pool->maglev[backup];
+	struct maglev_walk w;
+	uint32_t i = 0, k;
+
+	if (m->size == 0)
+		return -1;
+	maglev_walk_start(&w, m, client, pool->hash_port);
+	for (k = 0; k < LB_MAGLEV_WALK; k++) {
+		i = m->slots[w.slot];
+		if (lb_eligible(pool, i, backup, exclude, nex))
+			return (int)i;
+		maglev_walk_next(&w, m);
+	}
+	for (k = 1; k <= pool->n; k++) {
+		uint32_t j = (i + k) % pool->n;
+
+		if (lb_eligible(pool, j, backup, exclude, nex))
+			return (int)j;
+	}
+	return -1;
+}
+
 static int
 lb_pick_tier(struct lb_pool *pool, const struct sockaddr *client, int backup,
     const uint32_t *exclude, unsigned nex)
@@ -235,6 +285,8 @@ lb_pick_tier(struct lb_pool *pool, const struct sockaddr *client, int backup,
 		return lb_source_hash(pool, client, backup, exclude, nex);
 	case LB_RANDOM_TWO:
 		return lb_random_two(pool, backup, exclude, nex);
+	case LB_CONSISTENT_HASH:
+		return lb_consistent_hash(pool, client, backup, exclude, nex);
 	default:
 		return lb_round_robin(pool, backup, exclude, nex);
 	}

@@ -20,6 +20,8 @@ upstream_algo(int balance)
 		return LB_SOURCE_HASH;
 	case CONF_BALANCE_RANDOM_TWO:
 		return LB_RANDOM_TWO;
+	case CONF_BALANCE_CONSISTENT_HASH:
+		return LB_CONSISTENT_HASH;
 	default:
 		return LB_ROUND_ROBIN;
 	}
@@ -45,9 +47,12 @@ upstream_init(struct upstream *u, const struct conf_upstream *cu)
 		if ((s->keep = keep_srv_get(cu->name, &s->conf->addr)) == NULL)
 			return -ENOMEM;
 	}
-	lb_init(&u->pool, upstream_algo(cu->balance), u->servers, u->nservers,
-	    (uint64_t)random() << 1 | 1);
+	/* consistent_hash's table is built here, per generation. */
+	if (lb_init(&u->pool, upstream_algo(cu->balance), u->servers,
+	    u->nservers, (uint64_t)random() << 1 | 1) != 0)
+		return -ENOMEM;
 	u->pool.slow_start_ms = cu->slow_start_ms;
+	u->pool.hash_port = cu->hash.key == CONF_HASH_CLIENT_IP_PORT;
 	return 0;
 }
 
@@ -59,6 +64,7 @@ upstream_fini(struct upstream *u)
 	if (u->servers != NULL)
 		for (j = 0; j < u->nservers; j++)
 			keep_srv_put(u->servers[j].keep);
+	lb_fini(&u->pool);
 	free(u->servers);
 	u->servers = NULL;
 	u->nservers = 0;

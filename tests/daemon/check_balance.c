@@ -11,10 +11,13 @@
 #include <mio.h>
 
 #include "../common.h"
+#include "conf/conf.h"
 #include "upstream/balance.h"
 
 /* Kept records for the servers of one test: up, ready, idle. */
 static struct keep_srv test_keeps[16];
+/* Their addresses, 127.0.0.1:8000 + i, which consistent_hash hashes. */
+static struct conf_server test_confs[16];
 
 static void
 pool_init(struct lb_pool *pool, enum lb_algo algo, struct ups_server *s,
@@ -24,9 +27,17 @@ pool_init(struct lb_pool *pool, enum lb_algo algo, struct ups_server *s,
 
 	ck_assert_uint_le(n, 16);
 	memset(test_keeps, 0, sizeof(test_keeps));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		memset(&test_confs[i], 0, sizeof(test_confs[i]));
+		test_confs[i].addr.u.in4.sin_family = AF_INET;
+		test_confs[i].addr.u.in4.sin_addr.s_addr =
+		    htonl(INADDR_LOOPBACK);
+		test_confs[i].addr.u.in4.sin_port = htons((uint16_t)(8000 + i));
+		test_confs[i].addr.len = sizeof(struct sockaddr_in);
+		s[i].conf = &test_confs[i];
 		s[i].keep = &test_keeps[i];
-	lb_init(pool, algo, s, n, seed);
+	}
+	ck_assert_int_eq(lb_init(pool, algo, s, n, seed), 0);
 }
 
 static struct mio_addr
@@ -209,14 +220,14 @@ START_TEST(test_backups_only_when_primaries_fail)
 	struct ups_server s[3] = { { .weight = 1 }, { .weight = 1 },
 	    { .weight = 1, .backup = 1 } };
 	enum lb_algo algos[] = { LB_ROUND_ROBIN, LB_LEAST_CONN,
-	    LB_SOURCE_HASH, LB_RANDOM_TWO };
+	    LB_SOURCE_HASH, LB_RANDOM_TWO, LB_CONSISTENT_HASH };
 	struct mio_addr c = client4(0x7f000002);
 	struct lb_pool pool;
 	uint32_t ex[3];
 	unsigned a;
 	int i, k;
 
-	for (a = 0; a < 4; a++) {
+	for (a = 0; a < 5; a++) {
 		pool_init(&pool, algos[a], s, 3, 99);
 		for (i = 0; i < 50; i++)
 			ck_assert_int_ne(lb_pick(&pool, 0, &c.u.sa, NULL, 0), 2);
@@ -230,6 +241,7 @@ START_TEST(test_backups_only_when_primaries_fail)
 		ck_assert_int_eq(lb_pick(&pool, 0, &c.u.sa, ex, 2), 2);
 		ex[2] = 2;
 		ck_assert_int_eq(lb_pick(&pool, 0, &c.u.sa, ex, 3), -1);
+		lb_fini(&pool);
 	}
 }
 END_TEST
@@ -240,13 +252,13 @@ START_TEST(test_states_skip_servers_and_backups_take_over)
 	struct ups_server s[3] = { { .weight = 1 }, { .weight = 1 },
 	    { .weight = 1, .backup = 1 } };
 	enum lb_algo algos[] = { LB_ROUND_ROBIN, LB_LEAST_CONN,
-	    LB_SOURCE_HASH, LB_RANDOM_TWO };
+	    LB_SOURCE_HASH, LB_RANDOM_TWO, LB_CONSISTENT_HASH };
 	struct mio_addr c;
 	struct lb_pool pool;
 	unsigned a;
 	int i;
 
-	for (a = 0; a < 4; a++) {
+	for (a = 0; a < 5; a++) {
 		pool_init(&pool, algos[a], s, 3, 7);
 		s[0].keep->admin = SRV_DRAIN;
 		for (i = 0; i < 50; i++) {
@@ -270,6 +282,7 @@ START_TEST(test_states_skip_servers_and_backups_take_over)
 		ck_assert_int_eq(lb_pick(&pool, 0, &c.u.sa, NULL, 0), 1);
 		s[1].keep->health = SRV_EJECTED;
 		ck_assert_int_eq(lb_pick(&pool, 0, &c.u.sa, NULL, 0), 2);
+		lb_fini(&pool);
 	}
 }
 END_TEST

@@ -1057,18 +1057,83 @@ START_TEST(test_err_duplicate_bind)
 }
 END_TEST
 
-START_TEST(test_err_later)
+/* --- consistent_hash and hash.key (issue 15) --- */
+START_TEST(test_hash_values)
 {
-	expect_errors(
+	struct load t;
+	struct conf *c = load_ok(&t,
 	    "version: 1\n"
-	    "stats: { listen: 127.0.0.1:9100 }\n"
 	    BASE_LISTENERS
 	    "upstreams:\n"
 	    "  web:\n"
 	    "    balance: consistent_hash\n"
+	    "    hash: { key: client_ip_port }\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
+	    "  plain:\n"
+	    "    balance: consistent_hash\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
+	    "  empty:\n"
+	    "    hash: {}\n"
+	    "    balance: consistent_hash\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n");
+
+	ck_assert_int_eq(c->upstreams[0].balance, CONF_BALANCE_CONSISTENT_HASH);
+	ck_assert(c->upstreams[0].hash.set);
+	ck_assert_int_eq(c->upstreams[0].hash.key, CONF_HASH_CLIENT_IP_PORT);
+	/* Without hash: the client's address alone. */
+	ck_assert(!c->upstreams[1].hash.set);
+	ck_assert_int_eq(c->upstreams[1].hash.key, CONF_HASH_CLIENT_IP);
+	ck_assert(c->upstreams[2].hash.set);
+	ck_assert_int_eq(c->upstreams[2].hash.key, CONF_HASH_CLIENT_IP);
+	unload(&t);
+}
+END_TEST
+
+START_TEST(test_err_hash)
+{
+	expect_errors(
+	    "version: 1\n"
+	    BASE_LISTENERS
+	    "upstreams:\n"
+	    "  web:\n"
+	    "    hash: { key: client_ip }\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
+	    "  sh:\n"
+	    "    balance: source_hash\n"
+	    "    hash: { key: client_ip }\n"
 	    "    servers: [ { address: 127.0.0.1:8081 } ]\n",
-	    "F:10:14: upstreams.web.balance: consistent_hash is not "
-	    "supported yet\n");
+	    "F:9:11: upstreams.web.hash: applies only to balance: "
+	    "consistent_hash\n"
+	    "F:13:11: upstreams.sh.hash: applies only to balance: "
+	    "consistent_hash\n");
+	expect_errors(
+	    "version: 1\n"
+	    BASE_LISTENERS
+	    "upstreams:\n"
+	    "  web:\n"
+	    "    balance: consistent_hash\n"
+	    "    hash: { key: client_port, seed: 3 }\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
+	    "  a:\n"
+	    "    balance: consistent_hash\n"
+	    "    hash: client_ip\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
+	    "  b:\n"
+	    "    balance: consistent_hash\n"
+	    "    hash: { key: [ client_ip ] }\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n"
+	    "  c:\n"
+	    "    balance: consistent\n"
+	    "    servers: [ { address: 127.0.0.1:8081 } ]\n",
+	    "F:10:18: upstreams.web.hash.key: expected one of client_ip, "
+	    "client_ip_port; got \"client_port\"\n"
+	    "F:10:31: upstreams.web.hash: unknown key \"seed\"\n"
+	    "F:14:11: upstreams.a.hash: expected a mapping, got "
+	    "\"client_ip\"\n"
+	    "F:18:18: upstreams.b.hash.key: expected a word, got a sequence\n"
+	    "F:21:14: upstreams.c.balance: expected one of round_robin, "
+	    "least_conn, source_hash, random_two, consistent_hash; got "
+	    "\"consistent\"\n");
 }
 END_TEST
 
@@ -1701,7 +1766,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_err_references);
 	tcase_add_test(tc, test_err_duplicate_name);
 	tcase_add_test(tc, test_err_duplicate_bind);
-	tcase_add_test(tc, test_err_later);
+	tcase_add_test(tc, test_hash_values);
+	tcase_add_test(tc, test_err_hash);
 	tcase_add_test(tc, test_err_version);
 	tcase_add_test(tc, test_err_missing);
 	tcase_add_test(tc, test_err_udp_on_tcp);

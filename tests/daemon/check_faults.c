@@ -27,7 +27,8 @@
 	"  t: { servers: [ { address: 127.0.0.1:%d } ] }\n"		\
 	"  t2: { balance: least_conn, servers: [ { address: 127.0.0.1:%d }, " \
 	"{ address: 127.0.0.1:%d, weight: 2 } ] }\n"			\
-	"  d: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+	"  d: { balance: consistent_hash, hash: { key: client_ip_port }, " \
+	"servers: [ { address: 127.0.0.1:%d } ] }\n"
 
 struct fi_env {
 	int	tcp_port, udp_port;
