@@ -39,6 +39,7 @@
 #include "ops/stats.h"
 #include "service.h"
 #include "signals.h"
+#include "worker.h"
 
 #define LOOP_EVENTS	256
 #define LOOP_STATUS_MS	5000
@@ -54,7 +55,8 @@ static const struct loop_module *const loop_modules[] = {
 	&udp_module,
 	&checks_module,		/* health checks */
 	&stats_module,
-	&admin_module
+	&admin_module,
+	&worker_module		/* its supervisor's channel, in a worker */
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
 
@@ -181,31 +183,109 @@ loop_reload_errors(struct conf_errors *errs, int rc, char *err, size_t len)
 	conf_errors_free(errs);
 }
 
-/*
- * Binds and serves g (whose reference it takes) in place of the current
- * generation: 0, or -1 when it could not, logged, with the running
- * configuration and its logs as they were and g released.
- */
-static int
-loop_switch(struct gen *g, char *err, size_t len)
-{
-	struct gen *old = loop_gen;
+/* With workers: the supervisor's for all of them (loop_as_worker). */
+static int loop_worker;
+static struct gen *loop_pending;	/* a reload between its two steps */
 
+void
+loop_as_worker(void)
+{
+	loop_worker = 1;
+}
+
+/*
+ * A worker serves no operator endpoint of its own: its supervisor
+ * answers for the whole group (CONFIG.md, "Workers").
+ */
+static void
+loop_worker_conf(struct conf *conf)
+{
+	if (!loop_worker)
+		return;
+	conf->stats.listen.n = 0;
+	free(conf->admin.socket);
+	conf->admin.socket = NULL;
+}
+
+static void
+loop_reload_notify(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ull +
+	    (unsigned long long)ts.tv_nsec / 1000);
+}
+
+int
+loop_reload_prepare(char *err, size_t len)
+{
+	struct conf_errors errs;
+	struct conf *conf = NULL;
+	struct gen *g;
+	int rc;
+
+	loop_reload_notify();
+	memset(&errs, 0, sizeof(errs));
+	keep_proc.reloads[1]++;		/* until it succeeds */
+	if (err != NULL && len > 0)
+		err[0] = '\0';
+	if ((rc = conf_load(loop_conf_path, &conf, &errs)) != 0) {
+		loop_reload_errors(&errs, rc, err, len);
+		notify_send("READY=1");
+		return -1;
+	}
+	conf_errors_free(&errs);
+	loop_worker_conf(conf);
+	service_reload_warnings(loop_gen->conf, conf);
+	if ((rc = gen_create(conf, loop_protos, &g)) != 0) {
+		loop_reload_error(err, len, "%s", mio_strerror(rc));
+		notify_send("READY=1");
+		return -1;
+	}
 	/* The new logs first: the old ones stay if they cannot open. */
 	if (loop_logging(g->conf) != 0 || loop_prepare(g->conf) != 0 ||
-	    lstn_bind_all(g, old) != 0) {
+	    lstn_open_new(g, loop_gen) != 0) {
 		loop_reload_error(err, len, "the new configuration could not "
 		    "be applied (a log file, or a bind: see the log)");
 		log_error("reload failed: keeping the running configuration");
-		(void)loop_logging(old->conf);
+		(void)loop_logging(loop_gen->conf);
 		gen_unref(g);
+		notify_send("READY=1");
 		return -1;
 	}
+	loop_pending = g;
+	return 0;
+}
+
+void
+loop_reload_finish(int commit)
+{
+	struct gen *g = loop_pending, *old = loop_gen;
+
+	if (g == NULL)
+		return;
+	loop_pending = NULL;
+	if (!commit) {
+		lstn_close_all(g);
+		(void)loop_logging(old->conf);
+		gen_unref(g);
+		log_error("reload failed: keeping the running configuration");
+		notify_send("READY=1");
+		return;
+	}
+	lstn_serve_all(g, old);
 	lstn_close_all(old);
 	loop_gen = g;
 	gen_retire(old);
 	loop_commit(g->conf);
-	return 0;
+	keep_proc.reloads[1]--;
+	keep_proc.reloads[0]++;
+	keep_proc.last_reload = (int64_t)time(NULL);
+	log_info("configuration reloaded from %s", loop_conf_path);
+	notify_send("READY=1");
+	loop_status(1);
 }
 
 /*
@@ -219,42 +299,9 @@ loop_switch(struct gen *g, char *err, size_t len)
 static int
 loop_reload_with(char *err, size_t len)
 {
-	struct conf_errors errs;
-	struct conf *conf = NULL;
-	struct timespec ts;
-	struct gen *g;
-	int rc;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)ts.tv_sec * 1000000ull +
-	    (unsigned long long)ts.tv_nsec / 1000);
-	memset(&errs, 0, sizeof(errs));
-	keep_proc.reloads[1]++;		/* until it succeeds */
-	if (err != NULL && len > 0)
-		err[0] = '\0';
-	if ((rc = conf_load(loop_conf_path, &conf, &errs)) != 0) {
-		loop_reload_errors(&errs, rc, err, len);
-		notify_send("READY=1");
+	if (loop_reload_prepare(err, len) != 0)
 		return -1;
-	}
-	conf_errors_free(&errs);
-	service_reload_warnings(loop_gen->conf, conf);
-	if ((rc = gen_create(conf, loop_protos, &g)) != 0) {
-		loop_reload_error(err, len, "%s", mio_strerror(rc));
-		notify_send("READY=1");
-		return -1;
-	}
-	if (loop_switch(g, err, len) != 0) {
-		notify_send("READY=1");
-		return -1;
-	}
-	keep_proc.reloads[1]--;
-	keep_proc.reloads[0]++;
-	keep_proc.last_reload = (int64_t)time(NULL);
-	log_info("configuration reloaded from %s", loop_conf_path);
-	notify_send("READY=1");
-	loop_status(1);
+	loop_reload_finish(1);
 	return 0;
 }
 
@@ -310,8 +357,15 @@ loop_signal_event(void)
 	while ((sig = signals_next(loop_sigfd)) != 0) {
 		switch (sig) {
 		case SIGHUP:
-			if (!loop.stopping)
+			/* A worker's reloads come from its supervisor, all
+			 * workers together (worker.c). */
+			if (loop_worker)
+				log_warn("SIGHUP to a worker: ignored (reload "
+				    "the supervisor)");
+			else if (!loop.stopping)
 				(void)loop_reload_with(NULL, 0);
+			break;
+		case SIGCHLD:
 			break;
 		case SIGUSR1:
 			if ((rc = access_reopen()) != 0)
@@ -482,7 +536,7 @@ loop_start(struct conf *conf)
 	    (rc = loop_sigfd = signals_open()) < 0 ||
 	    (rc = mio_register(loop.poll, loop_sigfd,
 	    LOOP_TOKEN(&loop, LOOP_TAG_SIGNAL), MIO_READABLE)) != 0 ||
-	    (rc = service_start(loop_gen->conf)) != 0 ||
+	    (!loop_worker && (rc = service_start(loop_gen->conf)) != 0) ||
 	    (rc = loop_start_modules()) != 0)
 		return rc;
 	loop_commit(loop_gen->conf);
@@ -538,6 +592,7 @@ loop_run(struct conf *conf, const char *path, int log_level_override)
 
 	memset(&loop, 0, sizeof(loop));
 	keep_proc.started = (int64_t)time(NULL);
+	loop_worker_conf(conf);
 	loop_conf_path = path;
 	loop_log_level_override = log_level_override;
 	admin_set_hooks(&loop_admin_hooks);

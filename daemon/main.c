@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "loop.h"
+#include "supervisor.h"
 
 #ifndef MIOPROXY_CONF_DEFAULT
 #define MIOPROXY_CONF_DEFAULT	"/etc/mioproxy/mioproxy.yaml"
@@ -158,5 +159,8 @@ main(int argc, char *argv[])
 		conf_free(conf);
 		return 0;
 	}
+	/* One worker: the single process it always was, no supervisor. */
+	if (supervisor_workers(conf) > 1)
+		return supervisor_run(conf, o.path, o.level);
 	return loop_run(conf, o.path, o.level);
 }
