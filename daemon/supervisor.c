@@ -34,12 +34,14 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #ifdef __linux__
@@ -56,6 +58,7 @@
 #include "relay/udp.h"
 #include "service.h"
 #include "signals.h"
+#include "sup_ops.h"
 #include "supervisor.h"
 #include "timer.h"
 #include "wire.h"
@@ -100,6 +103,11 @@ static struct sup_table sup_socks;
 static int sup_sigfd = -1;
 static pid_t sup_pid;
 static int sup_stopping;
+
+static void sup_reload_error(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static uint64_t sup_reloads[2];		/* ok, failed */
+static time_t sup_started, sup_last_reload;
 
 static const struct lstn_proto *
 sup_proto(int proto)
@@ -283,6 +291,7 @@ sup_child(unsigned i, int ctl)
 	if (getppid() != sup_pid)
 		_exit(0);
 	signals_close(sup_sigfd);
+	sup_ops_close(0);
 	for (j = 0; j < sup_n; j++)
 		if (sup_workers[j].ctl >= 0)
 			mio_close(sup_workers[j].ctl);
@@ -471,7 +480,8 @@ sup_read(unsigned i, struct wire_msg *m)
  * or the time is up: rc[i] is its message's rc, or -1.  Signals wait.
  */
 static void
-sup_collect(int type, int *want, int *rc, uint64_t ms)
+sup_collect(int type, int *want, int *rc, uint64_t ms, char *err,
+    size_t len)
 {
 	uint64_t end = timer_now_ms() + ms, now;
 	struct pollfd *pfd;
@@ -507,9 +517,10 @@ sup_collect(int type, int *want, int *rc, uint64_t ms)
 			if (t == type) {
 				rc[idx[i]] = m->rc;
 				want[idx[i]] = 0;
-				if (m->rc != 0 && m->text[0] != '\0')
-					log_error("worker %u: %s", idx[i],
-					    m->text);
+				if (m->rc != 0 && m->len > 0 &&
+				    m->text[0] != '\0')
+					sup_reload_error(err, len,
+					    "worker %u: %s", idx[i], m->text);
 			} else if (t < 0) {
 				want[idx[i]] = 0;
 			}
@@ -559,29 +570,46 @@ sup_tell(const struct sup_sock *s, int give)
 			    give ? sup_sock_fd(s, i) : -1);
 }
 
+/* Why a reload failed: logged, and a line of err (NULL: none). */
 static void
-sup_reload_errors(struct conf_errors *errs, int rc)
+sup_reload_error(char *err, size_t len, const char *fmt, ...)
+{
+	char line[1024];
+	size_t used;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_error("reload: %s", line);
+	if (err != NULL && len > 0 && (used = strlen(err)) + 1 < len)
+		snprintf(err + used, len - used, "%s\n", line);
+}
+
+static void
+sup_reload_errors(struct conf_errors *errs, int rc, char *err, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < errs->n; i++) {
 		if (errs->v[i].line == 0)
-			log_error("reload: %s: %s", errs->v[i].file,
+			sup_reload_error(err, len, "%s: %s", errs->v[i].file,
 			    errs->v[i].message);
 		else
-			log_error("reload: %s:%lu:%lu: %s", errs->v[i].file,
-			    errs->v[i].line, errs->v[i].column,
-			    errs->v[i].message);
+			sup_reload_error(err, len, "%s:%lu:%lu: %s",
+			    errs->v[i].file, errs->v[i].line,
+			    errs->v[i].column, errs->v[i].message);
 	}
 	if (errs->n == 0)
-		log_error("reload: %s: %s", sup_path, mio_strerror(rc));
+		sup_reload_error(err, len, "%s: %s", sup_path,
+		    mio_strerror(rc));
 	conf_errors_free(errs);
 }
 
 /* Asks every running worker to prepare, then to commit or abort:
  * whether all could. */
 static int
-sup_reload_workers(void)
+sup_reload_workers(char *err, size_t len)
 {
 	int *want, *rc, *sent, ok = 1;
 	unsigned i;
@@ -597,10 +625,12 @@ sup_reload_workers(void)
 		want[i] = sup_workers[i].pid != 0 && sup_workers[i].ready;
 	sup_send_all(WIRE_PREPARE, want, sent);
 	memcpy(want, sent, sup_n * sizeof(*want));
-	sup_collect(WIRE_PREPARED, want, rc, SUP_REPLY_MS);
+	sup_collect(WIRE_PREPARED, want, rc, SUP_REPLY_MS, err, len);
 	for (i = 0; i < sup_n; i++)
 		if (sent[i] && rc[i] != 0) {
-			log_error("reload: worker %u could not apply it", i);
+			sup_reload_error(err, len, "worker %u could not apply "
+			    "it: every worker keeps the running configuration",
+			    i);
 			ok = 0;
 		}
 	/* Commit or abort whoever prepared. */
@@ -608,7 +638,7 @@ sup_reload_workers(void)
 		want[i] = sent[i] && rc[i] == 0;
 	sup_send_all(ok ? WIRE_COMMIT : WIRE_ABORT, want, sent);
 	memcpy(want, sent, sup_n * sizeof(*want));
-	sup_collect(WIRE_DONE, want, rc, SUP_REPLY_MS);
+	sup_collect(WIRE_DONE, want, rc, SUP_REPLY_MS, NULL, 0);
 out:
 	free(want);
 	free(rc);
@@ -616,9 +646,12 @@ out:
 	return ok;
 }
 
-/* A reload (SIGHUP): all or nothing across workers. */
-static void
-sup_reload(void)
+/*
+ * A reload (SIGHUP, the admin socket's `reload`): all or nothing across
+ * workers.  0, or -1 with the reasons in err (a line each; NULL: none).
+ */
+static int
+sup_reload(char *err, size_t len)
 {
 	struct conf_errors errs;
 	struct conf *conf = NULL;
@@ -632,19 +665,25 @@ sup_reload(void)
 	    (unsigned long long)ts.tv_sec * 1000000ull +
 	    (unsigned long long)ts.tv_nsec / 1000);
 	memset(&errs, 0, sizeof(errs));
+	if (err != NULL && len > 0)
+		err[0] = '\0';
 	if ((rc = conf_load(sup_path, &conf, &errs)) != 0) {
-		sup_reload_errors(&errs, rc);
+		sup_reload_errors(&errs, rc, err, len);
 		goto failed;
 	}
 	conf_errors_free(&errs);
 	if (conf->process.workers != sup_conf->process.workers)
 		log_warn("reload: process.workers applies at the next start");
-	if ((rc = sup_table_make(conf, &sup_socks, &t)) != 0)
+	if ((rc = sup_table_make(conf, &sup_socks, &t)) != 0) {
+		sup_reload_error(err, len, "the new configuration could not "
+		    "be applied (a bind: see the log)");
+		conf_free(conf);
 		goto failed;
+	}
 	for (k = 0; k < t.n; k++)
 		if (t.v[k].fresh)
 			sup_tell(&t.v[k], 1);
-	if (!sup_reload_workers()) {
+	if (!sup_reload_workers(err, len)) {
 		/* Everything as it was: the fresh sockets go, everywhere. */
 		for (k = 0; k < t.n; k++) {
 			if (t.v[k].fresh) {
@@ -672,14 +711,117 @@ sup_reload(void)
 	sup_conf = conf;
 	log_setup(sup_level >= 0 ? sup_level : conf->logging.level,
 	    conf->logging.target);
+	(void)sup_ops_apply(conf);
+	sup_reloads[0]++;
+	sup_last_reload = time(NULL);
 	log_info("configuration reloaded from %s (%u workers)", sup_path,
 	    sup_n);
 	notify_send("READY=1");
-	return;
+	return 0;
 failed:
+	sup_reloads[1]++;
 	log_error("reload failed: keeping the running configuration");
 	notify_send("READY=1");
+	return -1;
 }
+
+/* --- what the group's endpoints ask (sup_ops.h) ---------------------- */
+
+/*
+ * Reads worker i's page up to its WIRE_END into page: 0, or -1 when it
+ * ended or did not answer within the time.
+ */
+static int
+sup_read_page(unsigned i, struct buf *page, uint64_t end)
+{
+	static struct wire_msg m;
+	struct pollfd pfd;
+	uint64_t now;
+	int t;
+
+	for (;;) {
+		if (sup_workers[i].ctl < 0 || (now = timer_now_ms()) >= end)
+			return -1;
+		pfd.fd = sup_workers[i].ctl;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(end - now)) <= 0)
+			continue;
+		if ((t = sup_read(i, &m)) < 0)
+			return -1;
+		if (t == WIRE_PART)
+			buf_add(page, m.text, m.len);
+		else if (t == WIRE_END)
+			return m.rc == 0 && !page->nomem ? 0 : -1;
+	}
+}
+
+static unsigned
+sup_ask(int kind, const char *line, struct buf *pages)
+{
+	static struct wire_msg m;
+	uint64_t end = timer_now_ms() + SUP_REPLY_MS;
+	unsigned i, n = 0;
+	int *asked;
+
+	if ((asked = calloc(sup_n, sizeof(*asked))) == NULL)
+		return 0;
+	memset(&m, 0, offsetof(struct wire_msg, text));
+	m.type = WIRE_ASK;
+	m.rc = kind;
+	wire_text(&m, line);
+	for (i = 0; i < sup_n; i++)
+		asked[i] = sup_workers[i].ready && sup_workers[i].ctl >= 0 &&
+		    wire_send(sup_workers[i].ctl, &m, -1) == 0;
+	for (i = 0; i < sup_n; i++) {
+		if (!asked[i])
+			continue;
+		buf_reset(&pages[n]);
+		if (sup_read_page(i, &pages[n], end) == 0)
+			n++;
+	}
+	free(asked);
+	return n;
+}
+
+static void
+sup_info(struct buf *out, uint64_t sessions)
+{
+	time_t now = time(NULL);
+	char when[32] = "never";
+	struct tm tm;
+
+	if (sup_last_reload != 0 && gmtime_r(&sup_last_reload, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	buf_printf(out, "ok\nversion %s\nlibmio %s\npid %ld\n"
+	    "uptime %lld\nworkers %u\nsessions %llu\nconfiguration %s\n"
+	    "reloads %llu\nreloads_failed %llu\nlast_reload %s\n\n",
+	    PACKAGE_VERSION, mio_version(), (long)getpid(),
+	    (long long)(now - sup_started), sup_n,
+	    (unsigned long long)sessions, sup_path,
+	    (unsigned long long)sup_reloads[0],
+	    (unsigned long long)sup_reloads[1], when);
+}
+
+static void
+sup_reload_counts(uint64_t v[2])
+{
+	v[0] = sup_reloads[0];
+	v[1] = sup_reloads[1];
+}
+
+static int
+sup_is_stopping(void)
+{
+	return sup_stopping;
+}
+
+static const struct sup_ops_hooks sup_hooks = {
+	.ask = sup_ask,
+	.reload = sup_reload,
+	.info = sup_info,
+	.reloads = sup_reload_counts,
+	.stopping = sup_is_stopping,
+};
 
 static void
 sup_signal_all(int sig)
@@ -745,12 +887,12 @@ static void
 sup_serve(void)
 {
 	struct pollfd *pfd;
-	struct wire_msg m;
-	unsigned i, n, *idx;
+	static struct wire_msg m;
+	unsigned i, n, ops, *idx;
 	int sig;
 
-	pfd = calloc(sup_n + 1, sizeof(*pfd));
-	idx = calloc(sup_n + 1, sizeof(*idx));
+	pfd = calloc(sup_n + 3, sizeof(*pfd));
+	idx = calloc(sup_n + 3, sizeof(*idx));
 	if (pfd == NULL || idx == NULL) {
 		log_error("supervisor: out of memory");
 		goto out;
@@ -764,20 +906,25 @@ sup_serve(void)
 				pfd[n].events = POLLIN;
 				idx[n++] = i;
 			}
+		ops = n;
+		n += sup_ops_fds(&pfd[n]);
 		if (poll(pfd, n, sup_timeout()) < 0 && errno != EINTR) {
 			log_error("supervisor: poll: %s", mio_strerror(-errno));
 			goto out;
 		}
-		for (i = 1; i < n; i++)
+		for (i = 1; i < ops; i++)
 			if (pfd[i].revents != 0)
 				(void)sup_read(idx[i], &m);
+		for (i = ops; i < n; i++)
+			if (pfd[i].revents != 0)
+				sup_ops_event(pfd[i].fd);
 		while ((sig = signals_next(sup_sigfd)) != 0) {
 			switch (sig) {
 			case SIGCHLD:
 				sup_reap();
 				break;
 			case SIGHUP:
-				sup_reload();
+				(void)sup_reload(NULL, 0);
 				break;
 			case SIGUSR1:
 				sup_signal_all(SIGUSR1);
@@ -808,7 +955,7 @@ sup_wait_ready(void)
 	if (want != NULL && rc != NULL) {
 		for (i = 0; i < sup_n; i++)
 			want[i] = 1;
-		sup_collect(WIRE_READY, want, rc, SUP_START_MS);
+		sup_collect(WIRE_READY, want, rc, SUP_START_MS, NULL, 0);
 		ok = sup_all_ready();
 	}
 	free(want);
@@ -846,6 +993,8 @@ supervisor_run(struct conf *conf, const char *path, int log_level_override)
 	sup_level = log_level_override;
 	sup_n = sup_count(conf);
 	sup_pid = getpid();
+	sup_started = time(NULL);
+	sup_ops_set_hooks(&sup_hooks);
 	log_setup(sup_level >= 0 ? sup_level : conf->logging.level,
 	    conf->logging.target);
 	notify_init();
@@ -862,6 +1011,9 @@ supervisor_run(struct conf *conf, const char *path, int log_level_override)
 		goto fail;
 	for (i = 0; i < sup_socks.n; i++)
 		sup_socks.v[i].fresh = 0;
+	/* After the drop, so that the admin socket is the user's. */
+	if ((rc = sup_ops_apply(conf)) != 0)
+		goto fail;
 	log_info("mioproxy %s (libmio %s) supervising %u workers, serving "
 	    "%s", PACKAGE_VERSION, mio_version(), sup_n, path);
 	for (i = 0; i < sup_n; i++)
@@ -882,6 +1034,7 @@ supervisor_run(struct conf *conf, const char *path, int log_level_override)
 fail:
 	log_error("starting: %s", mio_strerror(rc));
 out:
+	sup_ops_close(1);
 	sup_table_free(&sup_socks);
 	if (sup_sigfd >= 0)
 		signals_close(sup_sigfd);

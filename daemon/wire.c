@@ -5,11 +5,25 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "wire.h"
+
+#define WIRE_HEAD	offsetof(struct wire_msg, text)
+#define WIRE_FULL_MS	5000
+
+void
+wire_text(struct wire_msg *m, const char *s)
+{
+	snprintf(m->text, sizeof(m->text), "%s", s);
+	m->len = (uint32_t)strlen(m->text) + 1;
+}
 
 int
 wire_send(int s, const struct wire_msg *m, int fd)
@@ -18,11 +32,14 @@ wire_send(int s, const struct wire_msg *m, int fd)
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	struct iovec iov = { (void *)(uintptr_t)m, sizeof(*m) };
+	struct iovec iov = { (void *)(uintptr_t)m, WIRE_HEAD + m->len };
+	struct pollfd pfd = { s, POLLOUT, 0 };
 	struct msghdr mh;
 	struct cmsghdr *c;
 	ssize_t n;
 
+	if (m->len > WIRE_TEXT_MAX)
+		return -EINVAL;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
@@ -36,12 +53,17 @@ wire_send(int s, const struct wire_msg *m, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
-	do
-		n = sendmsg(s, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)sizeof(*m) ? 0 : -EIO;
+	for (;;) {
+		if ((n = sendmsg(s, &mh, MSG_NOSIGNAL)) >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		if (poll(&pfd, 1, WIRE_FULL_MS) <= 0)
+			return -ETIMEDOUT;
+	}
+	return n == (ssize_t)iov.iov_len ? 0 : -EIO;
 }
 
 int
@@ -72,8 +94,14 @@ wire_recv(int s, struct wire_msg *m, int *fd)
 			memcpy(fd, CMSG_DATA(c), sizeof(int));
 	if (n == 0)
 		return 0;
-	if (n != (ssize_t)sizeof(*m) || (mh.msg_flags & MSG_TRUNC))
+	if ((size_t)n < WIRE_HEAD || (mh.msg_flags & MSG_TRUNC) ||
+	    m->len > WIRE_TEXT_MAX || (size_t)n != WIRE_HEAD + m->len) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
 		return -EPROTO;
-	m->text[sizeof(m->text) - 1] = '\0';
+	}
+	if (m->len < WIRE_TEXT_MAX)
+		m->text[m->len] = '\0';
 	return 1;
 }

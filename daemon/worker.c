@@ -20,6 +20,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,10 @@
 
 #include "log.h"
 #include "loop.h"
+#include "ops/admin_int.h"
+#include "ops/buf.h"
+#include "ops/metrics.h"
+#include "ops/proc.h"
 #include "relay/listener.h"
 #include "wire.h"
 #include "worker.h"
@@ -41,6 +47,7 @@ static int worker_ctl = -1;
 static unsigned worker_index;
 static struct worker_sock *worker_socks;
 static size_t worker_nsocks, worker_cap;
+static struct buf worker_page;		/* a page for the supervisor */
 
 static void worker_event(struct loop_handler *h, uint32_t flags);
 static _Alignas(8) struct loop_handler worker_h = { worker_event };
@@ -127,14 +134,59 @@ worker_setup(int ctl, unsigned index)
 static void
 worker_reply(enum wire_type type, int rc, const char *text)
 {
-	struct wire_msg m;
+	static struct wire_msg m;	/* its text is large */
 
-	memset(&m, 0, sizeof(m));
+	memset(&m, 0, offsetof(struct wire_msg, text));
 	m.type = type;
 	m.rc = rc;
 	if (text != NULL)
-		snprintf(m.text, sizeof(m.text), "%s", text);
+		wire_text(&m, text);
 	if ((rc = wire_send(worker_ctl, &m, -1)) != 0)
+		log_error("worker %u: to the supervisor: %s", worker_index,
+		    mio_strerror(rc));
+}
+
+/*
+ * A page of this worker's figures for the supervisor, which sums the
+ * group's (ops/merge.h): rendered here between batches, as the single
+ * process renders its own, and sent in pieces.
+ */
+static void
+worker_answer(const struct wire_msg *ask)
+{
+	static struct wire_msg m;
+	struct buf *page = &worker_page;
+	struct proc_info pi;
+	char line[ADM_LINE_MAX + 1];
+	size_t off, n;
+	int rc = 0;
+
+	buf_reset(page);
+	if (ask->rc == WIRE_ASK_METRICS || ask->rc == WIRE_ASK_STATS) {
+		proc_read(&pi);
+		if (ask->rc == WIRE_ASK_METRICS)
+			metrics_render(page, &pi);
+		else
+			stats_json_render(page, &pi);
+	} else if (ask->rc == WIRE_ASK_ADMIN) {
+		n = strnlen(ask->text, ADM_LINE_MAX);
+		memcpy(line, ask->text, n);
+		line[n] = '\0';
+		adm_exec_line(line, page);
+	}
+	memset(&m, 0, offsetof(struct wire_msg, text));
+	m.type = WIRE_PART;
+	for (off = 0; off < page->len && rc == 0; off += n) {
+		n = page->len - off < WIRE_TEXT_MAX ? page->len - off :
+		    WIRE_TEXT_MAX;
+		memcpy(m.text, page->p + off, n);
+		m.len = (uint32_t)n;
+		rc = wire_send(worker_ctl, &m, -1);
+	}
+	m.type = WIRE_END;
+	m.len = 0;
+	m.rc = page->nomem ? -ENOMEM : 0;
+	if (rc != 0 || (rc = wire_send(worker_ctl, &m, -1)) != 0)
 		log_error("worker %u: to the supervisor: %s", worker_index,
 		    mio_strerror(rc));
 }
@@ -163,6 +215,9 @@ worker_message(struct wire_msg *m, int fd)
 		rc = loop.stopping ? -1 :
 		    loop_reload_prepare(reply.text, sizeof(reply.text));
 		worker_reply(WIRE_PREPARED, rc, reply.text);
+		break;
+	case WIRE_ASK:
+		worker_answer(m);
 		break;
 	case WIRE_COMMIT:
 	case WIRE_ABORT:
@@ -224,6 +279,7 @@ worker_fini(void)
 	worker_close_socks();
 	free(worker_socks);
 	worker_socks = NULL;
+	buf_free(&worker_page);
 	worker_cap = 0;
 	if (worker_ctl >= 0) {
 		(void)mio_deregister(loop.poll, worker_ctl);
