@@ -1,6 +1,7 @@
 /*
  * The supervisor's channel (wire.h): sendmsg/recvmsg with SCM_RIGHTS,
- * which libmio's stream I/O has no use for.
+ * through libmio's extensions, so that a worker's -EAGAIN re-arms the
+ * channel on backends that emulate edges (poll(2)).
  */
 #include "config.h"
 
@@ -53,13 +54,9 @@ wire_send(int s, const struct wire_msg *m, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
-	for (;;) {
-		if ((n = sendmsg(s, &mh, MSG_NOSIGNAL)) >= 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
+	while ((n = mio_sendmsg(s, &mh, 0)) < 0) {
+		if (n != -EAGAIN)
+			return (int)n;
 		if (poll(&pfd, 1, WIRE_FULL_MS) <= 0)
 			return -ETIMEDOUT;
 	}
@@ -84,11 +81,8 @@ wire_recv(int s, struct wire_msg *m, int *fd)
 	mh.msg_iovlen = 1;
 	mh.msg_control = ctl.buf;
 	mh.msg_controllen = sizeof(ctl.buf);
-	do
-		n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
+	if ((n = mio_recvmsg(s, &mh, MSG_CMSG_CLOEXEC)) < 0)
+		return (int)n;
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 			memcpy(fd, CMSG_DATA(c), sizeof(int));
