@@ -56,7 +56,7 @@ static const struct loop_module *const loop_modules[] = {
 	&checks_module,		/* health checks */
 	&stats_module,
 	&admin_module,
-	&worker_module		/* its supervisor's channel, in a worker */
+	&worker_module		/* a worker's channel to its supervisor */
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
 

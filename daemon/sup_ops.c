@@ -62,7 +62,8 @@ sup_admin_close(int unlink_it)
 	/* Only the file we made, not one another has put in its place. */
 	if (unlink_it && sup_admin_path != NULL &&
 	    lstat(sup_admin_path, &st) == 0 &&
-	    st.st_ino == sup_admin_st.st_ino && st.st_dev == sup_admin_st.st_dev)
+	    st.st_ino == sup_admin_st.st_ino &&
+	    st.st_dev == sup_admin_st.st_dev)
 		(void)unlink(sup_admin_path);
 	free(sup_admin_path);
 	sup_admin_path = NULL;

@@ -66,8 +66,8 @@
 
 #define SUP_BACKOFF_MIN_MS	100
 #define SUP_BACKOFF_MAX_MS	10000
-#define SUP_STABLE_MS		10000	/* a worker that lived this long */
-#define SUP_REPLY_MS		30000	/* a worker's answer to a reload */
+#define SUP_STABLE_MS		10000	/* lived this long: back-off reset */
+#define SUP_REPLY_MS		30000	/* a worker's answer */
 #define SUP_START_MS		60000	/* every worker ready */
 #define SUP_KILL_AFTER_MS	5000	/* past the grace, at a stop */
 
@@ -77,7 +77,7 @@ struct sup_sock {
 	struct mio_addr	 addr;
 	int		*fds;		/* n; a Unix one: fds[0] only */
 	int		 shared;	/* Unix stream: one for all */
-	int		 fresh;		/* bound by the reload under way */
+	int		 fresh;		/* bound by this reload */
 };
 
 struct sup_table {
@@ -87,7 +87,7 @@ struct sup_table {
 
 struct sup_worker {
 	pid_t		 pid;		/* 0: not running */
-	int		 ctl;		/* our end of the channel, or -1 */
+	int		 ctl;		/* our end of its channel, -1 */
 	int		 ready;
 	uint64_t	 started;	/* ms */
 	uint64_t	 restart_at;	/* ms; 0: none due */
@@ -329,7 +329,9 @@ sup_spawn(unsigned i)
 	int sv[2], rc;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+	/* Message boundaries kept, descriptors carried (no exec: no
+	 * close-on-exec needed). */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0) {
 		rc = -errno;
 		log_error("worker %u: channel: %s", i, mio_strerror(rc));
 		return rc;
@@ -621,6 +623,10 @@ sup_reload_workers(char *err, size_t len)
 		ok = 0;
 		goto out;
 	}
+	/* One still starting would miss the reload: wait for it first. */
+	for (i = 0; i < sup_n; i++)
+		want[i] = sup_workers[i].pid != 0 && !sup_workers[i].ready;
+	sup_collect(WIRE_READY, want, rc, SUP_START_MS, NULL, 0);
 	for (i = 0; i < sup_n; i++)
 		want[i] = sup_workers[i].pid != 0 && sup_workers[i].ready;
 	sup_send_all(WIRE_PREPARE, want, sent);
@@ -853,8 +859,9 @@ sup_running(void)
 static void
 sup_stop(void)
 {
+	struct pollfd pfd[3];
 	uint64_t end;
-	struct pollfd pfd;
+	unsigned i, n;
 	int sig, killed = 0;
 
 	sup_stopping = 1;
@@ -873,9 +880,14 @@ sup_stop(void)
 			sup_signal_all(SIGKILL);
 			killed = 1;
 		}
-		pfd.fd = sup_sigfd;
-		pfd.events = POLLIN;
-		(void)poll(&pfd, 1, killed ? 1000 : (int)(end - now));
+		/* The endpoints go on answering: /healthz says 503. */
+		pfd[0].fd = sup_sigfd;
+		pfd[0].events = POLLIN;
+		n = 1 + sup_ops_fds(&pfd[1]);
+		(void)poll(pfd, n, killed ? 1000 : (int)(end - now));
+		for (i = 1; i < n; i++)
+			if (pfd[i].revents != 0)
+				sup_ops_event(pfd[i].fd);
 		while ((sig = signals_next(sup_sigfd)) != 0)
 			;
 		sup_reap();

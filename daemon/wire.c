@@ -16,6 +16,10 @@
 
 #include "wire.h"
 
+#ifndef MSG_CMSG_CLOEXEC		/* macOS: the workers exec nothing */
+#define MSG_CMSG_CLOEXEC	0
+#endif
+
 #define WIRE_HEAD	offsetof(struct wire_msg, text)
 #define WIRE_FULL_MS	5000
 

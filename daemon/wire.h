@@ -42,7 +42,7 @@ enum wire_type {
 enum wire_ask {
 	WIRE_ASK_METRICS = 1,	/* the Prometheus page */
 	WIRE_ASK_STATS,		/* the JSON page */
-	WIRE_ASK_ADMIN		/* an admin command's reply; text: the line */
+	WIRE_ASK_ADMIN		/* a command's reply; text: the line */
 };
 
 #define WIRE_TEXT_MAX	16384
@@ -53,7 +53,7 @@ struct wire_msg {
 	int32_t		 proto;		/* enum conf_proto */
 	uint32_t	 len;		/* of text, NUL included if any */
 	struct mio_addr	 addr;
-	char		 text[WIRE_TEXT_MAX];	/* only len bytes travel */
+	char		 text[WIRE_TEXT_MAX];	/* len bytes travel */
 };
 
 /* Sets m's text to s (cut to fit, NUL-terminated). */

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -41,11 +42,11 @@ rport_bind(const struct mio_addr *a, int type, int backlog)
 {
 	int fd, rc;
 
-	fd = socket(a->u.sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd < 0)
+	if ((fd = socket(a->u.sa.sa_family, type, 0)) < 0)
 		return -errno;
-	if ((a->u.sa.sa_family == AF_INET6 &&
+	if ((rc = mio_set_nonblocking(fd, 1)) != 0 ||
+	    (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 && (rc = -errno) != 0) ||
+	    (a->u.sa.sa_family == AF_INET6 &&
 	    (rc = rport_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY)) != 0) ||
 	    (a->u.sa.sa_family != AF_UNIX &&
 	    ((rc = rport_opt(fd, SOL_SOCKET, SO_REUSEADDR)) != 0 ||

@@ -686,6 +686,10 @@ START_TEST(test_sigterm_and_pid_file)
 	ck_assert(tcp_echo(c, "held"));
 	t0 = test_now_ms();
 	ck_assert_int_eq(kill(g.p.pid, SIGTERM), 0);
+	/* Stopping, for as long as the held session may finish. */
+	ck_assert(pt_wait_notify(&g.p, "STOPPING=1", PT_WAIT_MS));
+	http_get(g.stats, "/healthz");
+	ck_assert_msg(strstr(out, "503") != NULL, "%s", out);
 	status = pt_wait_exit(&g.p, 2000 + PT_WAIT_MS);
 	ck_assert_int_eq(status, 0);
 	/* The grace (2 s) and not much more. */
