@@ -103,10 +103,13 @@ rport_steer(int fd, unsigned n)
 		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n),
 		BPF_STMT(BPF_RET | BPF_A, 0),
 	};
-	struct sock_fprog fp = { sizeof(prog) / sizeof(prog[0]), prog };
+	struct sock_fprog fp;
 
 	if (n == 0)
 		return -EINVAL;
+	memset(&fp, 0, sizeof(fp));	/* its padding goes to the kernel */
+	fp.len = sizeof(prog) / sizeof(prog[0]);
+	fp.filter = prog;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &fp,
 	    sizeof(fp)) < 0)
 		return -errno;
