@@ -133,42 +133,21 @@ merge_name_len(const char *key, size_t len)
 	return b != NULL ? (size_t)(b - key) : len;
 }
 
-void
-merge_metrics(struct buf *out, const struct merge_page *pages, unsigned n,
-    const struct merge_set *set, size_t nset)
+/*
+ * The other pages' samples added to page 0's (v[0..nv)), found through
+ * an open-addressed index of their keys: 0, or -1 out of memory.
+ */
+static int
+merge_add_pages(struct merge_sample *v, size_t nv,
+    const struct merge_page *pages, unsigned n)
 {
-	struct merge_sample *v = NULL;
-	size_t *slot = NULL, nv = 0, cap = 0, nslot, at, len, kl, vl, i, h;
-	const struct merge_set *ms;
+	size_t *slot, nslot = 2 * nv + 1, at, len, kl, vl, i, h;
 	struct merge_num num;
 	const char *s, *val;
 	unsigned pg;
 
-	if (n == 0)
-		return;
-	/* Page 0's samples, in order. */
-	for (at = 0; merge_line(&pages[0], &at, &s, &len);) {
-		if (!merge_sample_split(s, len, &kl, &val, &vl))
-			continue;
-		if (nv == cap) {
-			struct merge_sample *nvv;
-
-			cap = cap ? cap * 2 : 256;
-			if ((nvv = realloc(v, cap * sizeof(*v))) == NULL)
-				goto plain;
-			v = nvv;
-		}
-		v[nv].key = s;
-		v[nv].keylen = kl;
-		merge_num_parse(&v[nv].v, val, vl);
-		v[nv].same = merge_in(merge_same_metrics, s,
-		    merge_name_len(s, kl));
-		nv++;
-	}
-	/* An open-addressed index of their keys, then the other pages. */
-	nslot = 2 * nv + 1;
 	if ((slot = malloc(nslot * sizeof(*slot))) == NULL)
-		goto plain;
+		return -1;
 	for (i = 0; i < nslot; i++)
 		slot[i] = SIZE_MAX;
 	for (i = 0; i < nv; i++) {
@@ -194,6 +173,40 @@ merge_metrics(struct buf *out, const struct merge_page *pages, unsigned n,
 				}
 			}
 		}
+	free(slot);
+	return 0;
+}
+
+void
+merge_metrics(struct buf *out, const struct merge_page *pages, unsigned n,
+    const struct merge_set *set, size_t nset)
+{
+	struct merge_sample *v = NULL, *nvv;
+	size_t nv = 0, cap = 0, at, len, kl, vl, i;
+	const struct merge_set *ms;
+	const char *s, *val;
+
+	if (n == 0)
+		return;
+	/* Page 0's samples, in order. */
+	for (at = 0; merge_line(&pages[0], &at, &s, &len);) {
+		if (!merge_sample_split(s, len, &kl, &val, &vl))
+			continue;
+		if (nv == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nvv = realloc(v, cap * sizeof(*v))) == NULL)
+				goto plain;
+			v = nvv;
+		}
+		v[nv].key = s;
+		v[nv].keylen = kl;
+		merge_num_parse(&v[nv].v, val, vl);
+		v[nv].same = merge_in(merge_same_metrics, s,
+		    merge_name_len(s, kl));
+		nv++;
+	}
+	if (merge_add_pages(v, nv, pages, n) != 0)
+		goto plain;
 	/* Page 0 again, with the sums. */
 	for (at = 0, i = 0; merge_line(&pages[0], &at, &s, &len);) {
 		if (!merge_sample_split(s, len, &kl, &val, &vl)) {
@@ -209,7 +222,6 @@ merge_metrics(struct buf *out, const struct merge_page *pages, unsigned n,
 		buf_str(out, "\n");
 		i++;
 	}
-	free(slot);
 	free(v);
 	return;
 plain:
