@@ -42,6 +42,7 @@
 #include "signals.h"
 #include "names.h"
 #include "resolver.h"
+#include "worker.h"
 
 #define LOOP_EVENTS	256
 #define LOOP_STATUS_MS	5000
@@ -58,7 +59,8 @@ static const struct loop_module *const loop_modules[] = {
 	&checks_module,		/* health checks */
 	&stats_module,
 	&admin_module,
-	&resolver_module	/* names that move (issue 15) */
+	&resolver_module,	/* names that move (issue 15) */
+	&worker_module		/* a worker's channel to its supervisor */
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
 
@@ -188,31 +190,39 @@ loop_reload_errors(struct conf_errors *errs, int rc, char *err, size_t len)
 	conf_errors_free(errs);
 }
 
-/*
- * Binds and serves g (whose reference it takes) in place of the current
- * generation: 0, or -1 when it could not, logged, with the running
- * configuration and its logs as they were and g released.
- */
-static int
-loop_switch(struct gen *g, char *err, size_t len)
-{
-	struct gen *old = loop_gen;
+/* With workers: the supervisor's for all of them (loop_as_worker). */
+static int loop_worker;
+static struct gen *loop_pending;	/* a reload between its two steps */
 
-	/* The new logs first: the old ones stay if they cannot open. */
-	if (loop_logging(g->conf) != 0 || loop_prepare(g->conf) != 0 ||
-	    lstn_bind_all(g, old) != 0) {
-		loop_reload_error(err, len, "the new configuration could not "
-		    "be applied (a log file, or a bind: see the log)");
-		log_error("reload failed: keeping the running configuration");
-		(void)loop_logging(old->conf);
-		gen_unref(g);
-		return -1;
-	}
-	lstn_close_all(old);
-	loop_gen = g;
-	gen_retire(old);
-	loop_commit(g->conf);
-	return 0;
+void
+loop_as_worker(void)
+{
+	loop_worker = 1;
+}
+
+/*
+ * A worker serves no operator endpoint of its own: its supervisor
+ * answers for the whole group (CONFIG.md, "Workers").
+ */
+static void
+loop_worker_conf(struct conf *conf)
+{
+	if (!loop_worker)
+		return;
+	conf->stats.listen.n = 0;
+	free(conf->admin.socket);
+	conf->admin.socket = NULL;
+}
+
+static void
+loop_reload_notify(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ull +
+	    (unsigned long long)ts.tv_nsec / 1000);
 }
 
 /* A reload that failed: its errors logged (and in err), READY=1. */
@@ -224,33 +234,44 @@ loop_reload_failed(struct conf_errors *errs, int rc, char *err, size_t len)
 	return -1;
 }
 
-/* The last step of a reload: conf, loaded and checked, serves. */
+/*
+ * The step after the file is loaded: conf (taken) made into a
+ * generation, its logs opened and what is new bound, waiting in
+ * loop_pending for loop_reload_finish().  0, or -1 logged (and in err),
+ * with READY=1 sent and the running configuration as it was.
+ */
 static int
-loop_reload_apply(struct conf *conf, char *err, size_t len)
+loop_reload_stage(struct conf *conf, char *err, size_t len)
 {
 	struct gen *g;
 	int rc;
 
+	loop_worker_conf(conf);
 	service_reload_warnings(loop_gen->conf, conf);
 	if ((rc = gen_create(conf, loop_protos, &g)) != 0) {
 		loop_reload_error(err, len, "%s", mio_strerror(rc));
 		notify_send("READY=1");
 		return -1;
 	}
-	if (loop_switch(g, err, len) != 0) {
+	/* The new logs first: the old ones stay if they cannot open. */
+	if (loop_logging(g->conf) != 0 || loop_prepare(g->conf) != 0 ||
+	    lstn_open_new(g, loop_gen) != 0) {
+		loop_reload_error(err, len, "the new configuration could not "
+		    "be applied (a log file, or a bind: see the log)");
+		log_error("reload failed: keeping the running configuration");
+		(void)loop_logging(loop_gen->conf);
+		gen_unref(g);
 		notify_send("READY=1");
 		return -1;
 	}
-	keep_proc.reloads[1]--;
-	keep_proc.reloads[0]++;
-	keep_proc.last_reload = (int64_t)time(NULL);
-	log_info("configuration reloaded from %s", loop_conf_path);
-	notify_send("READY=1");
-	loop_status(1);
+	loop_pending = g;
 	return 0;
 }
 
-/* Drops a reload that still waits for its names (a newer one, a stop). */
+/*
+ * Drops a reload that still waits for its names (a newer one, a stop, a
+ * supervisor that gave up on it): a worker tells its supervisor.
+ */
 static void
 loop_names_cancel(void)
 {
@@ -260,6 +281,91 @@ loop_names_cancel(void)
 	loop_names_busy = 0;
 	keep_proc.reloads[1]--;		/* neither applied nor failed */
 	log_warn("reload: the one waiting for host names is dropped");
+	if (loop_worker)
+		worker_prepared(-1, "the reload waiting for host names was "
+		    "dropped\n");
+}
+
+/*
+ * The first step of a reload: the file read, its host names looked up
+ * on the loop (names.h), then read again and staged (loop_pending).
+ * 0 when staged; -1 when it failed (logged, in err, READY=1); 1 when
+ * lookups are under way, whose end (loop_reload_names_done(), after the
+ * batch of the last answer, bounded by the resolver's timeouts) stages
+ * it and then commits it, or with workers tells the supervisor
+ * (worker_prepared()).
+ */
+static int
+loop_reload_load(char *err, size_t len)
+{
+	struct conf_errors errs;
+	struct conf *conf = NULL;
+	int rc;
+
+	loop_names_cancel();
+	if (loop_pending != NULL)	/* staged, never committed: stale */
+		loop_reload_finish(0);
+	loop_reload_notify();
+	memset(&errs, 0, sizeof(errs));
+	keep_proc.reloads[1]++;		/* until it succeeds */
+	if (err != NULL && len > 0)
+		err[0] = '\0';
+	if ((rc = names_collect(&loop_names, loop_conf_path, &conf,
+	    &errs)) != 0) {
+		names_fini(&loop_names);
+		return loop_reload_failed(&errs, rc, err, len);
+	}
+	conf_errors_free(&errs);
+	if (loop_names.n == 0) {
+		names_fini(&loop_names);
+		return loop_reload_stage(conf, err, len);
+	}
+	rc = names_start(&loop_names, &conf->resolver, 1);
+	conf_free(conf);
+	if (rc != 0) {
+		names_fini(&loop_names);
+		return loop_reload_failed(&errs, rc, err, len);
+	}
+	loop_names_busy = 1;
+	log_info("reload: looking up %zu host names", loop_names.n);
+	return 1;
+}
+
+int
+loop_reload_prepare(char *err, size_t len)
+{
+	return loop_reload_load(err, len);
+}
+
+void
+loop_reload_finish(int commit)
+{
+	struct gen *g = loop_pending, *old = loop_gen;
+
+	if (!commit)
+		loop_names_cancel();
+	if (g == NULL)
+		return;
+	loop_pending = NULL;
+	if (!commit) {
+		lstn_close_all(g);
+		(void)loop_logging(old->conf);
+		gen_unref(g);
+		log_error("reload failed: keeping the running configuration");
+		notify_send("READY=1");
+		return;
+	}
+	lstn_serve_all(g, old);
+	lstn_close_all(old);
+	loop_gen = g;
+	gen_retire(old);
+	loop_commit(g->conf);
+	keep_proc.reloads[1]--;
+	keep_proc.reloads[0]++;
+	keep_proc.last_reload = (int64_t)time(NULL);
+	log_info("configuration reloaded from %s", loop_conf_path);
+	notify_send("READY=1");
+	loop_status(1);
 }
 
 /*
@@ -269,6 +375,7 @@ loop_names_cancel(void)
 static void
 loop_reload_names_done(void)
 {
+	static char why[1024];
 	struct conf_errors errs;
 	struct conf *conf = NULL;
 	int rc;
@@ -276,15 +383,20 @@ loop_reload_names_done(void)
 	if (!loop_names_busy || !names_done(&loop_names))
 		return;
 	memset(&errs, 0, sizeof(errs));
+	why[0] = '\0';
 	rc = names_load(&loop_names, loop_conf_path, &conf, &errs);
 	names_fini(&loop_names);
 	loop_names_busy = 0;
 	if (rc != 0) {
-		(void)loop_reload_failed(&errs, rc, NULL, 0);
-		return;
+		rc = loop_reload_failed(&errs, rc, why, sizeof(why));
+	} else {
+		conf_errors_free(&errs);
+		rc = loop_reload_stage(conf, why, sizeof(why));
 	}
-	conf_errors_free(&errs);
-	(void)loop_reload_apply(conf, NULL, 0);
+	if (loop_worker)
+		worker_prepared(rc, why);
+	else if (rc == 0)
+		loop_reload_finish(1);
 }
 
 /*
@@ -303,39 +415,11 @@ loop_reload_names_done(void)
 static int
 loop_reload_with(char *err, size_t len)
 {
-	struct conf_errors errs;
-	struct conf *conf = NULL;
-	struct timespec ts;
-	int rc;
+	int rc = loop_reload_load(err, len);
 
-	loop_names_cancel();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)ts.tv_sec * 1000000ull +
-	    (unsigned long long)ts.tv_nsec / 1000);
-	memset(&errs, 0, sizeof(errs));
-	keep_proc.reloads[1]++;		/* until it succeeds */
-	if (err != NULL && len > 0)
-		err[0] = '\0';
-	if ((rc = names_collect(&loop_names, loop_conf_path, &conf,
-	    &errs)) != 0) {
-		names_fini(&loop_names);
-		return loop_reload_failed(&errs, rc, err, len);
-	}
-	conf_errors_free(&errs);
-	if (loop_names.n == 0) {
-		names_fini(&loop_names);
-		return loop_reload_apply(conf, err, len);
-	}
-	rc = names_start(&loop_names, &conf->resolver, 1);
-	conf_free(conf);
-	if (rc != 0) {
-		names_fini(&loop_names);
-		return loop_reload_failed(&errs, rc, err, len);
-	}
-	loop_names_busy = 1;
-	log_info("reload: looking up %zu host names", loop_names.n);
-	return 0;
+	if (rc == 0)
+		loop_reload_finish(1);
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -438,8 +522,15 @@ loop_signal_event(void)
 	while ((sig = signals_next(loop_sigfd)) != 0) {
 		switch (sig) {
 		case SIGHUP:
-			if (!loop.stopping)
+			/* A worker's reloads come from its supervisor, all
+			 * workers together (worker.c). */
+			if (loop_worker)
+				log_warn("SIGHUP to a worker: ignored (reload "
+				    "the supervisor)");
+			else if (!loop.stopping)
 				(void)loop_reload_with(NULL, 0);
+			break;
+		case SIGCHLD:
 			break;
 		case SIGUSR1:
 			if ((rc = access_reopen()) != 0)
@@ -611,7 +702,7 @@ loop_start(struct conf *conf)
 	    (rc = loop_sigfd = signals_open()) < 0 ||
 	    (rc = mio_register(loop.poll, loop_sigfd,
 	    LOOP_TOKEN(&loop, LOOP_TAG_SIGNAL), MIO_READABLE)) != 0 ||
-	    (rc = service_start(loop_gen->conf)) != 0 ||
+	    (!loop_worker && (rc = service_start(loop_gen->conf)) != 0) ||
 	    (rc = loop_start_modules()) != 0)
 		return rc;
 	loop_commit(loop_gen->conf);
@@ -670,6 +761,7 @@ loop_run(struct conf *conf, const char *path, int log_level_override)
 
 	memset(&loop, 0, sizeof(loop));
 	keep_proc.started = (int64_t)time(NULL);
+	loop_worker_conf(conf);
 	loop_conf_path = path;
 	loop_log_level_override = log_level_override;
 	admin_set_hooks(&loop_admin_hooks);

@@ -115,4 +115,19 @@ struct loop_module {
 /* loop.c: serves conf (owned from then on) until stopped; exit status. */
 int	loop_run(struct conf *conf, const char *path, int log_level_override);
 
+/*
+ * Workers (worker.c, supervisor.c).  loop_as_worker(), before loop_run():
+ * this process is one of a supervisor's workers (no pid file, no stats
+ * or admin endpoint, SIGHUP ignored).  A reload in two steps, so that a
+ * supervisor can make it all or nothing across workers:
+ * loop_reload_prepare() loads the file and binds what is new (0, or -1
+ * with the running configuration untouched and the reasons in err; 1
+ * when its host names are looked up on the loop first, and
+ * worker_prepared() gives the outcome later), then loop_reload_finish()
+ * serves it (commit) or drops it.
+ */
+void	loop_as_worker(void);
+int	loop_reload_prepare(char *err, size_t len);
+void	loop_reload_finish(int commit);
+
 #endif /* MIOPROXY_LOOP_H */

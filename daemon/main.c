@@ -18,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "names.h"
+#include "supervisor.h"
 
 #ifndef MIOPROXY_CONF_DEFAULT
 #define MIOPROXY_CONF_DEFAULT	"/etc/mioproxy/mioproxy.yaml"
@@ -160,5 +161,8 @@ main(int argc, char *argv[])
 		conf_free(conf);
 		return 0;
 	}
+	/* One worker: the single process it always was, no supervisor. */
+	if (supervisor_workers(conf) > 1)
+		return supervisor_run(conf, o.path, o.level);
 	return loop_run(conf, o.path, o.level);
 }

@@ -90,3 +90,12 @@ notify_active(void)
 {
 	return notify_ready > 0;
 }
+
+void
+notify_disable(void)
+{
+	if (notify_fd >= 0)
+		mio_close(notify_fd);
+	notify_fd = -1;
+	notify_ready = 0;
+}

@@ -138,6 +138,13 @@ service_stop(void)
 	}
 }
 
+void
+service_forget(void)
+{
+	free(service_pid_file);
+	service_pid_file = NULL;
+}
+
 static int
 service_str_changed(const char *a, const char *b)
 {

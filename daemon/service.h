@@ -13,6 +13,8 @@ int	service_limits(const struct conf *conf);
 int	service_start(const struct conf *conf);
 /* Removes the pid file, if this process still can. */
 void	service_stop(void);
+/* A supervisor's worker: the pid file is the supervisor's to remove. */
+void	service_forget(void);
 /* Warns about start-only settings that a reload cannot apply. */
 void	service_reload_warnings(const struct conf *old, const struct conf *conf);
 

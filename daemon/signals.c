@@ -27,7 +27,10 @@
 
 #include "signals.h"
 
-static const int signals_caught[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+/* SIGCHLD: a supervisor's workers ended (supervisor.c; others have no
+ * children, and the loop ignores it). */
+static const int signals_caught[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1,
+    SIGCHLD };
 #define SIGNALS_N	(sizeof(signals_caught) / sizeof(signals_caught[0]))
 
 static void

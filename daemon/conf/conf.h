@@ -167,7 +167,12 @@ struct conf_process {
 	char		*pid_file;	/* NULL: none */
 	int64_t		 max_fds;	/* 0: leave RLIMIT_NOFILE alone */
 	int64_t		 shutdown_grace_ms;
+	int64_t		 workers;	/* 1: no supervisor; CONF_WORKERS_AUTO */
 };
+
+/* process.workers: `auto` (one per online CPU), and the most allowed. */
+#define CONF_WORKERS_AUTO	0
+#define CONF_WORKERS_MAX	256
 
 struct conf_logging {
 	int		 level;		/* enum log_level (log.h) */

@@ -36,6 +36,7 @@ struct schema_server {
 
 static conf_fn schema_version, schema_access_target, schema_listeners,
     schema_upstreams, schema_acls, schema_servers;
+static conf_fn schema_workers;
 
 /* The words of log.h's levels (log_level_parse() reads the same). */
 static const struct conf_word schema_levels[] = {
@@ -81,6 +82,7 @@ static const struct conf_key schema_process[] = {
 	    16, 16 * 1024 * 1024),
 	KEY("shutdown_grace", CONF_T_DURATION, struct conf_process,
 	    shutdown_grace_ms, 0, 0, HOUR),
+	KEY_FUNC("workers", 0, schema_workers),
 	KEY_END,
 };
 
@@ -215,6 +217,7 @@ void
 conf_init(struct conf *conf)
 {
 	conf->process.shutdown_grace_ms = CONF_SHUTDOWN_GRACE_MS;
+	conf->process.workers = 1;
 	conf->logging.level = LOG_LEVEL_INFO;
 	conf->logging.target = LOG_TARGET_STDERR;
 	conf->logging.access_target = CONF_ACCESS_OFF;
@@ -320,6 +323,38 @@ schema_access_target(struct conf_ctx *ctx, const struct conf_key *k,
 	}
 	conf_err(ctx, node, "expected off, stdout, stderr, syslog or an "
 	    "absolute path; got %s", conf_describe(node, desc, sizeof(desc)));
+	return 0;
+}
+
+/* process.workers: a count, or `auto` (CONF_WORKERS_AUTO: one per CPU). */
+static int
+schema_workers(struct conf_ctx *ctx, const struct conf_key *k,
+    yaml_node_t *node, void *base)
+{
+	struct conf_process *pr = base;
+	const char *s;
+	char desc[64];
+	int64_t n;
+
+	(void)k;
+	if (node->type == YAML_SCALAR_NODE && !conf_is_null(node)) {
+		s = (const char *)node->data.scalar.value;
+		if (strcmp(s, "auto") == 0) {
+			pr->workers = CONF_WORKERS_AUTO;
+			return 0;
+		}
+		if (conf_parse_int(s, &n) == 0) {
+			if (n >= 1 && n <= CONF_WORKERS_MAX) {
+				pr->workers = n;
+				return 0;
+			}
+			conf_err(ctx, node, "%s is out of range (1 to %d, or "
+			    "auto)", s, CONF_WORKERS_MAX);
+			return 0;
+		}
+	}
+	conf_err(ctx, node, "expected a number of workers or auto; got %s",
+	    conf_describe(node, desc, sizeof(desc)));
 	return 0;
 }
 

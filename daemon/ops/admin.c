@@ -346,6 +346,12 @@ adm_bind(const char *path, struct stat *st)
 	return fd;
 }
 
+int
+admin_socket_bind(const char *path, struct stat *st)
+{
+	return adm_bind(path, st);
+}
+
 /* Removes the file we made, unless another has taken its place. */
 static void
 adm_unlink(void)

@@ -32,6 +32,14 @@ struct admin_hooks {
 	uint64_t	(*sessions)(void);
 };
 
+/*
+ * Binds an admin socket at path as the module does (mode 0600, a stale
+ * socket file removed): its descriptor with *st the file's, or -errno.
+ * For a supervisor, which answers for its workers (supervisor.c).
+ */
+struct stat;
+int	admin_socket_bind(const char *path, struct stat *st);
+
 /* Whom the module asks; call before the loop starts. */
 void	admin_set_hooks(const struct admin_hooks *hooks);
 

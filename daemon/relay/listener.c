@@ -22,6 +22,15 @@ _Static_assert(_Alignof(struct lsock) >= 8, "struct lsock alignment");
 
 static void lstn_retry(struct timer *t, uint64_t now);
 
+/* A worker's supervisor-bound sockets (lstn_set_source); NULL: bind. */
+static lstn_source_fn *lstn_source;
+
+void
+lstn_set_source(lstn_source_fn *fn)
+{
+	lstn_source = fn;
+}
+
 int
 lstn_init(struct lstn *l, const struct conf_listener *cl,
     const struct lstn_proto *proto, struct gen *g, struct upstream *ups)
@@ -106,7 +115,10 @@ lstn_open(struct lsock *ls)
 	char text[ADDR_STRLEN];
 	int rc;
 
-	if ((rc = p->open(ls->l->conf, &ls->bind->addr)) >= 0) {
+	rc = lstn_source != NULL ?
+	    lstn_source(ls->l->conf->protocol, &ls->bind->addr) :
+	    p->open(ls->l->conf, &ls->bind->addr);
+	if (rc >= 0) {
 		ls->fd = rc;
 		if (p->attach == NULL || (rc = p->attach(ls)) == 0)
 			return 0;
@@ -148,12 +160,12 @@ lstn_serve(struct lsock *ls, struct gen *old)
 }
 
 int
-lstn_bind_all(struct gen *g, struct gen *old)
+lstn_open_new(struct gen *g, struct gen *old)
 {
 	size_t i, j;
 	int rc;
 
-	/* First bind what is new, touching nothing of old's. */
+	/* Touching nothing of old's. */
 	for (i = 0; i < g->conf->nlisteners; i++)
 		for (j = 0; j < g->listeners[i].nsocks; j++) {
 			struct lsock *ls = &g->listeners[i].socks[j];
@@ -165,10 +177,29 @@ lstn_bind_all(struct gen *g, struct gen *old)
 				return rc;
 			}
 		}
-	/* Then serve them all, taking over old's sockets. */
+	return 0;
+}
+
+void
+lstn_serve_all(struct gen *g, struct gen *old)
+{
+	size_t i, j;
+
 	for (i = 0; i < g->conf->nlisteners; i++)
 		for (j = 0; j < g->listeners[i].nsocks; j++)
 			lstn_serve(&g->listeners[i].socks[j], old);
+}
+
+int
+lstn_bind_all(struct gen *g, struct gen *old)
+{
+	int rc;
+
+	/* First bind what is new, then serve them all, taking over old's
+	 * sockets. */
+	if ((rc = lstn_open_new(g, old)) != 0)
+		return rc;
+	lstn_serve_all(g, old);
 	return 0;
 }
 
@@ -187,8 +218,10 @@ lstn_close(struct lsock *ls)
 	(void)mio_deregister(loop.poll, ls->fd);
 	mio_close(ls->fd);
 	ls->fd = -1;
-	/* A Unix socket file would block the next bind. */
-	if (ls->bind->addr.u.sa.sa_family == AF_UNIX &&
+	/* A Unix socket file would block the next bind (a worker's is
+	 * the supervisor's to remove). */
+	if (lstn_source == NULL &&
+	    ls->bind->addr.u.sa.sa_family == AF_UNIX &&
 	    ls->bind->addr.u.un.sun_path[0] != '\0')
 		unlink(ls->bind->addr.u.un.sun_path);
 }

@@ -98,6 +98,22 @@ void	lstn_fini(struct lstn *l);
  * unmatched sockets stay open until lstn_close_all(old).
  */
 int	lstn_bind_all(struct gen *g, struct gen *old);
+/*
+ * lstn_bind_all() in its two steps, for a reload that must wait for
+ * others (workers) between them: lstn_open_new() binds what is new (all
+ * or nothing, old untouched: lstn_close_all(g) undoes it), and
+ * lstn_serve_all() then serves every socket, taking over old's.
+ */
+int	lstn_open_new(struct gen *g, struct gen *old);
+void	lstn_serve_all(struct gen *g, struct gen *old);
+/*
+ * A worker's listeners do not bind: their supervisor did, and fn gives
+ * a descriptor of its own (a duplicate) for (protocol, addr), or -errno.
+ * Set once, before the first bind; its Unix socket files are then left
+ * for the supervisor to remove.
+ */
+typedef int lstn_source_fn(int protocol, const struct mio_addr *addr);
+void	lstn_set_source(lstn_source_fn *fn);
 /* Closes (or lets its protocol keep) every socket still open in g. */
 void	lstn_close_all(struct gen *g);
 /* Pauses accepting on ls for ms; the protocol's resume runs after. */

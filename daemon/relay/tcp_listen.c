@@ -29,6 +29,7 @@
 #include "loop.h"
 #include "relay/listener.h"
 #include "relay/pool.h"
+#include "relay/rport.h"
 #include "relay/tcp.h"
 #include "relay/tcp_sess.h"
 
@@ -53,7 +54,10 @@ tcp_listen_open(const struct conf_listener *cl, const struct mio_addr *addr)
 	    TCP_BACKLOG_MAX : (int)cl->limits.max_connections;
 	if (addr->u.sa.sa_family == AF_UNIX)
 		return mio_unix_listen(addr, backlog);
-	if ((fd = mio_tcp_listen(addr, backlog)) >= 0)
+	/* The supervisor binds a worker's socket: SO_REUSEPORT (rport.h). */
+	fd = rport_binding ? rport_bind(addr, SOCK_STREAM, backlog) :
+	    mio_tcp_listen(addr, backlog);
+	if (fd >= 0)
 		/* Accepted sockets inherit it: no call per connection. */
 		(void)mio_tcp_set_nodelay(fd, 1);
 	return fd;

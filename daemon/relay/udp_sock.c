@@ -38,6 +38,7 @@
 #include "loop.h"
 #include "relay/defer.h"
 #include "relay/listener.h"
+#include "relay/rport.h"
 #include "relay/udp_dst.h"
 #include "relay/udp_sess.h"
 
@@ -71,7 +72,10 @@ udp_sock_open(const struct conf_listener *cl, const struct mio_addr *addr)
 	(void)cl;
 	if (addr->u.sa.sa_family == AF_UNIX)
 		return -EAFNOSUPPORT;
-	if ((fd = mio_udp_bind(addr)) < 0)
+	/* The supervisor binds a worker's socket: SO_REUSEPORT (rport.h). */
+	fd = rport_binding ? rport_bind(addr, SOCK_DGRAM, -1) :
+	    mio_udp_bind(addr);
+	if (fd < 0)
 		return fd;
 	/* Room for bursts of many clients (the kernel caps it). */
 	(void)mio_set_recv_buffer_size(fd, UDP_RCVBUF);

@@ -1732,6 +1732,49 @@ START_TEST(test_scalars)
 }
 END_TEST
 
+/* process.workers: a count or auto; 1 when absent. */
+START_TEST(test_workers_values)
+{
+	struct load t;
+
+	ck_assert_int_eq(load_ok(&t, BASE_HEAD BASE_TAIL)->process.workers, 1);
+	unload(&t);
+	ck_assert_int_eq(load_ok(&t, BASE_HEAD BASE_TAIL
+	    "process: { workers: 4 }\n")->process.workers, 4);
+	unload(&t);
+	ck_assert_int_eq(load_ok(&t, BASE_HEAD BASE_TAIL
+	    "process: { workers: auto }\n")->process.workers,
+	    CONF_WORKERS_AUTO);
+	unload(&t);
+	ck_assert_int_eq(load_ok(&t, BASE_HEAD BASE_TAIL
+	    "process: { workers: 256 }\n")->process.workers, 256);
+	unload(&t);
+}
+END_TEST
+
+START_TEST(test_workers_errors)
+{
+	expect_errors(BASE_HEAD BASE_TAIL "process: { workers: 0 }\n",
+	    "F:10:21: process.workers: 0 is out of range (1 to 256, or "
+	    "auto)\n");
+	expect_errors(BASE_HEAD BASE_TAIL "process: { workers: 257 }\n",
+	    "F:10:21: process.workers: 257 is out of range (1 to 256, or "
+	    "auto)\n");
+	expect_errors(BASE_HEAD BASE_TAIL "process: { workers: -2 }\n",
+	    "F:10:21: process.workers: -2 is out of range (1 to 256, or "
+	    "auto)\n");
+	expect_errors(BASE_HEAD BASE_TAIL "process: { workers: many }\n",
+	    "F:10:21: process.workers: expected a number of workers or "
+	    "auto; got \"many\"\n");
+	expect_errors(BASE_HEAD BASE_TAIL "process: { workers: [ 2 ] }\n",
+	    "F:10:21: process.workers: expected a number of workers or "
+	    "auto; got a sequence\n");
+	expect_errors(BASE_HEAD BASE_TAIL "process: { workers: }\n",
+	    "F:10:21: process.workers: expected a number of workers or "
+	    "auto; got nothing\n");
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -1788,6 +1831,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_health_errors);
 	tcase_add_test(tc, test_pp_values);
 	tcase_add_test(tc, test_pp_errors);
+	tcase_add_test(tc, test_workers_values);
+	tcase_add_test(tc, test_workers_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
