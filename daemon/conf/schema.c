@@ -70,6 +70,14 @@ static const struct conf_word schema_balances[] = {
 	{ NULL, 0, false },
 };
 
+/* process.io (issue 17): uring is refused until its engine exists. */
+static const struct conf_word schema_ios[] = {
+	{ "readiness", CONF_IO_READINESS, false },
+	{ "auto", CONF_IO_AUTO, false },
+	{ "uring", CONF_IO_URING, true },
+	{ NULL, 0, false },
+};
+
 static const struct conf_key schema_process[] = {
 	KEY("user", CONF_T_STRING, struct conf_process, user, 0, 0, 0),
 	KEY("group", CONF_T_STRING, struct conf_process, group, 0, 0, 0),
@@ -78,6 +86,7 @@ static const struct conf_key schema_process[] = {
 	    16, 16 * 1024 * 1024),
 	KEY("shutdown_grace", CONF_T_DURATION, struct conf_process,
 	    shutdown_grace_ms, 0, 0, HOUR),
+	KEY_ENUM("io", struct conf_process, io, 0, schema_ios),
 	KEY_END,
 };
 

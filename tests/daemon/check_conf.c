@@ -977,6 +977,33 @@ START_TEST(test_err_later)
 }
 END_TEST
 
+/* --- process.io (issue 17) --- */
+START_TEST(test_io_engine)
+{
+	struct load t;
+	struct conf *c;
+
+	c = load_ok(&t, "version: 1\n" BASE_LISTENERS BASE_TAIL);
+	ck_assert_int_eq(c->process.io, CONF_IO_AUTO);
+	unload(&t);
+	c = load_ok(&t, "version: 1\n" "process: { io: readiness }\n"
+	    BASE_LISTENERS BASE_TAIL);
+	ck_assert_int_eq(c->process.io, CONF_IO_READINESS);
+	unload(&t);
+	c = load_ok(&t, "version: 1\n" "process: { io: auto }\n"
+	    BASE_LISTENERS BASE_TAIL);
+	ck_assert_int_eq(c->process.io, CONF_IO_AUTO);
+	unload(&t);
+	expect_errors("version: 1\n" "process: { io: uring }\n"
+	    BASE_LISTENERS BASE_TAIL,
+	    "F:2:16: process.io: uring is not supported yet\n");
+	expect_errors("version: 1\n" "process: { io: epoll }\n"
+	    BASE_LISTENERS BASE_TAIL,
+	    "F:2:16: process.io: expected one of readiness, auto; got "
+	    "\"epoll\"\n");
+}
+END_TEST
+
 /* --- PROXY protocol (issue 14) --- */
 START_TEST(test_pp_values)
 {
@@ -1622,6 +1649,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_health_values);
 	tcase_add_test(tc, test_health_errors);
 	tcase_add_test(tc, test_pp_values);
+	tcase_add_test(tc, test_io_engine);
 	tcase_add_test(tc, test_pp_errors);
 	suite_add_tcase(s, tc);
 	return s;
