@@ -129,6 +129,13 @@ MIO_API int mio_ring_close(struct mio_ring *r, mio_sock s, mio_token token);
 MIO_API int mio_ring_cancel(struct mio_ring *r, mio_sock s,
     mio_token token);
 
+/* Cancels the operations queued with token `target` (a multishot one
+ * ends with -ECANCELED); this request's record says how many were found
+ * (0: none in flight).  Needs no descriptor, so it may be queued
+ * before the caller closes the socket. */
+MIO_API int mio_ring_cancel_token(struct mio_ring *r, mio_token target,
+    mio_token token);
+
 /*
  * Hands the queued requests to the kernel; returns how many went, or
  * -errno.  Call it before each mio_poll_wait().

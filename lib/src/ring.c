@@ -444,6 +444,19 @@ mio_ring_cancel(struct mio_ring *r, mio_sock s, mio_token token)
 }
 
 int
+mio_ring_cancel_token(struct mio_ring *r, mio_token target, mio_token token)
+{
+	struct io_uring_sqe *e;
+
+	RING_SQE(r, e);
+	e->opcode = IORING_OP_ASYNC_CANCEL;
+	e->fd = -1;
+	e->addr = (uint64_t)target;
+	e->cancel_flags = IORING_ASYNC_CANCEL_ALL;
+	return sqe_push(r, e, token);
+}
+
+int
 mio_ring_submit(struct mio_ring *r)
 {
 	if (r == NULL)
@@ -729,6 +742,13 @@ int
 mio_ring_cancel(struct mio_ring *r, mio_sock s, mio_token t)
 {
 	(void)r, (void)s, (void)t;
+	return -ENOTSUP;
+}
+
+int
+mio_ring_cancel_token(struct mio_ring *r, mio_token target, mio_token t)
+{
+	(void)r, (void)target, (void)t;
 	return -ENOTSUP;
 }
 

@@ -124,6 +124,7 @@ START_TEST(test_unsupported_or_args)
 	ck_assert_int_eq(mio_ring_send(f.r, 0, NULL, 1, 1), -EINVAL);
 	ck_assert_int_eq(mio_ring_shutdown(f.r, 0, 7, 1), -EINVAL);
 	ck_assert_int_eq(mio_ring_connect(f.r, 0, NULL, 1), -EINVAL);
+	ck_assert_int_eq(mio_ring_cancel_token(NULL, 1, 2), -EINVAL);
 	/* A receive needs its group made first. */
 	ck_assert_int_eq(mio_ring_recv_multishot(f.r, 0, 0, 1), -EINVAL);
 	ck_assert_int_eq(mio_ring_recv_multishot(f.r, 0, MIO_RING_GROUPS,
@@ -190,6 +191,10 @@ START_TEST(test_accept_send_close)
 			test_sleep_ms(1);
 		ck_assert_int_eq(n, 0);
 	}
+	/* Cancel by token: nothing has token 99; the accept (token 7)
+	 * stays armed through that. */
+	ck_assert_int_eq(mio_ring_cancel_token(f.r, 99, 12), 0);
+	ck_assert_int_eq(ring_next(&f, 12).result, 0);
 	/* Cancel the armed accept: its last record says so. */
 	ck_assert_int_eq(mio_ring_cancel(f.r, l, 11), 0);
 	ck_assert_int_eq(ring_next(&f, 11).result, 1);
@@ -290,6 +295,11 @@ START_TEST(test_reset)
 		return;
 	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 1024), 0);
 	nt_tcp_pair("127.0.0.1:0", &cl, &sv);
+	/* An armed receive cancelled by its token, then armed again. */
+	ck_assert_int_eq(mio_ring_recv_multishot(f.r, sv, 0, 4), 0);
+	ck_assert_int_eq(mio_ring_cancel_token(f.r, 4, 3), 0);
+	ck_assert_int_eq(ring_next(&f, 3).result, 1);
+	ck_assert_int_eq(ring_next(&f, 4).result, -ECANCELED);
 	ck_assert_int_eq(mio_ring_recv_multishot(f.r, sv, 0, 5), 0);
 	ck_assert_int_ge(mio_ring_submit(f.r), 1);
 	ck_assert_int_eq(mio_tcp_set_linger(cl, 0), 0);
