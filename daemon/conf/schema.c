@@ -70,11 +70,11 @@ static const struct conf_word schema_balances[] = {
 	{ NULL, 0, false },
 };
 
-/* process.io (issue 17): uring is refused until its engine exists. */
+/* process.io (issue 17): the relay engine. */
 static const struct conf_word schema_ios[] = {
 	{ "readiness", CONF_IO_READINESS, false },
 	{ "auto", CONF_IO_AUTO, false },
-	{ "uring", CONF_IO_URING, true },
+	{ "uring", CONF_IO_URING, false },
 	{ NULL, 0, false },
 };
 

@@ -56,7 +56,7 @@ struct mio_ring {
 	size_t		sq_map_len;
 	struct io_uring_sqe *sqes;
 	size_t		sqes_len;
-	unsigned	*sq_head, *sq_tail, *sq_array;
+	unsigned	*sq_head, *sq_tail, *sq_array, *sq_flags;
 	unsigned	sq_mask, sq_entries;
 	unsigned	sq_queued;	/* our tail, ahead of the kernel's view */
 	unsigned	sq_pending;	/* queued, not yet entered */
@@ -135,7 +135,7 @@ ring_setup(unsigned entries, struct io_uring_params *p, unsigned *features)
 {
 	static const unsigned tries[] = {
 		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-		    IORING_SETUP_CLAMP,
+		    IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_CLAMP,
 		IORING_SETUP_CLAMP,
 	};
 	size_t i;
@@ -186,6 +186,7 @@ ring_map(struct mio_ring *r, const struct io_uring_params *p)
 	r->sq_head = (unsigned *)(m + p->sq_off.head);
 	r->sq_tail = (unsigned *)(m + p->sq_off.tail);
 	r->sq_array = (unsigned *)(m + p->sq_off.array);
+	r->sq_flags = (unsigned *)(m + p->sq_off.flags);
 	r->sq_mask = *(unsigned *)(m + p->sq_off.ring_mask);
 	r->sq_entries = p->sq_entries;
 	r->sq_queued = *r->sq_tail;
@@ -464,28 +465,15 @@ mio_ring_submit(struct mio_ring *r)
 	return ring_enter(r, 0);
 }
 
-int
-mio_ring_complete(struct mio_ring *r, struct mio_ring_completion *out,
+/* Writes up to capacity records from the completion queue into out. */
+static size_t
+ring_harvest(struct mio_ring *r, struct mio_ring_completion *out,
     size_t capacity)
 {
-	unsigned head, tail;
+	unsigned head = *r->cq_head;
+	unsigned tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
 	size_t n = 0;
-	int rc;
 
-	if (r == NULL || out == NULL || capacity == 0)
-		return -EINVAL;
-	if (r->evfd_drain) {
-		uint64_t v;
-
-		if (read(r->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			return -errno;
-	}
-	/* A DEFER_TASKRUN ring posts records only when we enter. */
-	rc = ring_enter(r, (r->features & MIO_RING_F_DEFER_TASKRUN) != 0);
-	if (rc < 0 && rc != -EBUSY)
-		return rc;
-	head = *r->cq_head;
-	tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
 	while (head != tail && n < capacity) {
 		const struct io_uring_cqe *c = &r->cqes[head & r->cq_mask];
 		struct mio_ring_completion *o = &out[n++];
@@ -507,6 +495,46 @@ mio_ring_complete(struct mio_ring *r, struct mio_ring_completion *out,
 		head++;
 	}
 	__atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+	return n;
+}
+
+/* Completion work the kernel holds for our next enter: a DEFER_TASKRUN
+ * ring runs a bounded amount per enter and flags the rest (with
+ * IORING_SETUP_TASKRUN_FLAG), without signalling the eventfd again. */
+static int
+ring_work_left(const struct mio_ring *r)
+{
+	return (r->features & MIO_RING_F_DEFER_TASKRUN) &&
+	    (__atomic_load_n(r->sq_flags, __ATOMIC_ACQUIRE) &
+	    (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
+}
+
+int
+mio_ring_complete(struct mio_ring *r, struct mio_ring_completion *out,
+    size_t capacity)
+{
+	size_t n = 0;
+	int rc;
+
+	if (r == NULL || out == NULL || capacity == 0)
+		return -EINVAL;
+	if (r->evfd_drain) {
+		uint64_t v;
+
+		if (read(r->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return -errno;
+	}
+	/* A DEFER_TASKRUN ring posts records only when we enter. */
+	rc = ring_enter(r, (r->features & MIO_RING_F_DEFER_TASKRUN) != 0);
+	if (rc < 0 && rc != -EBUSY)
+		return rc;
+	for (;;) {
+		n += ring_harvest(r, out + n, capacity - n);
+		if (n == capacity || !ring_work_left(r))
+			break;
+		if ((rc = ring_enter(r, 1)) < 0 && rc != -EBUSY)
+			return n > 0 ? (int)n : rc;
+	}
 	if (n < capacity)
 		mio__would_block(r->evfd, MIO_READABLE);
 	return (int)n;

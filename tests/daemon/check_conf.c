@@ -994,12 +994,13 @@ START_TEST(test_io_engine)
 	    BASE_LISTENERS BASE_TAIL);
 	ck_assert_int_eq(c->process.io, CONF_IO_AUTO);
 	unload(&t);
-	expect_errors("version: 1\n" "process: { io: uring }\n"
-	    BASE_LISTENERS BASE_TAIL,
-	    "F:2:16: process.io: uring is not supported yet\n");
+	c = load_ok(&t, "version: 1\n" "process: { io: uring }\n"
+	    BASE_LISTENERS BASE_TAIL);
+	ck_assert_int_eq(c->process.io, CONF_IO_URING);
+	unload(&t);
 	expect_errors("version: 1\n" "process: { io: epoll }\n"
 	    BASE_LISTENERS BASE_TAIL,
-	    "F:2:16: process.io: expected one of readiness, auto; got "
+	    "F:2:16: process.io: expected one of readiness, auto, uring; got "
 	    "\"epoll\"\n");
 }
 END_TEST

@@ -1,0 +1,475 @@
+/*
+ * The relay engine on completions (process.io: uring, issue 17): once a
+ * session's server has connected, its two sockets leave the poll and
+ * their bytes move through libmio's ring (mio_ring(3)).
+ *
+ * Each socket has one multishot receive armed into a shared group of
+ * ring buffers; a record is a buffer of received bytes, chained on its
+ * flow (by buffer id, so that a session holds no array) until a send to
+ * the other side takes it; one send is in flight per direction and a
+ * buffer goes back to the group the moment its bytes are sent.
+ *
+ * Backpressure.  A flow holding RQ_HIGH buffers has its receive
+ * cancelled, and armed again once it holds RQ_LOW or fewer: a slow or
+ * stalled destination stops the reading of its source, and memory per
+ * session is bounded by the buffers in its queues (the receive's last
+ * records may land while the cancel is on its way).  An idle session
+ * holds no buffer: a receive takes one only when bytes arrive.
+ *
+ * An empty group ends every receive on it with -ENOBUFS (one small
+ * segment takes a whole buffer): such flows wait on a list and are armed
+ * again after the batch in which buffers came back.
+ *
+ * Half-close, resets, timeouts, counts.  As the readiness engine does
+ * (tcp.c's header comment): a receive's end of stream becomes
+ * shutdown(SHUT_WR) towards the other side once the flow's bytes are
+ * sent (by the system call: through the ring a shutdown would go to a
+ * kernel worker); an error on a side ends the session and resets the
+ * other; bytes are counted as they are received and refresh the idle
+ * timer as they move; tcp.c's timer, ending and access record are
+ * shared.  Urgent data: the receive steps over the mark, dropping the
+ * urgent byte, as the readiness engine's reads do.
+ *
+ * Ending.  The session's operations in flight are cancelled by token
+ * (a cancel by descriptor would find the socket closed by the time the
+ * kernel reads it) and its memory stays pinned until their last records
+ * came (sess.h); a socket the ring still holds is really closed, and
+ * sends its FIN or RST, when the kernel lets go of it.
+ *
+ * Where the ring cannot be made (no io_uring, or refused), the process
+ * relays on readiness and says so once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mio_ring.h>
+
+#include "conf/conf.h"
+#include "log.h"
+#include "loop.h"
+#include "relay/listener.h"
+#include "relay/tcp_sess.h"
+#include "upstream/upstream.h"
+
+#define RQ_NONE		0xffffu
+#define RING_ENTRIES	1024u
+#define RING_GROUP	0u
+#define RING_BUFS	2048u		/* a power of two */
+#define RING_BUF_SIZE	(16u * 1024u)
+#define RQ_HIGH		4u		/* buffers queued: stop receiving */
+#define RQ_LOW		1u		/* ...and receive again */
+#define RING_RECORDS	64u
+
+/* The low bits of a record's token: which operation of the session. */
+enum ring_op {
+	OP_RX0 = 0,	/* the receive on side 0 (client), flow 0 */
+	OP_RX1 = 1,	/* side 1 (server), flow 1 */
+	OP_TX0 = 2,	/* flow 0's send, to the server */
+	OP_TX1 = 3,	/* flow 1's send, to the client */
+	OP_CANCEL = 4
+};
+#define OP_MASK		7u
+_Static_assert(_Alignof(struct tcp_sess) >= 8, "token bits");
+
+static int ring_wanted;		/* process.io asks for the ring */
+static int ring_failed;		/* ...and it could not be made */
+static struct mio_ring *ring;
+static struct loop_handler ring_handler;
+/* Per buffer id: the next in its flow's chain, and its byte count. */
+static uint16_t ring_next[RING_BUFS];
+static uint32_t ring_len[RING_BUFS];
+static unsigned ring_out;	/* buffers handed to us, not yet back */
+static struct tcp_sess *ring_starved;	/* receives waiting for buffers */
+
+static void ring_event(struct loop_handler *self, uint32_t flags);
+
+static mio_token
+op_token(struct tcp_sess *t, enum ring_op op)
+{
+	return (mio_token)(uintptr_t)t | (mio_token)op;
+}
+
+static int ring_ready(void);
+
+void
+tcp_uring_configure(int io)
+{
+	/* Made now, with the poll: its descriptors are the process's
+	 * from the start, not the first session's. */
+	ring_wanted = io == CONF_IO_URING;
+	(void)ring_ready();
+}
+
+/* The ring, made at start; 0 when the process relays on readiness. */
+static int
+ring_ready(void)
+{
+	int rc;
+
+	if (ring != NULL)
+		return 1;
+	if (!ring_wanted || ring_failed)
+		return 0;
+	ring_handler.event = ring_event;
+	rc = mio_ring_new(loop.poll, LOOP_TOKEN(&ring_handler, LOOP_TAG_OPS),
+	    RING_ENTRIES, &ring);
+	if (rc == 0 && (rc = mio_ring_group_new(ring, RING_GROUP, RING_BUFS,
+	    RING_BUF_SIZE)) != 0) {
+		mio_ring_free(ring);
+		ring = NULL;
+	}
+	if (rc != 0) {
+		ring_failed = 1;
+		log_warn("process.io: uring: %s; relaying on readiness",
+		    mio_strerror(rc));
+		return 0;
+	}
+	log_info("relay engine: io_uring completions (features %#x)",
+	    mio_ring_features(ring));
+	return 1;
+}
+
+/* Queues an operation of t's; a full queue ends t as an error. */
+static int
+op_queued(struct tcp_sess *t, int rc)
+{
+	if (rc != 0) {
+		log_warn("listener %s: ring: %s", t->s.l->conf->name,
+		    mio_strerror(rc));
+		return rc;
+	}
+	t->s.pins++;
+	return 0;
+}
+
+static int
+rx_arm(struct tcp_sess *t, unsigned i)
+{
+	struct flow *f = &t->flow[i];
+	int rc;
+
+	rc = op_queued(t, mio_ring_recv_multishot(ring, t->fd[i], RING_GROUP,
+	    op_token(t, i == 0 ? OP_RX0 : OP_RX1)));
+	if (rc == 0)
+		f->rx_armed = 1;
+	return rc;
+}
+
+static void
+buf_back(uint16_t id)
+{
+	(void)mio_ring_buffer_return(ring, RING_GROUP, id);
+	ring_out--;
+}
+
+/* Gives back every buffer f holds. */
+static void
+rq_drop(struct flow *f)
+{
+	while (f->rq_n > 0) {
+		uint16_t id = f->rq_head;
+
+		f->rq_head = ring_next[id];
+		f->rq_n--;
+		buf_back(id);
+	}
+	f->rq_head = f->rq_tail = RQ_NONE;
+	f->rq_off = 0;
+}
+
+int
+tcp_uring_take(struct tcp_sess *t)
+{
+	unsigned i;
+
+	/* Bytes held in the readiness engine's buffers, or a PROXY header
+	 * still to send, keep the session there: rare, and both ways are
+	 * correct. */
+	if (!ring_ready() || t->pp_out != NULL || t->queued ||
+	    flow_holds(&t->flow[0]) || flow_holds(&t->flow[1]) ||
+	    t->flow[0].buf != NULL || t->flow[1].buf != NULL)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		t->flow[i].rq_head = t->flow[i].rq_tail = RQ_NONE;
+		if (mio_deregister(loop.poll, t->fd[i]) != 0)
+			return 0;	/* cannot be: registered at start */
+	}
+	t->ring = 1;
+	for (i = 0; i < 2; i++)
+		if (!t->flow[i].eof && rx_arm(t, i) != 0) {
+			struct tcp_end_why why = { "error", -1 };
+
+			tcp_finish(t, &why);
+			return 1;
+		}
+	/* A FIN that came while connecting: pass it on. */
+	for (i = 0; i < 2; i++)
+		if (t->flow[i].eof && !t->flow[i].shut)
+			t->flow[i].shut = 1,
+			(void)mio_tcp_shutdown(t->fd[1 - i], SHUT_WR);
+	return 1;
+}
+
+int
+tcp_uring_holds(const struct flow *f)
+{
+	return f->rq_n > 0;
+}
+
+void
+tcp_uring_end(struct tcp_sess *t)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct flow *f = &t->flow[i];
+
+		if (f->rx_armed && !f->rx_cancel)
+			(void)op_queued(t, mio_ring_cancel_token(ring,
+			    op_token(t, i == 0 ? OP_RX0 : OP_RX1),
+			    op_token(t, OP_CANCEL)));
+		if (f->tx_busy)
+			(void)op_queued(t, mio_ring_cancel_token(ring,
+			    op_token(t, i == 0 ? OP_TX0 : OP_TX1),
+			    op_token(t, OP_CANCEL)));
+		rq_drop(f);
+	}
+}
+
+/* --- moving a flow ----------------------------------------------------- */
+
+/* Flow i's next step after a record: send, shut, stop or re-arm. */
+static int
+flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why)
+{
+	struct flow *f = &t->flow[i];
+
+	if (!f->tx_busy && f->rq_n > 0) {
+		uint16_t id = f->rq_head;
+		char *b = mio_ring_buffer(ring, RING_GROUP, id);
+
+		if (op_queued(t, mio_ring_send(ring, t->fd[1 - i],
+		    b + f->rq_off, ring_len[id] - f->rq_off,
+		    op_token(t, i == 0 ? OP_TX0 : OP_TX1))) != 0) {
+			why->reason = "error";
+			why->reset_side = -1;
+			return -1;
+		}
+		f->tx_busy = 1;
+	}
+	if (f->eof && f->rq_n == 0 && !f->tx_busy && !f->shut) {
+		/* The last FIN of the two: close(2) sends it. */
+		if (!t->flow[1 - i].shut)
+			(void)mio_tcp_shutdown(t->fd[1 - i], SHUT_WR);
+		f->shut = 1;
+	}
+	if (f->rx_armed && !f->rx_cancel && f->rq_n >= RQ_HIGH) {
+		if (op_queued(t, mio_ring_cancel_token(ring,
+		    op_token(t, i == 0 ? OP_RX0 : OP_RX1),
+		    op_token(t, OP_CANCEL))) == 0)
+			f->rx_cancel = 1;
+	} else if (!f->rx_armed && !f->eof && f->rq_n <= RQ_LOW &&
+	    !t->queued) {
+		if (rx_arm(t, i) != 0) {
+			why->reason = "error";
+			why->reset_side = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A receive's record on flow i. */
+static int
+rx_record(struct tcp_sess *t, unsigned i,
+    const struct mio_ring_completion *c, struct tcp_end_why *why)
+{
+	struct flow *f = &t->flow[i];
+
+	if (!(c->flags & MIO_RING_MORE)) {
+		f->rx_armed = 0;
+		f->rx_cancel = 0;
+	}
+	if (c->result > 0) {
+		uint16_t id = c->buffer;
+
+		ring_len[id] = (uint32_t)c->result;
+		ring_next[id] = RQ_NONE;
+		if (f->rq_n++ == 0)
+			f->rq_head = id;
+		else
+			ring_next[f->rq_tail] = id;
+		f->rq_tail = id;
+		sess_count_bytes(&t->s, (int)i, (uint64_t)c->result);
+		t->t_last = loop.now;
+		return 0;
+	}
+	if (c->result == 0) {
+		f->eof = 1;
+		if (t->closed_first == 0)
+			t->closed_first = (uint8_t)(1 + i);
+		return 0;
+	}
+	if (c->result == -ECANCELED)
+		return 0;
+	if (c->result == -ENOBUFS) {
+		/* The group ran dry: armed again after a batch that gave
+		 * buffers back. */
+		if (!t->queued) {
+			t->queued = 1;
+			t->qnext = ring_starved;
+			ring_starved = t;
+			t->s.pins++;	/* the list names it */
+		}
+		return 0;
+	}
+	log_debug("listener %s: %s: %s", t->s.l->conf->name,
+	    i == 0 ? "client" : "server", mio_strerror(c->result));
+	why->reason = "reset";
+	why->reset_side = (int)(1 - i);
+	if (i == 1 && c->result == -ECONNRESET && t->s.bytes[1] == 0)
+		upstream_reset_early(t->s.ups, t->s.server);
+	return -1;
+}
+
+/* A send's record on flow i (to side 1 - i). */
+static int
+tx_record(struct tcp_sess *t, unsigned i,
+    const struct mio_ring_completion *c, struct tcp_end_why *why)
+{
+	struct flow *f = &t->flow[i];
+	uint16_t id = f->rq_head;
+
+	f->tx_busy = 0;
+	if (c->result <= 0) {
+		log_debug("listener %s: %s: %s", t->s.l->conf->name,
+		    i == 0 ? "server" : "client",
+		    mio_strerror(c->result < 0 ? c->result : -EPIPE));
+		why->reason = "reset";
+		why->reset_side = (int)i;
+		return -1;
+	}
+	t->t_last = loop.now;
+	f->rq_off += (uint32_t)c->result;
+	if (f->rq_off >= ring_len[id]) {
+		f->rq_head = ring_next[id];
+		f->rq_off = 0;
+		if (--f->rq_n == 0)
+			f->rq_head = f->rq_tail = RQ_NONE;
+		buf_back(id);
+	}
+	return 0;
+}
+
+/* One record: the session's, or a dead session's last words. */
+static void
+ring_record(const struct mio_ring_completion *c)
+{
+	struct tcp_sess *t = (struct tcp_sess *)(uintptr_t)(c->token &
+	    ~(mio_token)OP_MASK);
+	unsigned op = (unsigned)(c->token & OP_MASK);
+	struct tcp_end_why why;
+	int rc = 0;
+
+	if (c->flags & MIO_RING_BUFFER)
+		ring_out++;
+	if (!(c->flags & MIO_RING_MORE))
+		t->s.pins--;
+	if (t->s.dead) {
+		if (c->flags & MIO_RING_BUFFER)
+			buf_back(c->buffer);
+		return;
+	}
+	switch (op) {
+	case OP_RX0:
+	case OP_RX1:
+		rc = rx_record(t, op - OP_RX0, c, &why);
+		break;
+	case OP_TX0:
+	case OP_TX1:
+		rc = tx_record(t, op - OP_TX0, c, &why);
+		break;
+	default:
+		return;
+	}
+	if (rc == 0)
+		rc = flow_kick(t, 0, &why);
+	if (rc == 0)
+		rc = flow_kick(t, 1, &why);
+	if (rc != 0) {
+		tcp_finish(t, &why);
+		return;
+	}
+	if (t->flow[0].shut && t->flow[1].shut) {
+		why.reason = t->closed_first == 2 ? "server_close" :
+		    "client_close";
+		why.reset_side = -1;
+		tcp_finish(t, &why);
+		return;
+	}
+	if ((t->flow[0].shut || t->flow[1].shut) && t->deadline == 0)
+		tcp_half_closed(t);
+}
+
+static void
+ring_event(struct loop_handler *self, uint32_t flags)
+{
+	struct mio_ring_completion recs[RING_RECORDS];
+	int n, k;
+
+	(void)self;
+	(void)flags;
+	do {
+		n = mio_ring_complete(ring, recs, RING_RECORDS);
+		if (n < 0) {
+			log_error("ring: %s", mio_strerror(n));
+			return;
+		}
+		for (k = 0; k < n; k++)
+			ring_record(&recs[k]);
+	} while (n == (int)RING_RECORDS);
+}
+
+void
+tcp_uring_after_batch(void)
+{
+	struct tcp_sess *t, *next;
+	struct tcp_end_why why;
+	int rc;
+
+	if (ring == NULL)
+		return;
+	/* Starved receives, once a quarter of the group is free again. */
+	if (ring_starved != NULL && ring_out < RING_BUFS - RING_BUFS / 4) {
+		t = ring_starved;
+		ring_starved = NULL;
+		for (; t != NULL; t = next) {
+			next = t->qnext;
+			t->queued = 0;
+			t->s.pins--;
+			if (t->s.dead)
+				continue;
+			if (flow_kick(t, 0, &why) != 0 ||
+			    flow_kick(t, 1, &why) != 0)
+				tcp_finish(t, &why);
+		}
+	}
+	if ((rc = mio_ring_submit(ring)) < 0)
+		log_error("ring: submit: %s", mio_strerror(rc));
+}
+
+void
+tcp_uring_fini(void)
+{
+	if (ring == NULL)
+		return;
+	mio_ring_free(ring);
+	ring = NULL;
+	ring_starved = NULL;
+	sess_unpin_all();
+	sess_bury();
+}
