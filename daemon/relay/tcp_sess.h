@@ -43,10 +43,9 @@ struct flow {
 	uint8_t		 src_err;	/* an error event came for the source */
 	/* On the completion engine (tcp_uring.c): the ring's buffers
 	 * received and not yet sent on, a chain by buffer id; the bytes of
-	 * the head already sent; the receive armed, a send in flight, a
-	 * cancel of the receive asked. */
+	 * the head already sent; a receive and a send in flight. */
 	uint16_t	 rq_head, rq_tail, rq_n;
-	uint8_t		 rx_armed, tx_busy, rx_cancel;
+	uint8_t		 rx_armed, tx_busy;
 	uint32_t	 rq_off;
 };
 

@@ -3,18 +3,22 @@
  * session's server has connected, its two sockets leave the poll and
  * their bytes move through libmio's ring (mio_ring(3)).
  *
- * Each socket has one multishot receive armed into a shared group of
- * ring buffers; a record is a buffer of received bytes, chained on its
- * flow (by buffer id, so that a session holds no array) until a send to
- * the other side takes it; one send is in flight per direction and a
- * buffer goes back to the group the moment its bytes are sent.
+ * Each socket has one receive in flight into a shared group of ring
+ * buffers (a single receive: a multishot one takes up to dozens of
+ * buffers in one go while the socket has data, which no per-session
+ * bound survives); a record is a buffer of received bytes, chained on
+ * its flow (by buffer id, so that a session holds no array) until a
+ * send to the other side takes it; one send is in flight per direction
+ * and a buffer goes back the moment its bytes are sent.
  *
- * Backpressure.  A flow holding RQ_HIGH buffers has its receive
- * cancelled, and armed again once it holds RQ_LOW or fewer: a slow or
- * stalled destination stops the reading of its source, and memory per
- * session is bounded by the buffers in its queues (the receive's last
- * records may land while the cancel is on its way).  An idle session
- * holds no buffer: a receive takes one only when bytes arrive.
+ * Backpressure.  A flow holding its listener's buffer_size in buffers
+ * arms no new receive until it holds less: a slow or stalled
+ * destination stops the reading of its source, and memory per session
+ * is bounded by buffer_size per direction, as on the readiness engine.
+ * An idle session holds no buffer: a receive takes one only when bytes
+ * arrive.  The group lends RING_LEND buffers to the kernel at a time and
+ * keeps the others in a stack, so that what is resident follows the
+ * traffic, not the group's size.
  *
  * An empty group ends every receive on it with -ENOBUFS (one small
  * segment takes a whole buffer): such flows wait on a list and are armed
@@ -60,8 +64,7 @@
 #define RING_GROUP	0u
 #define RING_BUFS	2048u		/* a power of two */
 #define RING_BUF_SIZE	(16u * 1024u)
-#define RQ_HIGH		4u		/* buffers queued: stop receiving */
-#define RQ_LOW		1u		/* ...and receive again */
+#define RING_LEND	64u		/* buffers kept lent to the kernel */
 #define RING_RECORDS	64u
 
 /* The low bits of a record's token: which operation of the session. */
@@ -83,6 +86,13 @@ static struct loop_handler ring_handler;
 static uint16_t ring_next[RING_BUFS];
 static uint32_t ring_len[RING_BUFS];
 static unsigned ring_out;	/* buffers handed to us, not yet back */
+static unsigned ring_lent;	/* buffers the kernel may still fill */
+/* The buffers neither lent nor in use: a stack, so that the few most
+ * recently used are lent again and the rest of the mapping stays
+ * untouched (the kernel takes lent buffers in turn, so lending the whole
+ * group would make every page of it resident). */
+static uint16_t ring_stack[RING_BUFS];
+static unsigned ring_nstack;
 static struct tcp_sess *ring_starved;	/* receives waiting for buffers */
 
 static void ring_event(struct loop_handler *self, uint32_t flags);
@@ -118,7 +128,7 @@ ring_ready(void)
 	rc = mio_ring_new(loop.poll, LOOP_TOKEN(&ring_handler, LOOP_TAG_OPS),
 	    RING_ENTRIES, &ring);
 	if (rc == 0 && (rc = mio_ring_group_new(ring, RING_GROUP, RING_BUFS,
-	    RING_BUF_SIZE)) != 0) {
+	    RING_BUF_SIZE, RING_LEND)) != 0) {
 		mio_ring_free(ring);
 		ring = NULL;
 	}
@@ -128,6 +138,11 @@ ring_ready(void)
 		    mio_strerror(rc));
 		return 0;
 	}
+	ring_lent = RING_LEND;
+	for (ring_nstack = 0; ring_nstack < RING_BUFS - RING_LEND;
+	    ring_nstack++)
+		ring_stack[ring_nstack] = (uint16_t)(RING_BUFS - 1 -
+		    ring_nstack);
 	log_info("relay engine: io_uring completions (features %#x)",
 	    mio_ring_features(ring));
 	return 1;
@@ -152,7 +167,7 @@ rx_arm(struct tcp_sess *t, unsigned i)
 	struct flow *f = &t->flow[i];
 	int rc;
 
-	rc = op_queued(t, mio_ring_recv_multishot(ring, t->fd[i], RING_GROUP,
+	rc = op_queued(t, mio_ring_recv(ring, t->fd[i], RING_GROUP,
 	    op_token(t, i == 0 ? OP_RX0 : OP_RX1)));
 	if (rc == 0)
 		f->rx_armed = 1;
@@ -162,8 +177,35 @@ rx_arm(struct tcp_sess *t, unsigned i)
 static void
 buf_back(uint16_t id)
 {
-	(void)mio_ring_buffer_return(ring, RING_GROUP, id);
 	ring_out--;
+	if (ring_lent < RING_LEND) {
+		(void)mio_ring_buffer_return(ring, RING_GROUP, id);
+		ring_lent++;
+	} else {
+		ring_stack[ring_nstack++] = id;
+	}
+}
+
+/* Lends buffers from the stack until RING_LEND are lent. */
+static void
+buf_lend(void)
+{
+	while (ring_lent < RING_LEND && ring_nstack > 0) {
+		(void)mio_ring_buffer_return(ring, RING_GROUP,
+		    ring_stack[--ring_nstack]);
+		ring_lent++;
+	}
+}
+
+/* Buffers a flow of t may hold before its receive stops: the
+ * listener's buffer_size, as the readiness engine holds. */
+static unsigned
+rq_high(const struct tcp_sess *t)
+{
+	unsigned n = (unsigned)(t->s.l->conf->limits.buffer_size /
+	    RING_BUF_SIZE);
+
+	return n > 0 ? n : 1;
 }
 
 /* Gives back every buffer f holds. */
@@ -228,7 +270,7 @@ tcp_uring_end(struct tcp_sess *t)
 	for (i = 0; i < 2; i++) {
 		struct flow *f = &t->flow[i];
 
-		if (f->rx_armed && !f->rx_cancel)
+		if (f->rx_armed)
 			(void)op_queued(t, mio_ring_cancel_token(ring,
 			    op_token(t, i == 0 ? OP_RX0 : OP_RX1),
 			    op_token(t, OP_CANCEL)));
@@ -267,13 +309,7 @@ flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why)
 			(void)mio_tcp_shutdown(t->fd[1 - i], SHUT_WR);
 		f->shut = 1;
 	}
-	if (f->rx_armed && !f->rx_cancel && f->rq_n >= RQ_HIGH) {
-		if (op_queued(t, mio_ring_cancel_token(ring,
-		    op_token(t, i == 0 ? OP_RX0 : OP_RX1),
-		    op_token(t, OP_CANCEL))) == 0)
-			f->rx_cancel = 1;
-	} else if (!f->rx_armed && !f->eof && f->rq_n <= RQ_LOW &&
-	    !t->queued) {
+	if (!f->rx_armed && !f->eof && f->rq_n < rq_high(t) && !t->queued) {
 		if (rx_arm(t, i) != 0) {
 			why->reason = "error";
 			why->reset_side = -1;
@@ -290,10 +326,8 @@ rx_record(struct tcp_sess *t, unsigned i,
 {
 	struct flow *f = &t->flow[i];
 
-	if (!(c->flags & MIO_RING_MORE)) {
+	if (!(c->flags & MIO_RING_MORE))
 		f->rx_armed = 0;
-		f->rx_cancel = 0;
-	}
 	if (c->result > 0) {
 		uint16_t id = c->buffer;
 
@@ -375,8 +409,10 @@ ring_record(const struct mio_ring_completion *c)
 	struct tcp_end_why why;
 	int rc = 0;
 
-	if (c->flags & MIO_RING_BUFFER)
+	if (c->flags & MIO_RING_BUFFER) {
 		ring_out++;
+		ring_lent--;
+	}
 	if (!(c->flags & MIO_RING_MORE))
 		t->s.pins--;
 	if (t->s.dead) {
@@ -432,6 +468,7 @@ ring_event(struct loop_handler *self, uint32_t flags)
 		for (k = 0; k < n; k++)
 			ring_record(&recs[k]);
 	} while (n == (int)RING_RECORDS);
+	buf_lend();
 }
 
 void
@@ -443,8 +480,9 @@ tcp_uring_after_batch(void)
 
 	if (ring == NULL)
 		return;
-	/* Starved receives, once a quarter of the group is free again. */
-	if (ring_starved != NULL && ring_out < RING_BUFS - RING_BUFS / 4) {
+	/* Starved receives, once buffers can be lent again. */
+	buf_lend();
+	if (ring_starved != NULL && ring_lent > RING_LEND / 2) {
 		t = ring_starved;
 		ring_starved = NULL;
 		for (; t != NULL; t = next) {

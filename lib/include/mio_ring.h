@@ -76,18 +76,22 @@ MIO_API unsigned mio_ring_features(const struct mio_ring *r);
 
 /*
  * Provided buffers.  A group of `count` buffers (a power of two, 1 to
- * 32768) of `size` bytes each, mapped once here; multishot receives on
- * the group take a buffer per completion, and the caller gives each
- * back with mio_ring_buffer_return() once it has used the bytes.  An
- * empty group ends every multishot receive on it with -ENOBUFS (arm it
- * again after returning buffers): size the group for the data in
- * flight, and count what the caller holds (records with
+ * 32768) of `size` bytes each, mapped once here; the first `lent` of
+ * them (ids 0 .. lent - 1; 0 < lent <= count) are given to the kernel
+ * at once, the others stay the caller's until it gives them with
+ * mio_ring_buffer_return() (so that a caller lending a few hot buffers
+ * at a time keeps the rest of the mapping untouched).  Multishot
+ * receives on the group take a buffer per completion, and the caller
+ * gives each back with mio_ring_buffer_return() once it has used the
+ * bytes.  An empty group ends every multishot receive on it with
+ * -ENOBUFS (arm it again after returning buffers): size the group for
+ * the data in flight, and count what the caller holds (records with
  * MIO_RING_BUFFER minus returns) to stop reading before it runs dry.
  * Returns 0, -EINVAL, -EEXIST (group made already), -ENOTSUP (no
  * buffer rings in this kernel) or -ENOMEM.
  */
 MIO_API int mio_ring_group_new(struct mio_ring *r, unsigned group,
-    unsigned count, unsigned size);
+    unsigned count, unsigned size, unsigned lent);
 /* The bytes of buffer `id` of group (NULL for an id out of range). */
 MIO_API void *mio_ring_buffer(struct mio_ring *r, unsigned group,
     unsigned id);
@@ -115,6 +119,11 @@ MIO_API int mio_ring_connect(struct mio_ring *r, mio_sock s,
  * MIO_RING_BUFFER, 0 at end of stream (last record), or -errno. */
 MIO_API int mio_ring_recv_multishot(struct mio_ring *r, mio_sock s,
     unsigned group, mio_token token);
+/* One receive into one of group's buffers (result as above, one record):
+ * at most one buffer per request, where a multishot receive may take
+ * dozens in one go while the socket has data (a bound for backpressure). */
+MIO_API int mio_ring_recv(struct mio_ring *r, mio_sock s, unsigned group,
+    mio_token token);
 /* send(2) with MSG_NOSIGNAL: result the bytes sent (may be short). */
 MIO_API int mio_ring_send(struct mio_ring *r, mio_sock s, const void *buf,
     size_t len, mio_token token);

@@ -387,6 +387,22 @@ mio_ring_recv_multishot(struct mio_ring *r, mio_sock s, unsigned group,
 }
 
 int
+mio_ring_recv(struct mio_ring *r, mio_sock s, unsigned group, mio_token token)
+{
+	struct io_uring_sqe *e;
+
+	if (s < 0 || group >= MIO_RING_GROUPS ||
+	    (r != NULL && r->groups[group].br == NULL))
+		return -EINVAL;
+	RING_SQE(r, e);
+	e->opcode = IORING_OP_RECV;
+	e->fd = s;
+	e->flags = IOSQE_BUFFER_SELECT;
+	e->buf_group = (uint16_t)group;
+	return sqe_push(r, e, token);
+}
+
+int
 mio_ring_send(struct mio_ring *r, mio_sock s, const void *buf, size_t len,
     mio_token token)
 {
@@ -542,7 +558,7 @@ mio_ring_complete(struct mio_ring *r, struct mio_ring_completion *out,
 
 int
 mio_ring_group_new(struct mio_ring *r, unsigned group, unsigned count,
-    unsigned size)
+    unsigned size, unsigned lent)
 {
 	struct io_uring_buf_reg reg;
 	struct ring_group *g;
@@ -550,7 +566,8 @@ mio_ring_group_new(struct mio_ring *r, unsigned group, unsigned count,
 	int rc;
 
 	if (r == NULL || group >= MIO_RING_GROUPS || count == 0 ||
-	    count > 32768 || (count & (count - 1)) != 0 || size == 0)
+	    count > 32768 || (count & (count - 1)) != 0 || size == 0 ||
+	    lent == 0 || lent > count)
 		return -EINVAL;
 	g = &r->groups[group];
 	if (g->br != NULL)
@@ -582,14 +599,14 @@ mio_ring_group_new(struct mio_ring *r, unsigned group, unsigned count,
 	g->count = count;
 	g->size = size;
 	g->tail = 0;
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < lent; i++) {
 		struct io_uring_buf *b = &g->br->bufs[i];
 
 		b->addr = (uint64_t)(uintptr_t)(g->mem + (size_t)i * size);
 		b->len = size;
 		b->bid = (uint16_t)i;
 	}
-	g->tail = (uint16_t)count;
+	g->tail = (uint16_t)lent;
 	__atomic_store_n(&g->br->tail, g->tail, __ATOMIC_RELEASE);
 	return 0;
 fail:
@@ -701,9 +718,9 @@ mio_ring_features(const struct mio_ring *r)
 
 int
 mio_ring_group_new(struct mio_ring *r, unsigned group, unsigned count,
-    unsigned size)
+    unsigned size, unsigned lent)
 {
-	(void)r, (void)group, (void)count, (void)size;
+	(void)r, (void)group, (void)count, (void)size, (void)lent;
 	return -ENOTSUP;
 }
 
@@ -739,6 +756,13 @@ mio_ring_connect(struct mio_ring *r, mio_sock s, const struct mio_addr *a,
 int
 mio_ring_recv_multishot(struct mio_ring *r, mio_sock s, unsigned g,
     mio_token t)
+{
+	(void)r, (void)s, (void)g, (void)t;
+	return -ENOTSUP;
+}
+
+int
+mio_ring_recv(struct mio_ring *r, mio_sock s, unsigned g, mio_token t)
 {
 	(void)r, (void)s, (void)g, (void)t;
 	return -ENOTSUP;

@@ -127,12 +127,15 @@ START_TEST(test_unsupported_or_args)
 	ck_assert_int_eq(mio_ring_cancel_token(NULL, 1, 2), -EINVAL);
 	/* A receive needs its group made first. */
 	ck_assert_int_eq(mio_ring_recv_multishot(f.r, 0, 0, 1), -EINVAL);
+	ck_assert_int_eq(mio_ring_recv(f.r, 0, 0, 1), -EINVAL);
 	ck_assert_int_eq(mio_ring_recv_multishot(f.r, 0, MIO_RING_GROUPS,
 	    1), -EINVAL);
-	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 3, 64), -EINVAL);
-	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 0), -EINVAL);
-	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 64), 0);
-	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 64), -EEXIST);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 3, 64, 3), -EINVAL);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 0, 4), -EINVAL);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 64, 0), -EINVAL);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 64, 5), -EINVAL);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 64, 4), 0);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 64, 4), -EEXIST);
 	ck_assert_ptr_nonnull(mio_ring_buffer(f.r, 0, 3));
 	ck_assert_ptr_null(mio_ring_buffer(f.r, 0, 4));
 	ck_assert_ptr_null(mio_ring_buffer(f.r, 1, 0));
@@ -243,7 +246,7 @@ START_TEST(test_half_close)
 
 	if (!ring_up(&f))
 		return;
-	ck_assert_int_eq(mio_ring_group_new(f.r, 1, 8, 4096), 0);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 1, 8, 4096, 8), 0);
 	nt_tcp_pair("127.0.0.1:0", &cl, &sv);
 	ck_assert_int_eq(mio_ring_recv_multishot(f.r, sv, 1, 5), 0);
 	nt_put(cl, "hello", 5);
@@ -293,7 +296,7 @@ START_TEST(test_reset)
 
 	if (!ring_up(&f))
 		return;
-	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 1024), 0);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 4, 1024, 4), 0);
 	nt_tcp_pair("127.0.0.1:0", &cl, &sv);
 	/* An armed receive cancelled by its token, then armed again. */
 	ck_assert_int_eq(mio_ring_recv_multishot(f.r, sv, 0, 4), 0);
@@ -331,7 +334,7 @@ START_TEST(test_empty_group)
 		return;
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (char)('a' + i % 26);
-	ck_assert_int_eq(mio_ring_group_new(f.r, 2, 2, 16), 0);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 2, 2, 16, 2), 0);
 	nt_tcp_pair("127.0.0.1:0", &cl, &sv);
 	nt_put(cl, data, sizeof(data));
 	ck_assert_int_eq(mio_ring_recv_multishot(f.r, sv, 2, 5), 0);
@@ -359,6 +362,49 @@ START_TEST(test_empty_group)
 	ck_assert_int_eq(memcmp(got, data, sizeof(data)), 0);
 	mio_close(cl);
 	ck_assert_int_eq(ring_next(&f, 5).result, 0);
+	mio_close(sv);
+	ring_down(&f);
+}
+END_TEST
+
+/* A group lent in part: the kernel fills only what it was given, then
+ * a buffer the caller never lent before. */
+START_TEST(test_group_lent_in_part)
+{
+	struct fixture f;
+	struct mio_ring_completion c;
+	mio_sock cl, sv;
+	char got[16];
+
+	if (!ring_up(&f))
+		return;
+	ck_assert_int_eq(mio_ring_group_new(f.r, 3, 4, 8, 1), 0);
+	nt_tcp_pair("127.0.0.1:0", &cl, &sv);
+	nt_put(cl, "0123456789abcdef", 16);
+	ck_assert_int_eq(mio_ring_recv_multishot(f.r, sv, 3, 5), 0);
+	c = ring_next(&f, 5);
+	ck_assert_int_eq(c.result, 8);
+	ck_assert_uint_eq(c.buffer, 0);
+	memcpy(got, mio_ring_buffer(f.r, 3, 0), 8);
+	c = ring_next(&f, 5);
+	ck_assert_int_eq(c.result, -ENOBUFS);
+	ck_assert_int_eq(mio_ring_buffer_return(f.r, 3, 2), 0);
+	ck_assert_int_eq(mio_ring_recv_multishot(f.r, sv, 3, 5), 0);
+	c = ring_next(&f, 5);
+	ck_assert_int_eq(c.result, 8);
+	ck_assert_uint_eq(c.buffer, 2);
+	memcpy(got + 8, mio_ring_buffer(f.r, 3, 2), 8);
+	ck_assert_int_eq(memcmp(got, "0123456789abcdef", 16), 0);
+	/* A single receive: one buffer, one record, no MORE. */
+	ck_assert_int_eq(mio_ring_buffer_return(f.r, 3, 0), 0);
+	ck_assert_int_eq(mio_ring_buffer_return(f.r, 3, 1), 0);
+	nt_put(cl, "0123456789abcdef", 16);
+	ck_assert_int_eq(mio_ring_recv(f.r, sv, 3, 6), 0);
+	c = ring_next(&f, 6);
+	ck_assert_int_eq(c.result, 8);
+	ck_assert_uint_eq(c.flags & MIO_RING_MORE, 0);
+	ck_assert_uint_ne(c.flags & MIO_RING_BUFFER, 0);
+	mio_close(cl);
 	mio_close(sv);
 	ring_down(&f);
 }
@@ -445,7 +491,7 @@ START_TEST(test_bulk_echo)
 
 	if (!ring_up(&f))
 		return;
-	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 64, 16384), 0);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 64, 16384, 64), 0);
 	nt_tcp_pair("127.0.0.1:0", &cl, &sv);
 	ck_assert_int_eq(mio_set_nonblocking(cl, 0), 0);
 	w.fd = rd.fd = cl;
@@ -571,7 +617,7 @@ START_TEST(test_many_records)
 	if (!ring_up(&f))
 		return;
 	tu_nofile(4 * N + 64);
-	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 256, 512), 0);
+	ck_assert_int_eq(mio_ring_group_new(f.r, 0, 256, 512, 256), 0);
 	for (i = 0; i < N; i++) {
 		nt_tcp_pair("127.0.0.1:0", &cl[i], &sv[i]);
 		ck_assert_int_eq(mio_ring_recv_multishot(f.r, sv[i], 0,
@@ -609,6 +655,7 @@ ring_suite(void)
 	tcase_add_test(t, test_bulk_echo);
 	tcase_add_test(t, test_connect);
 	tcase_add_test(t, test_many_records);
+	tcase_add_test(t, test_group_lent_in_part);
 	suite_add_tcase(s, t);
 	return s;
 }
