@@ -96,6 +96,7 @@ static unsigned ring_nstack;
 static struct tcp_sess *ring_starved;	/* receives waiting for buffers */
 
 static void ring_event(struct loop_handler *self, uint32_t flags);
+static int flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why);
 
 static mio_token
 op_token(struct tcp_sess *t, enum ring_op op)
@@ -223,36 +224,98 @@ rq_drop(struct flow *f)
 	f->rq_off = 0;
 }
 
+/* Ring buffers (from the stack) that n bytes take. */
+static unsigned
+bufs_for(uint32_t n)
+{
+	return (n + RING_BUF_SIZE - 1) / RING_BUF_SIZE;
+}
+
+/* Copies n bytes into buffers from the stack, queued on f as if
+ * received (they were counted when the readiness engine read them). */
+static void
+rq_copy(struct flow *f, const char *p, uint32_t n)
+{
+	while (n > 0) {
+		uint16_t id = ring_stack[--ring_nstack];
+		uint32_t len = n < RING_BUF_SIZE ? n : RING_BUF_SIZE;
+
+		ring_out++;
+		memcpy(mio_ring_buffer(ring, RING_GROUP, id), p, len);
+		ring_len[id] = len;
+		ring_next[id] = RQ_NONE;
+		if (f->rq_n++ == 0)
+			f->rq_head = id;
+		else
+			ring_next[f->rq_tail] = id;
+		f->rq_tail = id;
+		p += len;
+		n -= len;
+	}
+}
+
+/*
+ * What the readiness engine holds when the server connects (the PROXY
+ * header for the server, and a client's first bytes read while
+ * connecting) moves into ring buffers, to be sent first: 0, or -1 when
+ * the stack is short (the session then stays on readiness).
+ */
+static int
+take_held(struct tcp_sess *t)
+{
+	struct relay_buf *b = t->flow[0].buf;
+	uint32_t hdr = t->pp_out != NULL ? t->pp_out->len : 0;
+	uint32_t early = b != NULL ? b->len : 0;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		t->flow[i].rq_head = t->flow[i].rq_tail = RQ_NONE;
+		t->flow[i].rq_n = 0;
+		t->flow[i].rq_off = 0;
+	}
+	if (t->flow[1].buf != NULL || t->flow[0].pipe != NULL ||
+	    t->flow[1].pipe != NULL || bufs_for(hdr) + bufs_for(early) >
+	    ring_nstack)
+		return -1;
+	if (hdr > 0)
+		rq_copy(&t->flow[0], t->pp_out->data + t->pp_out->off, hdr);
+	if (early > 0)
+		rq_copy(&t->flow[0], b->data + b->off, early);
+	free(t->pp_out);
+	t->pp_out = NULL;
+	if (b != NULL) {
+		flow_buf_give(b);
+		t->flow[0].buf = NULL;
+	}
+	return 0;
+}
+
 int
 tcp_uring_take(struct tcp_sess *t)
 {
 	unsigned i;
 
-	/* Bytes held in the readiness engine's buffers, or a PROXY header
-	 * still to send, keep the session there: rare, and both ways are
-	 * correct. */
-	if (!ring_ready() || t->pp_out != NULL || t->queued ||
-	    flow_holds(&t->flow[0]) || flow_holds(&t->flow[1]) ||
-	    t->flow[0].buf != NULL || t->flow[1].buf != NULL)
+	if (!ring_ready() || t->queued || take_held(t) != 0)
 		return 0;
-	for (i = 0; i < 2; i++) {
-		t->flow[i].rq_head = t->flow[i].rq_tail = RQ_NONE;
-		if (mio_deregister(loop.poll, t->fd[i]) != 0)
-			return 0;	/* cannot be: registered at start */
-	}
-	t->ring = 1;
 	for (i = 0; i < 2; i++)
-		if (!t->flow[i].eof && rx_arm(t, i) != 0) {
+		if (mio_deregister(loop.poll, t->fd[i]) != 0) {
+			/* Cannot be (registered at start); if it were, the
+			 * session could not go on on either engine. */
 			struct tcp_end_why why = { "error", -1 };
 
+			t->ring = 1;
 			tcp_finish(t, &why);
 			return 1;
 		}
-	/* A FIN that came while connecting: pass it on. */
-	for (i = 0; i < 2; i++)
-		if (t->flow[i].eof && !t->flow[i].shut)
-			t->flow[i].shut = 1,
-			(void)mio_tcp_shutdown(t->fd[1 - i], SHUT_WR);
+	t->ring = 1;
+	/* Arm the receives, send what was held, and pass on a FIN that
+	 * came meanwhile. */
+	{
+		struct tcp_end_why why;
+
+		if (flow_kick(t, 0, &why) != 0 || flow_kick(t, 1, &why) != 0)
+			tcp_finish(t, &why);
+	}
 	return 1;
 }
 
