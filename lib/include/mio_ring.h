@@ -14,7 +14,9 @@
  *
  * Conventions are libmio's: negative errno, the caller's tokens never
  * interpreted, fixed-size setup and no allocation after it.  One thread
- * only per ring (it is created IORING_SETUP_SINGLE_ISSUER).  Where the
+ * only per ring (it is created IORING_SETUP_SINGLE_ISSUER).  The kernel
+ * may post completions as the thread leaves a system call: a wait then
+ * returns -EINTR; wait again.  Where the
  * system, the build, the kernel or a seccomp profile gives no io_uring,
  * mio_ring_new() returns -ENOTSUP; a build without io_uring returns
  * -ENOTSUP from every call (a NULL ring is -EINVAL elsewhere).  No liburing type appears here.
@@ -49,7 +51,7 @@ struct mio_ring_completion {
 #define MIO_RING_GROUPS 8
 
 /* Features mio_ring_features() reports. */
-#define MIO_RING_F_DEFER_TASKRUN  0x01u	/* completions run on our wait */
+#define MIO_RING_F_COOP_TASKRUN	  0x01u	/* completion work without IPIs */
 #define MIO_RING_F_ACCEPT_MULTI	  0x02u	/* multishot accept */
 #define MIO_RING_F_RECV_MULTI	  0x04u	/* multishot receive, buffer rings */
 #define MIO_RING_F_CANCEL_FD	  0x08u	/* cancel every operation on an fd */
