@@ -49,6 +49,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <mio_ring.h>
 
@@ -93,6 +94,9 @@ static unsigned ring_lent;	/* buffers the kernel may still fill */
  * group would make every page of it resident). */
 static uint16_t ring_stack[RING_BUFS];
 static unsigned ring_nstack;
+/* How many of the stack's top entries were used (their pages resident);
+ * those below were never touched. */
+static unsigned ring_dirty;
 static struct tcp_sess *ring_starved;	/* receives waiting for buffers */
 
 static void ring_event(struct loop_handler *self, uint32_t flags);
@@ -184,7 +188,38 @@ buf_back(uint16_t id)
 		ring_lent++;
 	} else {
 		ring_stack[ring_nstack++] = id;
+		ring_dirty++;
 	}
+}
+
+/* Takes a buffer off the stack. */
+static uint16_t
+buf_pop(void)
+{
+	if (ring_dirty > 0)
+		ring_dirty--;
+	return ring_stack[--ring_nstack];
+}
+
+/*
+ * After a burst, gives the pages of the stack's used buffers back to the
+ * system but for the RING_LEND most recently used: what stays resident
+ * follows the traffic of the moment, not its peak (memory per idle
+ * session after a crowd of requests).  Only when sessions hold few
+ * buffers, so that a steady load never pays for it.
+ */
+static void
+buf_trim(void)
+{
+	unsigned i;
+
+	if (ring_dirty <= 2 * RING_LEND || ring_out > RING_LEND)
+		return;
+	for (i = ring_nstack - ring_dirty; i < ring_nstack - RING_LEND; i++)
+		(void)madvise(mio_ring_buffer(ring, RING_GROUP,
+		    ring_stack[i]), RING_BUF_SIZE, MADV_DONTNEED);
+	/* Clean again, below the hot ones: the stack's order holds. */
+	ring_dirty = RING_LEND;
 }
 
 /* Lends buffers from the stack until RING_LEND are lent. */
@@ -192,8 +227,7 @@ static void
 buf_lend(void)
 {
 	while (ring_lent < RING_LEND && ring_nstack > 0) {
-		(void)mio_ring_buffer_return(ring, RING_GROUP,
-		    ring_stack[--ring_nstack]);
+		(void)mio_ring_buffer_return(ring, RING_GROUP, buf_pop());
 		ring_lent++;
 	}
 }
@@ -237,7 +271,7 @@ static void
 rq_copy(struct flow *f, const char *p, uint32_t n)
 {
 	while (n > 0) {
-		uint16_t id = ring_stack[--ring_nstack];
+		uint16_t id = buf_pop();
 		uint32_t len = n < RING_BUF_SIZE ? n : RING_BUF_SIZE;
 
 		ring_out++;
@@ -559,6 +593,7 @@ tcp_uring_after_batch(void)
 				tcp_finish(t, &why);
 		}
 	}
+	buf_trim();
 	if ((rc = mio_ring_submit(ring)) < 0)
 		log_error("ring: submit: %s", mio_strerror(rc));
 }
