@@ -50,6 +50,11 @@
  * session with work left goes on the run queue, served after the current
  * batch of events with a zero wait timeout, so one fast pair cannot
  * starve the others.
+ *
+ * Engines.  All of the above is the readiness engine (tcp_flow.c).  With
+ * process.io: uring, tcp_connected() hands the session to tcp_uring.c,
+ * which moves its bytes on io_uring completions with the same rules;
+ * accepting, PROXY headers, connecting, timers and ending stay here.
  */
 #include "config.h"
 
