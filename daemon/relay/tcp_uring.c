@@ -548,54 +548,79 @@ ring_record(const struct mio_ring_completion *c)
 		tcp_half_closed(t);
 }
 
-static void
-ring_event(struct loop_handler *self, uint32_t flags)
+/* Acts on every record the ring has: how many there were. */
+static int
+ring_drain(void)
 {
 	struct mio_ring_completion recs[RING_RECORDS];
-	int n, k;
+	int n, k, total = 0;
 
-	(void)self;
-	(void)flags;
 	do {
 		n = mio_ring_complete(ring, recs, RING_RECORDS);
 		if (n < 0) {
 			log_error("ring: %s", mio_strerror(n));
-			return;
+			break;
 		}
 		for (k = 0; k < n; k++)
 			ring_record(&recs[k]);
+		total += n;
 	} while (n == (int)RING_RECORDS);
 	buf_lend();
+	return total;
 }
 
-void
-tcp_uring_after_batch(void)
+static void
+ring_event(struct loop_handler *self, uint32_t flags)
+{
+	(void)self;
+	(void)flags;
+	(void)ring_drain();
+}
+
+/* Starved receives, once buffers can be lent again. */
+static void
+ring_rearm_starved(void)
 {
 	struct tcp_sess *t, *next;
 	struct tcp_end_why why;
-	int rc;
+
+	if (ring_starved == NULL || ring_lent <= RING_LEND / 2)
+		return;
+	t = ring_starved;
+	ring_starved = NULL;
+	for (; t != NULL; t = next) {
+		next = t->qnext;
+		t->queued = 0;
+		t->s.pins--;
+		if (t->s.dead)
+			continue;
+		if (flow_kick(t, 0, &why) != 0 || flow_kick(t, 1, &why) != 0)
+			tcp_finish(t, &why);
+	}
+}
+
+/*
+ * After each batch: submits what the batch queued, and acts at once on
+ * the records that are already there (sends that completed as they were
+ * submitted; work the kernel ran as the wait returned -EINTR), a few
+ * rounds, rather than a wait later for the eventfd to say so.
+ */
+void
+tcp_uring_after_batch(void)
+{
+	int rc, round;
 
 	if (ring == NULL)
 		return;
-	/* Starved receives, once buffers can be lent again. */
 	buf_lend();
-	if (ring_starved != NULL && ring_lent > RING_LEND / 2) {
-		t = ring_starved;
-		ring_starved = NULL;
-		for (; t != NULL; t = next) {
-			next = t->qnext;
-			t->queued = 0;
-			t->s.pins--;
-			if (t->s.dead)
-				continue;
-			if (flow_kick(t, 0, &why) != 0 ||
-			    flow_kick(t, 1, &why) != 0)
-				tcp_finish(t, &why);
-		}
-	}
+	ring_rearm_starved();
 	buf_trim();
-	if ((rc = mio_ring_submit(ring)) < 0)
-		log_error("ring: submit: %s", mio_strerror(rc));
+	for (round = 0; round < 4; round++) {
+		if ((rc = mio_ring_submit(ring)) < 0)
+			log_error("ring: submit: %s", mio_strerror(rc));
+		if (ring_drain() == 0)
+			break;
+	}
 }
 
 void
