@@ -162,6 +162,8 @@ service_reload_warnings(const struct conf *old, const struct conf *conf)
 		    "the next start");
 	if (old->process.max_fds != conf->process.max_fds)
 		log_warn("reload: process.max_fds applies at the next start");
+	if (old->process.io != conf->process.io)
+		log_warn("reload: process.io applies at the next start");
 	if (service_str_changed(old->process.pid_file,
 	    conf->process.pid_file))
 		log_warn("reload: process.pid_file applies at the next start");

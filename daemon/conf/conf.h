@@ -98,6 +98,18 @@ enum conf_access_format {
 	CONF_ACCESS_JSON,
 };
 
+/*
+ * process.io, the relay engine (issue 17).  Only the readiness engine
+ * exists so far: `uring` is refused as not supported yet, and `auto`
+ * (the default) is readiness until an engine on libmio's mio_ring is
+ * there to pick where the kernel's probe allows it.
+ */
+enum conf_io {
+	CONF_IO_AUTO,
+	CONF_IO_READINESS,
+	CONF_IO_URING,
+};
+
 enum conf_balance {
 	CONF_BALANCE_ROUND_ROBIN,
 	CONF_BALANCE_LEAST_CONN,
@@ -168,6 +180,7 @@ struct conf_process {
 	int64_t		 max_fds;	/* 0: leave RLIMIT_NOFILE alone */
 	int64_t		 shutdown_grace_ms;
 	int64_t		 workers;	/* 1: no supervisor; CONF_WORKERS_AUTO */
+	int		 io;		/* enum conf_io (issue 17) */
 };
 
 /* process.workers: `auto` (one per online CPU), and the most allowed. */

@@ -74,6 +74,14 @@ static const struct conf_word schema_balances[] = {
 	{ NULL, 0, false },
 };
 
+/* process.io (issue 17): the relay engine. */
+static const struct conf_word schema_ios[] = {
+	{ "readiness", CONF_IO_READINESS, false },
+	{ "auto", CONF_IO_AUTO, false },
+	{ "uring", CONF_IO_URING, false },
+	{ NULL, 0, false },
+};
+
 static const struct conf_key schema_process[] = {
 	KEY("user", CONF_T_STRING, struct conf_process, user, 0, 0, 0),
 	KEY("group", CONF_T_STRING, struct conf_process, group, 0, 0, 0),
@@ -83,6 +91,7 @@ static const struct conf_key schema_process[] = {
 	KEY("shutdown_grace", CONF_T_DURATION, struct conf_process,
 	    shutdown_grace_ms, 0, 0, HOUR),
 	KEY_FUNC("workers", 0, schema_workers),
+	KEY_ENUM("io", struct conf_process, io, 0, schema_ios),
 	KEY_END,
 };
 

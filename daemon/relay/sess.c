@@ -183,15 +183,30 @@ sess_finish(struct sess *s, const char *reason)
 void
 sess_bury(void)
 {
-	while (sess_graveyard != NULL) {
-		struct sess *s = sess_graveyard;
+	struct sess **at = &sess_graveyard;
+
+	while (*at != NULL) {
+		struct sess *s = *at;
 		struct gen *g = s->gen;
 
-		sess_graveyard = s->next;
+		if (s->pins > 0) {
+			at = &s->next;	/* the ring still names it */
+			continue;
+		}
+		*at = s->next;
 		free(s);
 		if (g != NULL)
 			gen_unref(g);
 	}
+}
+
+void
+sess_unpin_all(void)
+{
+	struct sess *s;
+
+	for (s = sess_graveyard; s != NULL; s = s->next)
+		s->pins = 0;
 }
 
 void

@@ -71,6 +71,9 @@ struct sess {
 	struct upstream	*ups;		/* its servers; NULL: none */
 	int32_t		 server;	/* into ups->servers; -1: none */
 	uint8_t		 dead;
+	/* Records still due from the completion ring (relay/tcp_uring.c)
+	 * that name this session: its burial waits for them. */
+	uint16_t	 pins;
 	struct timer	 timer;
 	uint64_t	 t_start;
 	uint64_t	 bytes[2];	/* [0] client to server, [1] back */
@@ -101,8 +104,11 @@ int	sess_start_own(struct sess *s, const struct sess_kind *kind,
  * Harmless on a dead session.
  */
 void	sess_finish(struct sess *s, const char *reason);
-/* Frees the sessions that ended in this batch. */
+/* Frees the sessions that ended in this batch, but for pinned ones. */
 void	sess_bury(void);
+/* Drops every pin (the ring that held them is gone): the next
+ * sess_bury() frees them all. */
+void	sess_unpin_all(void);
 /* Ends every live session through its kind's end hook. */
 void	sess_end_all(const char *reason);
 /*

@@ -50,6 +50,11 @@
  * session with work left goes on the run queue, served after the current
  * batch of events with a zero wait timeout, so one fast pair cannot
  * starve the others.
+ *
+ * Engines.  All of the above is the readiness engine (tcp_flow.c).  With
+ * process.io: uring, tcp_connected() hands the session to tcp_uring.c,
+ * which moves its bytes on io_uring completions with the same rules;
+ * accepting, PROXY headers, connecting, timers and ending stay here.
  */
 #include "config.h"
 
@@ -116,6 +121,9 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 	for (i = 0; i < 2; i++)
 		reset[i] = reset_side == (int)i ||
 		    reset_side == TCP_RESET_BOTH || flow_holds(&t->flow[1 - i]);
+	/* The ring's operations end before their sockets close. */
+	if (t->ring)
+		tcp_uring_end(t);
 	for (i = 0; i < 2; i++) {
 		tcp_close_side(t, i, reset[i]);
 		flow_release(&t->flow[i]);
@@ -123,6 +131,12 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 	free(t->pp_out);
 	t->pp_out = NULL;
 	sess_finish(&t->s, reason);
+}
+
+void
+tcp_finish(struct tcp_sess *t, const struct tcp_end_why *why)
+{
+	tcp_end(t, why->reason, why->reset_side);
 }
 
 static void
@@ -277,6 +291,8 @@ tcp_connected(struct tcp_sess *t, uint32_t flags)
 	flow_note_read(&t->flow[1], flags);
 	(void)timer_set(&loop.timers, &t->s.timer,
 	    loop.now + (uint64_t)t->s.l->conf->timeouts.idle_ms);
+	if (tcp_uring_take(t))
+		return;
 	tcp_pump(t);
 }
 
@@ -424,7 +440,7 @@ tcp_run_queue(void)
 		struct tcp_sess *next = t->qnext;
 
 		t->queued = 0;
-		if (!t->s.dead)
+		if (!t->s.dead && !t->ring)
 			tcp_pump(t);
 		t = next;
 	}
@@ -433,7 +449,9 @@ tcp_run_queue(void)
 void
 tcp_sess_event(struct tcp_sess *t, unsigned side, uint32_t flags)
 {
-	if (t->s.dead)
+	/* A session taken onto the ring left the poll; an event of the
+	 * same batch may still name it. */
+	if (t->s.dead || t->ring)
 		return;
 	if (t->state == TCP_HEADER) {
 		if (side == 0)

@@ -386,7 +386,8 @@ flow_run(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 int
 flow_holds(const struct flow *f)
 {
-	return (f->buf != NULL && f->buf->len > 0) || f->piped > 0;
+	return (f->buf != NULL && f->buf->len > 0) || f->piped > 0 ||
+	    f->rq_n > 0;
 }
 
 void
@@ -403,7 +404,7 @@ flow_release(struct flow *f)
 }
 
 /* Arms the half-close deadline once a direction is shut. */
-static void
+void
 tcp_half_closed(struct tcp_sess *t)
 {
 	t->deadline = loop.now + (uint64_t)t->s.l->conf->timeouts.half_close_ms;

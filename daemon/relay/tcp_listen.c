@@ -214,9 +214,29 @@ tcp_module_start(void)
 	return 0;
 }
 
+/* process.io applies at start (service.c warns when a reload changes
+ * it): the first configuration decides. */
+static void
+tcp_module_commit(const struct conf *conf)
+{
+	static int configured;
+
+	if (!configured)
+		tcp_uring_configure(conf->process.io);
+	configured = 1;
+}
+
+static void
+tcp_after_batch(void)
+{
+	tcp_run_queue();
+	tcp_uring_after_batch();
+}
+
 static void
 tcp_module_fini(void)
 {
+	tcp_uring_fini();
 	if (tcp_reserve_fd >= 0)
 		close(tcp_reserve_fd);
 	tcp_reserve_fd = -1;
@@ -231,7 +251,8 @@ const struct loop_module tcp_module = {
 	    LOOP_TAG_BIT(LOOP_TAG_TCP_LISTEN),
 	.event = tcp_event,
 	.start = tcp_module_start,
+	.commit = tcp_module_commit,
 	.busy = tcp_queued,
-	.after_batch = tcp_run_queue,
+	.after_batch = tcp_after_batch,
 	.fini = tcp_module_fini
 };

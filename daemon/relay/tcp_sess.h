@@ -41,6 +41,12 @@ struct flow {
 	uint8_t		 src_hup;	/* the source's FIN or error is known */
 	uint8_t		 urgent;	/* the source holds TCP urgent data */
 	uint8_t		 src_err;	/* an error event came for the source */
+	/* On the completion engine (tcp_uring.c): the ring's buffers
+	 * received and not yet sent on, a chain by buffer id; the bytes of
+	 * the head already sent; a receive and a send in flight. */
+	uint16_t	 rq_head, rq_tail, rq_n;
+	uint8_t		 rx_armed, tx_busy;
+	uint32_t	 rq_off;
 };
 
 enum tcp_state {
@@ -61,6 +67,7 @@ struct tcp_sess {
 	uint8_t		 queued;
 	uint8_t		 closed_first;	/* 1 + the side whose FIN came first */
 	uint8_t		 nexcluded;
+	uint8_t		 ring;		/* relayed by tcp_uring.c */
 	uint32_t	 attempts;
 	uint16_t	 excluded[TCP_EXCLUDE_MAX];
 	/* Milliseconds after s.t_start, in 32 bits to keep an idle session
@@ -128,6 +135,30 @@ struct relay_buf *flow_buf_take(uint32_t cap);
 void	flow_buf_give(struct relay_buf *b);
 /* tcp_flow.c: frees the idle buffers (the loop's last turn). */
 void	flow_fini(void);
+
+/* tcp.c: ends t as flow_pump() or the completion engine decided. */
+void	tcp_finish(struct tcp_sess *t, const struct tcp_end_why *why);
+/* tcp_flow.c: arms the half-close deadline once a direction is shut. */
+void	tcp_half_closed(struct tcp_sess *t);
+
+/*
+ * tcp_uring.c: the relay engine on libmio's completion ring (issue 17),
+ * for sessions whose server has connected.  The rest of a session's life
+ * (accepting, PROXY headers, connecting, timers, ending) is tcp.c's on
+ * either engine.
+ */
+/* process.io, at start: whether to relay on the ring (and make it). */
+void	tcp_uring_configure(int io);
+/* Takes t (just connected) onto the ring: 1, or 0 to relay on readiness. */
+int	tcp_uring_take(struct tcp_sess *t);
+/* t ends: cancels its operations in flight, gives its buffers back. */
+void	tcp_uring_end(struct tcp_sess *t);
+/* Whether f holds received bytes not yet sent on. */
+int	tcp_uring_holds(const struct flow *f);
+/* After each batch: re-arms starved receives, submits the queue. */
+void	tcp_uring_after_batch(void);
+/* The loop's last turn: frees the ring, and sessions it pinned. */
+void	tcp_uring_fini(void);
 
 /* What a readiness event says of a flow's source. */
 static inline void

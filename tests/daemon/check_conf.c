@@ -1137,6 +1137,34 @@ START_TEST(test_err_hash)
 }
 END_TEST
 
+/* --- process.io (issue 17) --- */
+START_TEST(test_io_engine)
+{
+	struct load t;
+	struct conf *c;
+
+	c = load_ok(&t, "version: 1\n" BASE_LISTENERS BASE_TAIL);
+	ck_assert_int_eq(c->process.io, CONF_IO_AUTO);
+	unload(&t);
+	c = load_ok(&t, "version: 1\n" "process: { io: readiness }\n"
+	    BASE_LISTENERS BASE_TAIL);
+	ck_assert_int_eq(c->process.io, CONF_IO_READINESS);
+	unload(&t);
+	c = load_ok(&t, "version: 1\n" "process: { io: auto }\n"
+	    BASE_LISTENERS BASE_TAIL);
+	ck_assert_int_eq(c->process.io, CONF_IO_AUTO);
+	unload(&t);
+	c = load_ok(&t, "version: 1\n" "process: { io: uring }\n"
+	    BASE_LISTENERS BASE_TAIL);
+	ck_assert_int_eq(c->process.io, CONF_IO_URING);
+	unload(&t);
+	expect_errors("version: 1\n" "process: { io: epoll }\n"
+	    BASE_LISTENERS BASE_TAIL,
+	    "F:2:16: process.io: expected one of readiness, auto, uring; got "
+	    "\"epoll\"\n");
+}
+END_TEST
+
 /* --- PROXY protocol (issue 14) --- */
 START_TEST(test_pp_values)
 {
@@ -1830,6 +1858,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_health_values);
 	tcase_add_test(tc, test_health_errors);
 	tcase_add_test(tc, test_pp_values);
+	tcase_add_test(tc, test_io_engine);
 	tcase_add_test(tc, test_pp_errors);
 	tcase_add_test(tc, test_workers_values);
 	tcase_add_test(tc, test_workers_errors);

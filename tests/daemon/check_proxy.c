@@ -1321,6 +1321,149 @@ START_TEST(test_idle_end_with_bytes_held_resets)
 }
 END_TEST
 
+/* --- the completion engine's floor (issue 17), on both engines --- */
+
+/* A 64-bit FNV-1a over a stream, chunk by chunk. */
+static uint64_t
+fnv_more(uint64_t h, const unsigned char *p, size_t n)
+{
+	while (n-- > 0)
+		h = (h ^ *p++) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * 100 MB each way at once through an echo server, generated and checked
+ * in chunks: the checksum of what came back equals that of what went.
+ */
+START_TEST(test_100mb_each_way_checksums)
+{
+	enum { CHUNK = 65536 };
+	const size_t total = (size_t)100 << 20;
+	static unsigned char out[CHUNK], in[CHUNK];
+	struct pt_echo e;
+	struct pt_proxy p;
+	uint64_t sum_out = 14695981039346656037ull, sum_in = sum_out;
+	size_t sent = 0, got = 0, off = CHUNK;
+	unsigned seed = 7;
+	int port = pt_free_port(SOCK_STREAM), fd;
+
+	pt_echo_start(&e, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: bulk, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
+	    port, e.port);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	while (got < total) {
+		struct pollfd pfd = { fd, POLLIN |
+		    (sent < total ? POLLOUT : 0), 0 };
+		ssize_t n;
+
+		ck_assert_int_gt(poll(&pfd, 1, PT_WAIT_MS), 0);
+		if ((pfd.revents & POLLOUT) && sent < total) {
+			if (off == CHUNK) {
+				fill_random(out, CHUNK, seed++);
+				off = 0;
+			}
+			n = send(fd, out + off, CHUNK - off,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0) {
+				sum_out = fnv_more(sum_out, out + off,
+				    (size_t)n);
+				off += (size_t)n;
+				sent += (size_t)n;
+			}
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(fd, in, CHUNK, MSG_DONTWAIT);
+			ck_assert_msg(n > 0 || (n < 0 && errno == EAGAIN),
+			    "recv after %zu bytes", got);
+			if (n > 0) {
+				sum_in = fnv_more(sum_in, in, (size_t)n);
+				got += (size_t)n;
+			}
+		}
+	}
+	ck_assert_uint_eq(sent, total);
+	ck_assert_msg(sum_in == sum_out, "checksums differ");
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	/* Both directions counted whole in the access log. */
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "bytes_in=104857600 bytes_out=104857600"));
+	pt_echo_stop(&e);
+}
+END_TEST
+
+/*
+ * A client's first request, sent before the proxy's connect to the
+ * server can complete (the server's backlog is full until the test
+ * frees it, and the proxy's SYN is retried), reaches the server whole.
+ */
+START_TEST(test_request_before_server_connects)
+{
+	struct pt_blackhole b;
+	struct pt_proxy p;
+	struct timeval tv = { 3 * PT_WAIT_MS / 1000, 0 };
+	int port = pt_free_port(SOCK_STREAM), fd, s, i;
+	char buf[16];
+
+	pt_blackhole_start(&b);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: early, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u:\n"
+	    "    servers: [ { address: 127.0.0.1:%d } ]\n"
+	    "    connect: { timeout: 10s, tries: 1 }\n",
+	    port, b.port);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	pt_send_all(fd, "GET /early", 10);
+	test_sleep_ms(100);
+	/* Room in the backlog: the blackhole's own fillers are accepted
+	 * (and told apart by their ports), and the proxy's retried SYN
+	 * gets through, a second or a few later. */
+	ck_assert_int_eq(fcntl(b.lfd, F_SETFL, 0), 0);	/* blocking */
+	ck_assert_int_eq(setsockopt(b.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	for (i = 0; i < 5; i++) {
+		struct sockaddr_in peer, mine;
+		socklen_t len = sizeof(peer);
+		int filler = 0, k;
+
+		s = accept(b.lfd, (struct sockaddr *)&peer, &len);
+		ck_assert_msg(s >= 0, "the proxy never connected: %s",
+		    strerror(errno));
+		for (k = 0; k < 2; k++) {
+			len = sizeof(mine);
+			if (getsockname(b.fill[k], (struct sockaddr *)&mine,
+			    &len) == 0 && mine.sin_port == peer.sin_port)
+				filler = 1;
+		}
+		if (!filler)
+			break;
+		close(s);
+	}
+	ck_assert_int_lt(i, 5);
+	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	pt_recv_all(s, buf, 10);
+	ck_assert_int_eq(memcmp(buf, "GET /early", 10), 0);
+	pt_send_all(s, "200", 3);
+	pt_recv_all(fd, buf, 3);
+	ck_assert_int_eq(memcmp(buf, "200", 3), 0);
+	close(s);
+	ck_assert_int_eq(pt_recv_eof(fd), 0);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_blackhole_stop(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1333,6 +1476,8 @@ main(void)
 	tcase_add_loop_test(tc, test_slow_reader_is_not_idle, 0, 2);
 	tcase_add_loop_test(tc, test_idle_end_with_bytes_held_resets, 0, 2);
 	tcase_add_test(tc, test_thousand_concurrent);
+	tcase_add_test(tc, test_100mb_each_way_checksums);
+	tcase_add_test(tc, test_request_before_server_connects);
 	tcase_add_test(tc, test_refused_server_retried);
 	tcase_add_test(tc, test_all_servers_down_prompt_close);
 	tcase_add_test(tc, test_connect_timeout);

@@ -305,6 +305,34 @@ pt_wait_notify(struct pt_proxy *p, const char *want, int ms)
 }
 
 /*
+ * The relay engine under test: MIOPROXY_TEST_IO=uring (the -uring.tap
+ * runs) adds `io: uring` to the configuration's process mapping, which
+ * the suites write in flow style on one line, or adds the mapping.
+ */
+static inline void
+pt_engine(char *text, size_t size)
+{
+	const char *io = getenv("MIOPROXY_TEST_IO");
+	char ins[64];
+	char *at;
+	size_t len = strlen(text), n;
+
+	if (io == NULL || *io == '\0')
+		return;
+	if ((at = strstr(text, "process: {")) != NULL) {
+		at += strlen("process: {");
+		snprintf(ins, sizeof(ins), " io: %s,", io);
+	} else {
+		at = text;
+		snprintf(ins, sizeof(ins), "process: { io: %s }\n", io);
+	}
+	n = strlen(ins);
+	ck_assert_msg(len + n < size, "configuration too long for io");
+	memmove(at + n, at, len - (size_t)(at - text) + 1);
+	memcpy(at, ins, n);
+}
+
+/*
  * Formats a configuration; ACCESS_LOG in it names the access log file
  * (and, with a suffix, other files of the test's directory).
  */
@@ -315,6 +343,7 @@ pt_format(const struct pt_proxy *p, char *text, size_t size, const char *fmt,
 	char *at = text;
 
 	vsnprintf(text, size, fmt, ap);
+	pt_engine(text, size);
 	while ((at = strstr(at, "ACCESS_LOG")) != NULL) {
 		char rest[8192];
 

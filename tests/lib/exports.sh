@@ -19,7 +19,8 @@ if [ -n "$bad$internal" ]; then
 fi
 for want in mio_poll_new mio_poll_wait mio_poll_short_io_drains \
     mio_register mio_waker_wake mio_read mio_version mio_addr_equal \
-    mio_addr_cmp mio_sendmmsg mio_recvmmsg; do
+    mio_addr_cmp mio_sendmmsg mio_recvmmsg \
+    mio_ring_new mio_ring_complete; do
 	printf '%s\n' "$syms" | grep -qx "$want" || {
 		echo "missing export: $want"
 		exit 1
