@@ -37,6 +37,11 @@
  *    (or an error status): the state is dropped silently, as epoll
  *    forgets closed descriptors.  mio_close() deregisters first anyway
  *    (mio__iocp_forget()), because Windows reuses handle values.
+ *  - A request the driver refuses (-ENOMEM, -EIO) keeps its state
+ *    queued and is the error mio_poll_wait() returns; only an invalid
+ *    handle (a socket closed unregistered) drops the state there.  A
+ *    cancel that fails leaves the request PENDING: its completion
+ *    still comes.
  *  - A completion may report nothing the caller wants (a cancel, a
  *    close): the wait loops until it has an event or its time is up,
  *    so 0 still means the timeout passed.
