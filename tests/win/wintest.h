@@ -38,6 +38,19 @@ tu_now_ms(void)
 	return (long long)GetTickCount64();
 }
 
+/* tests/common.h's clock and sleep, for the shared suites. */
+static inline int64_t
+test_now_ms(void)
+{
+	return (int64_t)GetTickCount64();
+}
+
+static inline void
+test_sleep_ms(int ms)
+{
+	Sleep((DWORD)ms);
+}
+
 static inline int
 tu_wait(struct mio_poll *p, struct mio_event *ev, size_t cap, int ms)
 {

@@ -28,12 +28,31 @@ mio_read(mio_sock s, void *buf, size_t len)
 	return n >= 0 ? n : mio__io_error(s, MIO_READABLE);
 }
 
+/*
+ * A send on a datagram socket with no peer is Linux's -EDESTADDRREQ;
+ * Winsock says WSAENOTCONN (wine: WSAEINVAL).  Asked on that error
+ * path only.
+ */
+static void
+io_no_peer(mio_sock s)
+{
+	int type = 0, len = sizeof(type);
+
+	if ((errno == ENOTCONN || errno == EINVAL) &&
+	    getsockopt(s, SOL_SOCKET, SO_TYPE, (char *)&type, &len) == 0 &&
+	    type == SOCK_DGRAM)
+		errno = EDESTADDRREQ;
+}
+
 ssize_t
 mio_write(mio_sock s, const void *buf, size_t len)
 {
 	ssize_t n = send(s, buf, len, 0);
 
-	return n >= 0 ? n : mio__io_error(s, MIO_WRITABLE);
+	if (n >= 0)
+		return n;
+	io_no_peer(s);
+	return mio__io_error(s, MIO_WRITABLE);
 }
 
 ssize_t
