@@ -251,6 +251,13 @@ START_TEST(test_udp6_dissolve)
 	/* Dissolved (on Windows a short AF_UNSPEC length was WSAEFAULT). */
 	ck_assert_int_eq(mio_udp_connect((mio_sock)a, NULL), 0);
 	ck_assert_int_eq(mio_peer_addr((mio_sock)a, &from), -ENOTCONN);
+	{
+		struct iovec v = { "x", 1 };
+
+		ck_assert_int_eq(mio_send((mio_sock)a, "x", 1), -EDESTADDRREQ);
+		ck_assert_int_eq(mio_writev((mio_sock)a, &v, 1),
+		    -EDESTADDRREQ);
+	}
 	/*
 	 * It talks with anyone again: to c, never its peer, and c's answer
 	 * comes in.  (Linux gives an ephemeral port back on a dissolve and

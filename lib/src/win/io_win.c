@@ -29,7 +29,8 @@ mio_read(mio_sock s, void *buf, size_t len)
 }
 
 /*
- * A send on a datagram socket with no peer is Linux's -EDESTADDRREQ;
+ * A send (mio_write, mio_send, mio_writev) on a datagram socket with
+ * no peer is Linux's -EDESTADDRREQ;
  * Winsock says WSAENOTCONN (wine: WSAEINVAL).  Asked on that error
  * path only.
  */
@@ -142,6 +143,7 @@ mio_writev(mio_sock s, const struct iovec *iov, int n)
 	n = io_wsabufs(b, iov, n);
 	if (WSASend(s, b, (DWORD)n, &sent, 0, NULL, NULL) != 0) {
 		errno = -mio__wsa_neg();
+		io_no_peer(s);
 		return mio__io_error(s, MIO_WRITABLE);
 	}
 	return (ssize_t)sent;
