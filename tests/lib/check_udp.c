@@ -24,13 +24,6 @@ bind_any(const char *text)
 
 static const char *const hosts[] = { "127.0.0.1:0", "[::1]:0" };
 
-/* What I/O on a value that is no socket gives: Windows says WSAENOTSOCK
- * (libmio(3), WINDOWS, the error table). */
-#ifdef _WIN32
-#define NOT_A_SOCKET	(-ENOTSOCK)
-#else
-#define NOT_A_SOCKET	(-EBADF)
-#endif
 
 START_TEST(test_unconnected_exchange)
 {

@@ -11,6 +11,16 @@
 
 #include "testutil.h"
 
+/* What I/O on a value that is no socket gives: Windows says WSAENOTSOCK
+ * (libmio(3), WINDOWS, the error table). */
+#ifdef _WIN32
+#define NOT_A_SOCKET	(-ENOTSOCK)
+#else
+#define NOT_A_SOCKET	(-EBADF)
+/* Linux is no wine. */
+#define tu_under_wine()	0
+#endif
+
 #define NT_WAIT_MS	5000	/* for events that must come */
 #define NT_QUIET_MS	100	/* for events that must not */
 
