@@ -100,6 +100,10 @@ mio_tcp_set_linger(mio_sock s, int seconds)
 
 	lg.l_onoff = seconds >= 0;
 	lg.l_linger = seconds >= 0 ? seconds : 0;
+	/* A system whose l_linger is narrower than int (Windows: u_short,
+	 * 65535 s at most) would turn a longer one into another. */
+	if (lg.l_linger != (seconds >= 0 ? seconds : 0))
+		return -EINVAL;
 	if (setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
 		return -errno;
 	return 0;

@@ -35,7 +35,9 @@ mio_udp_connect(mio_sock s, const struct mio_addr *addr)
 	if (addr == NULL) {
 		memset(&none, 0, sizeof(none));
 		none.u.sa.sa_family = AF_UNSPEC;
-		none.len = sizeof(none.u.sa);
+		/* The whole union: Winsock wants an IPv6 socket's length
+		 * (WSAEFAULT otherwise); Linux takes any >= sa_family's. */
+		none.len = sizeof(none.u);
 		addr = &none;
 	} else if ((e = mio__check_family(addr, AF_UNSPEC)) < 0)
 		return e;

@@ -75,6 +75,11 @@ START_TEST(test_ipv6)
 	ck_assert_uint_eq(ntohs(a.u.in6.sin6_port), 8080);
 	ck_assert_uint_eq(a.u.in6.sin6_scope_id, 0);
 
+	/* Non-canonical text parses; format gives the canonical form. */
+	ck_assert_int_eq(mio_addr_parse(&a, "[0:0:0:0:0:0:0:1]:1"), 0);
+	ck_assert_int_eq(mio_addr_format(&a, buf, sizeof(buf)), 7);
+	ck_assert_str_eq(buf, "[::1]:1");
+
 	/* A scope by name round-trips; a numeric one comes back named. */
 #ifdef _WIN32
 	(void)idx; (void)lo;
@@ -91,10 +96,6 @@ START_TEST(test_ipv6)
 	ck_assert_int_eq(mio_addr_format(&a, buf, sizeof(buf)),
 	    (int)strlen("[fe80::1%lo]:80"));
 	ck_assert_str_eq(buf, "[fe80::1%lo]:80");
-	/* Non-canonical text parses; format gives the canonical form. */
-	ck_assert_int_eq(mio_addr_parse(&a, "[0:0:0:0:0:0:0:1]:1"), 0);
-	ck_assert_int_eq(mio_addr_format(&a, buf, sizeof(buf)), 7);
-	ck_assert_str_eq(buf, "[::1]:1");
 }
 END_TEST
 

@@ -13,6 +13,20 @@
 
 #include "nettest.h"
 
+#ifdef _WIN32
+#define BUF_GOT(n)	(n)
+/* Winsock's own calls, not libmio's internal wrappers that compat's
+ * <sys/socket.h> names them after (Winsock takes a char *). */
+#undef getsockopt
+#undef setsockopt
+#define getsockopt(s, l, n, v, len) \
+	getsockopt((s), (l), (n), (char *)(v), (len))
+#define setsockopt(s, l, n, v, len) \
+	setsockopt((s), (l), (n), (const char *)(v), (len))
+#else
+#define BUF_GOT(n)	(2 * (n))
+#endif
+
 START_TEST(test_connect_success)
 {
 	static const char *const hosts[] = { "127.0.0.1:0", "[::1]:0" };
@@ -27,7 +41,7 @@ START_TEST(test_connect_success)
 		l = nt_listen(hosts[i], &la);
 		nt_assert_flags(l);
 		c = mio_tcp_connect(&la);
-		ck_assert_msg(c >= 0, "connect: %s", mio_strerror(c));
+		ck_assert_msg((int)c >= 0, "connect: %s", mio_strerror((int)c));
 		nt_assert_flags(c);
 		ck_assert_int_eq(mio_register(p, c, 7, MIO_WRITABLE), 0);
 		f = nt_wait(p, 7, MIO_WRITABLE, NT_WAIT_MS);
@@ -60,13 +74,14 @@ START_TEST(test_connect_refused)
 	l = nt_listen("127.0.0.1:0", &a);
 	mio_close(l);
 	c = mio_tcp_connect(&a);
-	ck_assert_msg(c >= 0, "connect: %s", mio_strerror(c));
+	ck_assert_msg((int)c >= 0, "connect: %s", mio_strerror((int)c));
 	ck_assert_int_eq(mio_register(p, c, 3, MIO_WRITABLE), 0);
 	f = nt_wait(p, 3, MIO_ERROR, NT_WAIT_MS);
 	ck_assert_uint_eq(f & MIO_ERROR, MIO_ERROR);
 	ck_assert_int_eq(mio_take_error(c),
 	    nt_error_taken_by_event() ? 0 : -ECONNREFUSED);
-	ck_assert_int_eq(mio_take_error(c), 0);		/* cleared */
+	if (!tu_under_wine())	/* wine 8 keeps SO_ERROR once read */
+		ck_assert_int_eq(mio_take_error(c), 0);	/* cleared */
 	ck_assert_int_eq(mio_peer_addr(c, &a), -ENOTCONN);
 	mio_close(c);
 	mio_poll_free(p);
@@ -183,6 +198,11 @@ END_TEST
 
 START_TEST(test_peer_reset)
 {
+#ifdef _WIN32
+	tu_skip("a reset is MIO_READ_CLOSED | MIO_WRITE_CLOSED without "
+	    "MIO_ERROR on Windows (libmio(3), WINDOWS; check_win_selector "
+	    "test_peer_close_and_reset)");
+#endif
 	struct mio_poll *p = tu_poll();
 	struct linger lg = { 1, 0 };
 	mio_sock c, s;
@@ -232,6 +252,12 @@ START_TEST(test_local_shutdown)
 	int64_t end;
 	char buf[4];
 
+#ifdef _WIN32
+	(void)how; (void)p; (void)c; (void)s; (void)f; (void)i; (void)n;
+	(void)end; (void)buf;
+	tu_skip("a local shutdown raises no event on Windows (libmio(3), "
+	    "WINDOWS; check_win_selector test_event_mapping)");
+#endif
 	for (i = 0; i < 3; i++) {
 		p = tu_poll();
 		nt_tcp_pair("127.0.0.1:0", &c, &s);
@@ -285,6 +311,11 @@ END_TEST
  */
 START_TEST(test_no_sigpipe)
 {
+#ifdef _WIN32
+	tu_skip("Windows has no SIGPIPE (libmio(3), WINDOWS: -EPIPE and "
+	    "-ECONNRESET are checked by check_win_net)");
+}
+#else
 	struct iovec iov[2] = { { "ab", 2 }, { "cd", 2 } };
 	char chunk[4096];
 	mio_sock c, s;
@@ -317,6 +348,7 @@ START_TEST(test_no_sigpipe)
 		mio_close(c);
 	}
 }
+#endif
 END_TEST
 
 START_TEST(test_peek_rearms)
@@ -387,6 +419,10 @@ START_TEST(test_vectored)
 	mio_close(c);
 	mio_close(s);
 
+#ifdef _WIN32
+	(void)fds;		/* no pipes: mio_pipe() is -ENOTSUP */
+	ck_assert_int_eq(mio_pipe(fds), -ENOTSUP);
+#else
 	/* A pipe is no socket: writev(2) is the fallback. */
 	ck_assert_int_eq(mio_pipe(fds), 0);
 	ck_assert_int_eq(mio_writev(fds[1], out, 3), 13);
@@ -395,6 +431,7 @@ START_TEST(test_vectored)
 	ck_assert_int_eq(mio_readv(fds[0], in, 2), -EAGAIN);
 	mio_close(fds[0]);
 	mio_close(fds[1]);
+#endif
 	mio_poll_free(p);
 }
 END_TEST
@@ -411,7 +448,8 @@ START_TEST(test_v6only_dual_bind)
 	    (unsigned)ntohs(a4.u.in4.sin_port));
 	a6 = nt_addr(text);
 	l6 = mio_tcp_listen(&a6, 16);
-	ck_assert_msg(l6 >= 0, "listen %s: %s", text, mio_strerror(l6));
+	ck_assert_msg((int)l6 >= 0, "listen %s: %s", text,
+	    mio_strerror((int)l6));
 	ck_assert_int_eq(mio_only_v6(l6), 1);
 	ck_assert_int_eq(mio_only_v6(l4), -ENOPROTOOPT);
 	/* A live listener's port is not shared, SO_REUSEADDR or not. */
@@ -453,15 +491,22 @@ START_TEST(test_options)
 		ck_assert_int_eq(mio_set_ttl(c, 17), 0);
 		ck_assert_int_eq(mio_ttl(c), 17);
 		ck_assert_int_eq(mio_set_ttl(c, 300), -EINVAL);
-		/* Buffer sizes: Linux doubles what it is asked for. */
+		/* Buffer sizes: Linux doubles what it is asked for;
+		 * Windows does not (libmio(3), WINDOWS). */
 		ck_assert_int_eq(mio_set_recv_buffer_size(c, 32768), 0);
-		ck_assert_int_eq(mio_recv_buffer_size(c), 65536);
+		ck_assert_int_eq(mio_recv_buffer_size(c), BUF_GOT(32768));
 		ck_assert_int_eq(mio_set_send_buffer_size(c, 32768), 0);
-		ck_assert_int_eq(mio_send_buffer_size(c), 65536);
+		ck_assert_int_eq(mio_send_buffer_size(c), BUF_GOT(32768));
 		ck_assert_int_eq(mio_take_error(c), 0);
 		mio_close(c);
 		mio_close(s);
 	}
+#ifdef _WIN32
+	/* No AF_UNIX datagrams, no fcntl(): check_win_net covers the rest. */
+	(void)u; (void)fd;
+	ck_assert_int_eq(mio_tcp_set_nodelay(0x7fff, 1), -ENOTSOCK);
+	ck_assert_int_eq(mio_take_error(0x7fff), -EBADF);
+#else
 	/* Not a TCP socket, not a socket. */
 	u = mio_unix_dgram_unbound();
 	ck_assert_int_ge(u, 0);
@@ -482,6 +527,7 @@ START_TEST(test_options)
 	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
 	ck_assert_int_eq(mio_close(fd), 0);
 	ck_assert_int_eq(mio_set_nonblocking(0x7fff, 1), -EBADF);
+#endif
 }
 END_TEST
 
@@ -509,7 +555,7 @@ START_TEST(test_addresses_and_errors)
 	ck_assert_uint_ne(ntohs(a.u.in4.sin_port), 0);
 	ck_assert_int_eq(mio_peer_addr(l, &a), -ENOTCONN);
 	ck_assert_int_eq(mio_tcp_accept(l, NULL), -EAGAIN);
-	ck_assert_int_eq(mio_tcp_accept(0x7fff, NULL), -EBADF);
+	ck_assert_int_eq(mio_tcp_accept(0x7fff, NULL), NOT_A_SOCKET);
 	mio_local_addr(l, &a);
 	c = mio_tcp_connect(&a);
 	s = nt_accept(l, NULL);

@@ -24,6 +24,7 @@ bind_any(const char *text)
 
 static const char *const hosts[] = { "127.0.0.1:0", "[::1]:0" };
 
+
 START_TEST(test_unconnected_exchange)
 {
 	struct mio_poll *p = tu_poll();
@@ -191,13 +192,25 @@ START_TEST(test_udp_errors)
 	ck_assert_int_eq(mio_udp_bind(&un), -EAFNOSUPPORT);
 	ck_assert_int_eq(mio_udp_connect(s, &un), -EAFNOSUPPORT);
 	ck_assert_int_eq(mio_udp_send_to(s, "x", 1, NULL), -EINVAL);
-	ck_assert_int_eq(mio_udp_send_to(0x7fff, "x", 1, &a), -EBADF);
-	ck_assert_int_eq(mio_udp_recv_from(0x7fff, buf, 4, NULL), -EBADF);
+	ck_assert_int_eq(mio_udp_send_to(0x7fff, "x", 1, &a), NOT_A_SOCKET);
+	ck_assert_int_eq(mio_udp_recv_from(0x7fff, buf, 4, NULL),
+	    NOT_A_SOCKET);
 	/* Port 0 is no destination. */
 	ck_assert_int_eq(mio_udp_send_to(s, "x", 1, &a), -EINVAL);
 	/* An IPv4 socket cannot reach an IPv6 address. */
 	a = nt_addr("[::1]:9");
+#ifdef _WIN32
+	{
+		/* Windows documents WSAEAFNOSUPPORT; wine 8 says
+		 * WSAEOPNOTSUPP. */
+		ssize_t n = mio_udp_send_to(s, "x", 1, &a);
+
+		ck_assert_msg(n == -EAFNOSUPPORT || n == -EOPNOTSUPP,
+		    "send_to IPv6 from IPv4: %d", (int)n);
+	}
+#else
 	ck_assert_int_eq(mio_udp_send_to(s, "x", 1, &a), -EAFNOSUPPORT);
+#endif
 	ck_assert_int_eq(mio_local_addr(s, &a), 0);
 	ck_assert_int_eq(mio_udp_bind(&a), -EADDRINUSE);
 	mio_close(s);
@@ -230,6 +243,10 @@ refused_socket(struct mio_poll *p, const char *host, struct mio_addr *dead)
 /* ICMP port unreachable on a connected socket: an error event. */
 START_TEST(test_connected_refused)
 {
+#ifdef _WIN32
+	tu_skip("Windows: SIO_UDP_CONNRESET is off on every UDP socket, so "
+	    "an ICMP refusal raises no error (libmio(3), WINDOWS)");
+#endif
 	struct mio_poll *p = tu_poll();
 	struct mio_addr dead;
 	char buf[4];
@@ -251,6 +268,10 @@ END_TEST
  */
 START_TEST(test_refused_then_readable_after_take_error)
 {
+#ifdef _WIN32
+	tu_skip("Windows: SIO_UDP_CONNRESET is off on every UDP socket, so "
+	    "an ICMP refusal raises no error (libmio(3), WINDOWS)");
+#endif
 	struct mio_poll *p = tu_poll();
 	struct mio_addr dead, mine;
 	char buf[4];
@@ -307,7 +328,13 @@ START_TEST(test_options)
 	ck_assert_int_eq(mio_udp_multicast_hops_v6(s6), 5);
 	ck_assert_int_eq(mio_udp_set_multicast_hops_v6(s6, 256), -EINVAL);
 	/* Options of the other family. */
+#ifdef _WIN32
+	/* Winsock (wine 8 at least) says WSAEINVAL for an IPv6 option on
+	 * an IPv4 socket. */
+	ck_assert_int_eq(mio_udp_set_multicast_hops_v6(s4, 5), -EINVAL);
+#else
 	ck_assert_int_eq(mio_udp_set_multicast_hops_v6(s4, 5), -ENOPROTOOPT);
+#endif
 	mio_close(s4);
 	mio_close(s6);
 }
@@ -321,6 +348,10 @@ END_TEST
  */
 START_TEST(test_multicast_membership)
 {
+#ifdef _WIN32
+	tu_skip("joins on the interface named lo: Windows has none (its "
+	    "loopback is loopback_N)");
+#endif
 	struct in_addr g4, lo4;
 	struct in6_addr g6;
 	unsigned lo = if_nametoindex("lo");

@@ -1,6 +1,7 @@
 /*
  * A Check-compatible shim for the Windows build, where mingw-w64 has no
- * Check: the subset the libmio suites use (START_TEST, ck_assert_*,
+ * Check: the subset the libmio suites use (START_TEST, loop tests and
+ * their _i, ck_assert_*,
  * suites and cases, TAP output for automake's driver), run in-process
  * with a longjmp out of a failed assertion (Check forks; Windows
  * cannot).  A test that cannot run here says why with tu_skip(), and
@@ -16,7 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef void (*ck_fn)(void);
+/* A test; _i is the loop index of tcase_add_loop_test() (else 0). */
+typedef void (*ck_fn)(int _i);
 
 #define CK_MAX_TESTS	128
 
@@ -24,6 +26,8 @@ typedef struct TCase {
 	const char	*name;
 	const char	*names[CK_MAX_TESTS];
 	ck_fn		 fns[CK_MAX_TESTS];
+	int		 from[CK_MAX_TESTS];	/* _i from .. to - 1 */
+	int		 to[CK_MAX_TESTS];
 	int		 n;
 } TCase;
 
@@ -37,7 +41,7 @@ static jmp_buf ck_jmp;
 static char ck_msg[512];
 static int ck_skipped;
 
-#define START_TEST(name)	static void name(void)
+#define START_TEST(name)	static void name(int _i)
 #define END_TEST
 
 static inline Suite *
@@ -65,12 +69,15 @@ tcase_set_timeout(TCase *tc, double seconds)
 	(void)tc; (void)seconds;	/* the runner's wall clock bounds it */
 }
 
-#define tcase_add_test(tc, fn)	ck_add((tc), #fn, (fn))
+#define tcase_add_test(tc, fn)	ck_add((tc), #fn, (fn), 0, 1)
+#define tcase_add_loop_test(tc, fn, s, e) ck_add((tc), #fn, (fn), (s), (e))
 
 static inline void
-ck_add(TCase *tc, const char *name, ck_fn fn)
+ck_add(TCase *tc, const char *name, ck_fn fn, int from, int to)
 {
 	tc->names[tc->n] = name;
+	tc->from[tc->n] = from;
+	tc->to[tc->n] = to;
 	tc->fns[tc->n++] = fn;
 }
 
@@ -134,12 +141,12 @@ suite_add_tcase(Suite *s, TCase *tc)
 
 /* One test: 0 passed, 1 failed, 2 skipped (ck_msg says why). */
 static inline int
-ck_run_one(ck_fn fn)
+ck_run_one(ck_fn fn, int i)
 {
 	ck_skipped = 0;
 	ck_msg[0] = '\0';
 	if (setjmp(ck_jmp) == 0) {
-		fn();
+		fn(i);
 		return 0;
 	}
 	return ck_skipped ? 2 : 1;
@@ -149,19 +156,27 @@ ck_run_one(ck_fn fn)
 static inline int
 tap_main(Suite *s)
 {
-	int c, i, total = 0, failed = 0, k = 0;
+	int c, i, j, total = 0, failed = 0, k = 0;
 
 	/* TAP wants "\n", not the console's "\r\n". */
 	_setmode(_fileno(stdout), _O_BINARY);
 	for (c = 0; c < s->n; c++)
-		total += s->cases[c]->n;
+		for (i = 0; i < s->cases[c]->n; i++)
+			total += s->cases[c]->to[i] - s->cases[c]->from[i];
 	printf("1..%d\n", total);
 	fflush(stdout);
 	for (c = 0; c < s->n; c++)
-		for (i = 0; i < s->cases[c]->n; i++) {
-			const char *name = s->cases[c]->names[i];
+		for (i = 0; i < s->cases[c]->n; i++)
+		for (j = s->cases[c]->from[i]; j < s->cases[c]->to[i]; j++) {
+			char name[160];
 
-			switch (ck_run_one(s->cases[c]->fns[i])) {
+			if (s->cases[c]->to[i] - s->cases[c]->from[i] > 1)
+				snprintf(name, sizeof(name), "%s/%d",
+				    s->cases[c]->names[i], j);
+			else
+				snprintf(name, sizeof(name), "%s",
+				    s->cases[c]->names[i]);
+			switch (ck_run_one(s->cases[c]->fns[i], j)) {
 			case 0:
 				printf("ok %d - %s\n", ++k, name);
 				break;

@@ -11,6 +11,29 @@
 
 #include "wintest.h"
 
+/*
+ * First in this process, before any socket: mio_poll_new() starts
+ * Winsock itself (libmio(3)), so Winsock calls made by the caller and
+ * by register (SO_TYPE of a non-socket: -EBADF, not Winsock's "not
+ * started") work.
+ */
+START_TEST(test_poll_starts_winsock)
+{
+	struct mio_poll *p = tu_poll();
+	HANDLE ev = CreateEventW(NULL, FALSE, FALSE, NULL);
+	SOCKET raw;
+
+	ck_assert_int_eq(mio_register(p, (mio_sock)ev, 1, MIO_READABLE),
+	    -EBADF);
+	CloseHandle(ev);
+	raw = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_msg(raw != INVALID_SOCKET, "socket(): WSA error %d",
+	    WSAGetLastError());
+	ck_assert_int_eq(closesocket(raw), 0);
+	mio_poll_free(p);
+}
+END_TEST
+
 START_TEST(test_backend_name)
 {
 	struct mio_poll *p = tu_poll();
@@ -494,7 +517,9 @@ END_TEST
 START_TEST(test_close_without_deregister)
 {
 	struct mio_poll *p = tu_poll();
-	mio_sock s[2], t[2];
+	mio_sock s[2], t[2], held[32];
+	struct mio_addr la;
+	int n, c;
 
 	tu_tcp_pair(s);
 	ck_assert_int_eq(mio_register(p, s[1], 1, MIO_READABLE), 0);
@@ -503,6 +528,22 @@ START_TEST(test_close_without_deregister)
 	 * back for a new socket, which must register cleanly. */
 	ck_assert_int_eq(mio_close(s[1]), 0);
 	tu_quiet(p, 1, 50);
+	/* New sockets until one gets s[1]'s handle value back (Windows and
+	 * wine hand out a freed value again soon): it must register
+	 * cleanly and report its own events under its own token. */
+	for (n = 0; n < 32; n++)
+		if ((held[n] = tu_listener("127.0.0.1:0", &la)) == s[1])
+			break;
+	ck_assert_msg(n < 32, "handle value %lu never reused",
+	    (unsigned long)s[1]);
+	ck_assert_int_eq(mio_register(p, held[n], 3, MIO_READABLE), 0);
+	c = mio_tcp_connect(&la);
+	ck_assert_int_ge(c, 0);
+	ck_assert_uint_eq(tu_expect(p, 3, MIO_READABLE) & MIO_ERROR, 0);
+	ck_assert_int_eq(mio_close((mio_sock)c), 0);
+	for (; n >= 0; n--)
+		ck_assert_int_eq(mio_close(held[n]), 0);
+	tu_quiet(p, 3, 50);
 	tu_tcp_pair(t);
 	ck_assert_int_eq(mio_register(p, t[1], 2, MIO_READABLE), 0);
 	tu_put(t[0], "z");
@@ -629,6 +670,7 @@ selector_suite(void)
 	Suite *s = suite_create("selector-iocp");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_test(tc, test_poll_starts_winsock);	/* first */
 	tcase_add_test(tc, test_backend_name);
 	tcase_add_test(tc, test_timeout_zero_and_short);
 	tcase_add_test(tc, test_capacity_and_args);

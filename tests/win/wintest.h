@@ -38,6 +38,27 @@ tu_now_ms(void)
 	return (long long)GetTickCount64();
 }
 
+/* 1 under wine (ntdll exports wine_get_version), 0 on Windows. */
+static inline int
+tu_under_wine(void)
+{
+	return GetProcAddress(GetModuleHandleW(L"ntdll.dll"),
+	    "wine_get_version") != NULL;
+}
+
+/* tests/common.h's clock and sleep, for the shared suites. */
+static inline int64_t
+test_now_ms(void)
+{
+	return (int64_t)GetTickCount64();
+}
+
+static inline void
+test_sleep_ms(int ms)
+{
+	Sleep((DWORD)ms);
+}
+
 static inline int
 tu_wait(struct mio_poll *p, struct mio_event *ev, size_t cap, int ms)
 {

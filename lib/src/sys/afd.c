@@ -103,15 +103,37 @@ mio__afd_cancel(HANDLE afd, IO_STATUS_BLOCK *iosb)
 	return afd_status_errno(st);
 }
 
+/* One socket ioctl answering a SOCKET; INVALID_SOCKET if it fails. */
+static SOCKET
+afd_ioctl_socket(SOCKET s, DWORD code)
+{
+	SOCKET out;
+	DWORD n;
+
+	if (WSAIoctl(s, code, NULL, 0, &out, sizeof(out), &n, NULL,
+	    NULL) == SOCKET_ERROR || n != sizeof(out))
+		return INVALID_SOCKET;
+	return out;
+}
+
+/*
+ * SIO_BASE_HANDLE (0x48000022) names the base provider's socket.  Some
+ * layered providers (LSPs) fail it, or intercept it wrongly; the base
+ * handle is then asked of them as select() and WSAPoll() would ask it:
+ * SIO_BSP_HANDLE_SELECT (0x4800001C), then SIO_BSP_HANDLE_POLL
+ * (0x4800001D), the first that answers.
+ */
 SOCKET
 mio__afd_base_socket(SOCKET s)
 {
+	static const DWORD bsp[] = { 0x4800001Cu, 0x4800001Du };
 	SOCKET base;
-	DWORD n;
+	size_t i;
 
-	/* SIO_BASE_HANDLE: 0x48000022 */
-	if (WSAIoctl(s, 0x48000022u, NULL, 0, &base, sizeof(base), &n, NULL,
-	    NULL) == SOCKET_ERROR)
-		return INVALID_SOCKET;
-	return base;
+	if ((base = afd_ioctl_socket(s, 0x48000022u)) != INVALID_SOCKET)
+		return base;
+	for (i = 0; i < sizeof(bsp) / sizeof(bsp[0]); i++)
+		if ((base = afd_ioctl_socket(s, bsp[i])) != INVALID_SOCKET)
+			return base;
+	return INVALID_SOCKET;
 }

@@ -75,6 +75,7 @@ struct mio__wake {
 	 * port unless one is pending; poll lists its live wakers. */
 	struct mio_poll	*poll;
 	volatile long	 pending;
+	unsigned long	 gen;		/* its packets carry it */
 	struct mio__wake *next;
 #endif
 };

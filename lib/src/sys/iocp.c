@@ -24,8 +24,9 @@
  *    making it, or the waiter would not see it until its next call.
  *  - Asking for more than the request in flight asks needs that request
  *    cancelled (NtCancelIoFileEx) and a new one issued after its
- *    completion comes back; a cancelled request may still carry events
- *    that fired before the cancel, and they are delivered.
+ *    completion comes back.  A cancelled request's completion reports
+ *    nothing (whatever fired before the cancel is found again by the
+ *    request issued next, since AFD polls are level-checked).
  *  - The request's IO_STATUS_BLOCK and output buffer are the kernel's
  *    until the completion is dequeued: a socket's state is freed (back
  *    to this poll's free list) only then, never at deregister; a
@@ -36,14 +37,21 @@
  *    (or an error status): the state is dropped silently, as epoll
  *    forgets closed descriptors.  mio_close() deregisters first anyway
  *    (mio__iocp_forget()), because Windows reuses handle values.
+ *  - A request the driver refuses (-ENOMEM, -EIO) keeps its state
+ *    queued and is the error mio_poll_wait() returns; only an invalid
+ *    handle (a socket closed unregistered) drops the state there.  A
+ *    cancel that fails leaves the request PENDING: its completion
+ *    still comes.
  *  - A completion may report nothing the caller wants (a cancel, a
  *    close): the wait loops until it has an event or its time is up,
  *    so 0 still means the timeout passed.
- *  - Waker packets carry their waker as completion key and no
- *    OVERLAPPED; a flag per waker coalesces wakes until its packet is
- *    dequeued.  A packet of a waker freed meanwhile is recognised (the
- *    key is not in the poll's list) and dropped; the waker itself is
- *    never touched through it.
+ *  - Waker packets carry their waker as completion key, its generation
+ *    (a per-poll counter) as byte count, and no OVERLAPPED; a flag per
+ *    waker coalesces wakes until its packet is dequeued.  A packet of a
+ *    waker freed meanwhile is recognised (the key is not in the poll's
+ *    list, or a new waker allocated at the same address has another
+ *    generation) and dropped; the waker itself is never touched
+ *    through it.
  */
 #include "config.h"
 
@@ -56,6 +64,7 @@
 #include "sys/backend.h"
 #include "sys/iocp.h"
 #include "sys/socktab.h"
+#include "win/wsa.h"
 
 #ifndef STATUS_CANCELLED
 #define STATUS_CANCELLED	((NTSTATUS)0xC0000120L)
@@ -63,6 +72,8 @@
 
 /* AFD completions carry key 0; a waker's carry its struct mio__wake. */
 #define KEY_AFD		0
+/* A wait's own wake-up: flush again (no pointer is 1). */
+#define KEY_FLUSH	1
 /* Completions dequeued per system call (each makes at most one event). */
 #define IOCP_BATCH	64
 
@@ -102,6 +113,7 @@ struct iocp_poll {
 	size_t			 inflight;	/* requests out */
 	int			 polling;
 	struct mio__wake	*wakers;	/* live ones */
+	unsigned long		 wake_gen;	/* the last waker's */
 	struct iocp_poll	*next_live;
 };
 
@@ -177,31 +189,40 @@ sock_release(struct iocp_poll *p, struct iocp_sock *st)
 	p->free = st;
 }
 
+/*
+ * A cancel that failed leaves the request PENDING: its completion comes
+ * back some day all the same and requeues the state, which then issues
+ * what it wants by then (or is released, if deleted meanwhile).
+ */
 static void
 sock_cancel(struct iocp_poll *p, struct iocp_sock *st)
 {
-	(void)mio__afd_cancel(p->afd, &st->iosb);
+	if (mio__afd_cancel(p->afd, &st->iosb) != 0)
+		return;
 	st->status = SOCK_CANCELLED;
 	st->pending_evts = 0;
 }
 
-static void
+/* 0, or the error of a request the driver refused (st stays queued). */
+static int
 sock_update(struct iocp_poll *p, struct iocp_sock *st)
 {
+	int rc;
+
 	if (st->delete_pending) {
 		if (st->status == SOCK_PENDING)
 			sock_cancel(p, st);
 		else if (st->status == SOCK_IDLE)
 			sock_release(p, st);
-		return;
+		return 0;
 	}
 	if (st->status == SOCK_PENDING) {
 		if ((st->user_evts & AFD_KNOWN & ~st->pending_evts) != 0)
 			sock_cancel(p, st);
-		return;
+		return 0;
 	}
 	if (st->status == SOCK_CANCELLED)
-		return;		/* its completion requeues it */
+		return 0;	/* its completion requeues it */
 	st->info.timeout.QuadPart = INT64_MAX;
 	st->info.number_of_handles = 1;
 	st->info.exclusive = 0;
@@ -209,36 +230,54 @@ sock_update(struct iocp_poll *p, struct iocp_sock *st)
 	st->info.handles[0].events = st->user_evts |
 	    MIO__AFD_POLL_LOCAL_CLOSE;
 	st->info.handles[0].status = 0;
-	if (mio__afd_poll(p->afd, &st->info, &st->iosb) != 0) {
+	if ((rc = mio__afd_poll(p->afd, &st->info, &st->iosb)) != 0) {
+		if (rc != -EBADF)
+			return rc;	/* -ENOMEM, -EIO: kept, retried */
 		/* The socket is gone (closed unregistered): forget it. */
 		sock_unlist(p, st);
 		sock_release(p, st);
-		return;
+		return 0;
 	}
 	st->status = SOCK_PENDING;
 	st->pending_evts = st->user_evts;
 	p->inflight++;
+	return 0;
 }
 
-static void
+/*
+ * Issues the queued changes.  One the driver refused stays queued, with
+ * those after it, and its error is returned: mio_poll_wait() reports it
+ * (as mio's update_sockets_events and wepoll do) and the next call tries
+ * again, rather than a registration vanishing in silence.
+ */
+static int
 flush(struct iocp_poll *p)
 {
 	struct iocp_sock *st;
+	int rc;
 
 	while ((st = p->updates) != NULL) {
 		p->updates = st->next_update;
 		st->queued = 0;
-		sock_update(p, st);
+		if ((rc = sock_update(p, st)) != 0) {
+			sock_queue(p, st);
+			return rc;
+		}
 	}
+	return 0;
 }
 
-/* A change made while another thread waits takes effect in that wait. */
+/*
+ * A change made while another thread waits takes effect in that wait.
+ * If the driver refuses it, the waiter is woken (a KEY_FLUSH packet) to
+ * flush again itself and return the error.
+ */
 static void
 changed(struct iocp_poll *p, struct iocp_sock *st)
 {
 	sock_queue(p, st);
-	if (p->polling)
-		flush(p);
+	if (p->polling && flush(p) != 0)
+		(void)PostQueuedCompletionStatus(p->port, 0, KEY_FLUSH, NULL);
 }
 
 /* A completed request: the flags to report (0: none). */
@@ -283,6 +322,11 @@ iocp_init(struct mio_poll **out)
 	struct iocp_poll *p;
 	int rc;
 
+	/* Registering asks Winsock about the socket (SO_TYPE, the base
+	 * handle): Winsock is started with the first poll, as libmio(3)
+	 * says, not only with the first socket libmio makes. */
+	if ((rc = mio__wsa_init()) < 0)
+		return rc;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -ENOMEM;
 	p->hdr.ops = &mio__backend_iocp;
@@ -324,8 +368,8 @@ iocp_fini(struct mio_poll *mp)
 	ReleaseSRWLockExclusive(&live_lock);
 
 	/*
-	 * Every request out owns its state until its completion: closing
-	 * the AFD handle cancels them all, and each completion comes back
+	 * Every request out owns its state until its completion: they are
+	 * cancelled, the AFD handle closed, and each completion comes back
 	 * through the port.  One that never came back within a second
 	 * (none should) is leaked rather than freed under the kernel.
 	 */
@@ -341,6 +385,9 @@ iocp_fini(struct mio_poll *mp)
 		if (st->status == SOCK_IDLE)
 			sock_release(p, st);
 	}
+	/* Cancel them all, then close: each completion still comes back
+	 * through the port (STATUS_CANCELLED) and is drained below. */
+	(void)CancelIoEx(p->afd, NULL);
 	CloseHandle(p->afd);
 	while (p->inflight > 0 &&
 	    GetQueuedCompletionStatusEx(p->port, ent, IOCP_BATCH, &n, 1000,
@@ -453,12 +500,20 @@ iocp_collect(struct iocp_poll *p, const OVERLAPPED_ENTRY *ent, ULONG n,
 	for (i = 0; i < n; i++) {
 		uint32_t f;
 
+		if (ent[i].lpCompletionKey == KEY_FLUSH)
+			continue;
 		if (ent[i].lpCompletionKey != KEY_AFD) {
 			struct mio__wake *w;
 
-			/* A waker freed since its wake: not in the list. */
+			/*
+			 * A waker freed since its wake: not in the list, or
+			 * a new one at its address, whose generation the
+			 * packet does not carry.
+			 */
 			for (w = p->wakers; w != NULL; w = w->next)
-				if ((ULONG_PTR)w == ent[i].lpCompletionKey)
+				if ((ULONG_PTR)w == ent[i].lpCompletionKey &&
+				    (DWORD)w->gen ==
+				    ent[i].dwNumberOfBytesTransferred)
 					break;
 			if (w == NULL)
 				continue;
@@ -495,8 +550,13 @@ iocp_wait(struct mio_poll *mp, struct mio_event *events, int max,
 	if (timeout_ms > 0)
 		deadline = GetTickCount64() + (ULONGLONG)timeout_ms;
 	for (;;) {
+		int rc;
+
 		AcquireSRWLockExclusive(&p->lock);
-		flush(p);
+		if ((rc = flush(p)) != 0) {
+			ReleaseSRWLockExclusive(&p->lock);
+			return rc;
+		}
 		p->polling = 1;
 		ReleaseSRWLockExclusive(&p->lock);
 		ok = GetQueuedCompletionStatusEx(p->port, ent,
@@ -532,6 +592,7 @@ mio__iocp_waker_add(struct mio_poll *mp, struct mio__wake *w)
 	w->poll = mp;
 	w->pending = 0;
 	AcquireSRWLockExclusive(&p->lock);
+	w->gen = ++p->wake_gen;
 	w->next = p->wakers;
 	p->wakers = w;
 	ReleaseSRWLockExclusive(&p->lock);
@@ -559,7 +620,8 @@ mio__iocp_wake(struct mio__wake *w)
 
 	if (InterlockedExchange(&w->pending, 1) != 0)
 		return 0;	/* coalesced into the packet already queued */
-	if (!PostQueuedCompletionStatus(p->port, 0, (ULONG_PTR)w, NULL)) {
+	if (!PostQueuedCompletionStatus(p->port, (DWORD)w->gen, (ULONG_PTR)w,
+	    NULL)) {
 		InterlockedExchange(&w->pending, 0);
 		return -ENOMEM;
 	}
@@ -577,7 +639,15 @@ mio__iocp_rearm(mio_sock s, unsigned dir)
 		AcquireSRWLockExclusive(&p->lock);
 		if ((i = mio__socktab_find(&p->table, s)) >= 0) {
 			struct iocp_sock *st = SOCK_OF(p->table.slot[i]);
-			ULONG want = interest_afd(st->interest & dir);
+			unsigned d = dir;
+			ULONG want;
+
+			/* Urgent data is read by the reads: a read's
+			 * -EAGAIN re-arms MIO_PRIORITY too, as poll.c
+			 * re-arms POLLPRI with POLLIN. */
+			if (d & MIO_READABLE)
+				d |= MIO_PRIORITY;
+			want = interest_afd(st->interest & d);
 
 			if ((want & ~st->user_evts) != 0) {
 				st->user_evts |= want;

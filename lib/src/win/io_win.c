@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "win/rearm_win.h"
@@ -27,12 +28,32 @@ mio_read(mio_sock s, void *buf, size_t len)
 	return n >= 0 ? n : mio__io_error(s, MIO_READABLE);
 }
 
+/*
+ * A send (mio_write, mio_send, mio_writev) on a datagram socket with
+ * no peer is Linux's -EDESTADDRREQ;
+ * Winsock says WSAENOTCONN (wine: WSAEINVAL).  Asked on that error
+ * path only.
+ */
+static void
+io_no_peer(mio_sock s)
+{
+	int type = 0, len = sizeof(type);
+
+	if ((errno == ENOTCONN || errno == EINVAL) &&
+	    getsockopt(s, SOL_SOCKET, SO_TYPE, (char *)&type, &len) == 0 &&
+	    type == SOCK_DGRAM)
+		errno = EDESTADDRREQ;
+}
+
 ssize_t
 mio_write(mio_sock s, const void *buf, size_t len)
 {
 	ssize_t n = send(s, buf, len, 0);
 
-	return n >= 0 ? n : mio__io_error(s, MIO_WRITABLE);
+	if (n >= 0)
+		return n;
+	io_no_peer(s);
+	return mio__io_error(s, MIO_WRITABLE);
 }
 
 ssize_t
@@ -55,6 +76,12 @@ mio_peek(mio_sock s, void *buf, size_t len)
 	return n >= 0 ? n : mio__io_error(s, MIO_READABLE);
 }
 
+/*
+ * The WSABUFs of iov.  A WSABUF holds at most ULONG_MAX (4 GiB - 1)
+ * bytes: a longer buffer is cut, and the vector ends with it, since
+ * the buffers after it would otherwise take bytes that belong in its
+ * uncovered tail (a short transfer, which the caller resumes).
+ */
 static int
 io_wsabufs(WSABUF *b, const struct iovec *iov, int n)
 {
@@ -64,10 +91,25 @@ io_wsabufs(WSABUF *b, const struct iovec *iov, int n)
 		n = IO_WIN_IOV;
 	for (i = 0; i < n; i++) {
 		b[i].buf = iov[i].iov_base;
-		b[i].len = iov[i].iov_len > ULONG_MAX ? ULONG_MAX :
-		    (ULONG)iov[i].iov_len;
+		if (iov[i].iov_len > ULONG_MAX) {
+			b[i].len = ULONG_MAX;
+			return i + 1;
+		}
+		b[i].len = (ULONG)iov[i].iov_len;
 	}
 	return n;
+}
+
+/* What a WSABUF vector holds: a datagram cut to it filled it all. */
+static ssize_t
+io_wsabufs_len(const WSABUF *b, int n)
+{
+	size_t total = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		total += b[i].len;
+	return total > SSIZE_MAX ? SSIZE_MAX : (ssize_t)total;
 }
 
 ssize_t
@@ -80,6 +122,10 @@ mio_readv(mio_sock s, const struct iovec *iov, int n)
 		return -EINVAL;
 	n = io_wsabufs(b, iov, n);
 	if (WSARecv(s, b, (DWORD)n, &got, &flags, NULL, NULL) != 0) {
+		/* A datagram longer than the buffers: its cut length, as
+		 * recv() gives on Linux (and mio_read() here). */
+		if (WSAGetLastError() == WSAEMSGSIZE)
+			return io_wsabufs_len(b, n);
 		errno = -mio__wsa_neg();
 		return mio__io_error(s, MIO_READABLE);
 	}
@@ -97,6 +143,7 @@ mio_writev(mio_sock s, const struct iovec *iov, int n)
 	n = io_wsabufs(b, iov, n);
 	if (WSASend(s, b, (DWORD)n, &sent, 0, NULL, NULL) != 0) {
 		errno = -mio__wsa_neg();
+		io_no_peer(s);
 		return mio__io_error(s, MIO_WRITABLE);
 	}
 	return (ssize_t)sent;
@@ -123,6 +170,21 @@ mio_close(mio_sock s)
 	if (closesocket(s) != 0) {
 		int e = mio__wsa_neg();
 
+		/*
+		 * Lingering (SO_LINGER on, l_linger > 0) on a non-blocking
+		 * socket with data unsent, Winsock refuses the close with
+		 * WSAEWOULDBLOCK and the handle stays open, its poll state
+		 * forgotten already.  Linux's close(2) lingers whatever
+		 * O_NONBLOCK says: so does this one, made blocking.
+		 */
+		if (e == -EAGAIN) {
+			u_long off = 0;
+
+			(void)ioctlsocket(s, FIONBIO, &off);
+			if (closesocket(s) == 0)
+				return 0;
+			e = mio__wsa_neg();
+		}
 		return e == -ENOTSOCK ? -EBADF : e;
 	}
 	return 0;

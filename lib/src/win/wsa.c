@@ -146,6 +146,20 @@ mio__win_socket(int domain, int type)
 		return e;
 	s = WSASocketW(domain, type, 0, NULL, 0,
 	    WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+	/*
+	 * WSA_FLAG_NO_HANDLE_INHERIT is Windows 7 SP1 (KB2533623) and later;
+	 * an older Winsock refuses it with WSAEINVAL: the socket is then
+	 * made without it and made non-inheritable after (as Rust's std
+	 * does), a window in which a CreateProcess elsewhere may inherit it.
+	 */
+	if (s == INVALID_SOCKET && WSAGetLastError() == WSAEINVAL) {
+		s = WSASocketW(domain, type, 0, NULL, 0, WSA_FLAG_OVERLAPPED);
+		if (s != INVALID_SOCKET && !SetHandleInformation((HANDLE)s,
+		    HANDLE_FLAG_INHERIT, 0)) {
+			closesocket(s);
+			return -EIO;
+		}
+	}
 	if (s == INVALID_SOCKET)
 		return mio__wsa_neg();
 	if (ioctlsocket(s, FIONBIO, &on) != 0) {
