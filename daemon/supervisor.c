@@ -546,7 +546,8 @@ sup_collect(int type, int *want, int *rc, uint64_t ms, char *err,
 	}
 out:
 	for (i = 0; i < sup_n; i++) {
-		if (want[i] && sup_workers[i].ctl >= 0 && err != NULL)
+		if (want[i] && sup_workers[i].ctl >= 0 &&
+		    type != WIRE_READY)
 			sup_reload_error(err, len, "worker %u did not answer "
 			    "within %llu ms", i, (unsigned long long)ms);
 		want[i] = 0;
