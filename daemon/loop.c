@@ -500,7 +500,9 @@ loop_stop(void)
 	if (loop.stopping)
 		return;
 	loop.stopping = 1;
-	loop_names_cancel();
+	/* A worker's reload, looking names up or staged, is dropped (its
+	 * supervisor is told; a COMMIT that comes after finds none). */
+	loop_reload_finish(0);
 	/* Listeners first: once STOPPING=1 is out, nobody gets in. */
 	lstn_close_all(loop_gen);
 	for (i = 0; i < LOOP_NMODULES; i++)

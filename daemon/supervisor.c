@@ -26,6 +26,17 @@
  * keeps the old configuration.  The channel (wire.h) is blocking: the
  * supervisor forwards nothing, so waiting on a worker costs no traffic.
  *
+ * Host names.  The supervisor looks the file's names up itself,
+ * blocking (names_load_blocking: at start before any worker, at a
+ * reload before any is asked), for its table and for the workers it
+ * forks; each worker looks them up again on its own loop when it
+ * prepares, and follows `resolve: true` names there (resolver.c), so two
+ * workers may serve different addresses of a moving name for up to one
+ * refresh.  A reload's messages carry its number: an answer that comes
+ * after the supervisor stopped waiting (SUP_REPLY_MS, well above the
+ * resolver's bounded timeouts) belongs to no later reload, and a worker
+ * that did not answer in time is told to abort like the others.
+ *
  * What it does not do: forward, or hold any session.  Its system calls
  * are the process's own business (fork, waitpid, poll on a handful of
  * descriptors), not the readiness layer's, so they are made directly.
@@ -62,6 +73,7 @@
 #include "sup_ops.h"
 #include "supervisor.h"
 #include "timer.h"
+#include "upstream/resolve.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -108,6 +120,7 @@ static int sup_stopping;
 static void sup_reload_error(char *err, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static uint64_t sup_reloads[2];		/* ok, failed */
+static uint32_t sup_seq;		/* the last reload's number (wire.h) */
 static time_t sup_started, sup_last_reload;
 
 static const struct lstn_proto *
@@ -479,8 +492,9 @@ sup_read(unsigned i, struct wire_msg *m)
 }
 
 /*
- * Waits until every worker marked in want[] has sent `type`, or ended,
- * or the time is up: rc[i] is its message's rc, or -1.  Signals wait.
+ * Waits until every worker marked in want[] has sent `type` (of reload
+ * sup_seq, but WIRE_READY), or ended, or the time is up: rc[i] is its
+ * message's rc, or -1.  Signals wait.
  */
 static void
 sup_collect(int type, int *want, int *rc, uint64_t ms, char *err,
@@ -517,7 +531,8 @@ sup_collect(int type, int *want, int *rc, uint64_t ms, char *err,
 			if (pfd[i].revents == 0)
 				continue;
 			t = sup_read(idx[i], m);
-			if (t == type) {
+			if (t == type && (type == WIRE_READY ||
+			    m->seq == sup_seq)) {
 				rc[idx[i]] = m->rc;
 				want[idx[i]] = 0;
 				if (m->rc != 0 && m->len > 0 &&
@@ -530,8 +545,13 @@ sup_collect(int type, int *want, int *rc, uint64_t ms, char *err,
 		}
 	}
 out:
-	for (i = 0; i < sup_n; i++)
+	for (i = 0; i < sup_n; i++) {
+		if (want[i] && sup_workers[i].ctl >= 0 &&
+		    type != WIRE_READY)
+			sup_reload_error(err, len, "worker %u did not answer "
+			    "within %llu ms", i, (unsigned long long)ms);
 		want[i] = 0;
+	}
 	free(pfd);
 	free(idx);
 	free(m);
@@ -545,6 +565,7 @@ sup_send_all(int type, const int *to, int *sent)
 
 	memset(&m, 0, sizeof(m));
 	m.type = (uint32_t)type;
+	m.seq = sup_seq;
 	for (i = 0; i < sup_n; i++) {
 		sent[i] = 0;
 		if (to[i] && sup_workers[i].ctl >= 0 &&
@@ -630,6 +651,7 @@ sup_reload_workers(char *err, size_t len)
 	sup_collect(WIRE_READY, want, rc, SUP_START_MS, NULL, 0);
 	for (i = 0; i < sup_n; i++)
 		want[i] = sup_workers[i].pid != 0 && sup_workers[i].ready;
+	sup_seq++;
 	sup_send_all(WIRE_PREPARE, want, sent);
 	memcpy(want, sent, sup_n * sizeof(*want));
 	sup_collect(WIRE_PREPARED, want, rc, SUP_REPLY_MS, err, len);
@@ -640,9 +662,12 @@ sup_reload_workers(char *err, size_t len)
 			    i);
 			ok = 0;
 		}
-	/* Commit or abort whoever prepared. */
-	for (i = 0; i < sup_n; i++)
-		want[i] = sent[i] && rc[i] == 0;
+	/*
+	 * Commit, or abort everyone asked: one that did not answer in time
+	 * (its lookups, say) drops its reload too, instead of keeping it
+	 * staged or still looking up for nothing.
+	 */
+	memcpy(want, sent, sup_n * sizeof(*want));
 	sup_send_all(ok ? WIRE_COMMIT : WIRE_ABORT, want, sent);
 	memcpy(want, sent, sup_n * sizeof(*want));
 	sup_collect(WIRE_DONE, want, rc, SUP_REPLY_MS, NULL, 0);
@@ -1062,6 +1087,7 @@ out:
 	sup_workers = NULL;
 	service_stop();
 	notify_close();
+	resolve_fini();		/* what its own lookups learned */
 	conf_free(sup_conf);
 	sup_conf = NULL;
 	return status;

@@ -12,6 +12,12 @@
  *   supervisor -> worker   WIRE_COMMIT     serve it (every worker could)
  *                          WIRE_ABORT      drop it (one could not)
  *   worker -> supervisor   WIRE_DONE       after COMMIT or ABORT
+ *
+ * A reload's messages carry its number (seq), which the worker echoes:
+ * a late PREPARED (a worker whose lookups outlasted the supervisor's
+ * wait, or one it dropped when the next reload came) is never taken for
+ * the answer to another reload.
+ *
  *   supervisor -> worker   WIRE_ASK        a page of its figures: rc is
  *                                          the kind, text an admin line
  *   worker -> supervisor   WIRE_PART...    the page, in pieces
@@ -52,6 +58,7 @@ struct wire_msg {
 	int32_t		 rc;
 	int32_t		 proto;		/* enum conf_proto */
 	uint32_t	 len;		/* of text, NUL included if any */
+	uint32_t	 seq;		/* the reload a PREPARE..DONE is of */
 	struct mio_addr	 addr;
 	char		 text[WIRE_TEXT_MAX];	/* len bytes travel */
 };

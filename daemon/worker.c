@@ -45,6 +45,7 @@ struct worker_sock {
 
 static int worker_ctl = -1;
 static unsigned worker_index;
+static uint32_t worker_seq;		/* the reload being answered */
 static struct worker_sock *worker_socks;
 static size_t worker_nsocks, worker_cap;
 static struct buf worker_page;		/* a page for the supervisor */
@@ -139,6 +140,7 @@ worker_reply(enum wire_type type, int rc, const char *text)
 	memset(&m, 0, offsetof(struct wire_msg, text));
 	m.type = type;
 	m.rc = rc;
+	m.seq = worker_seq;
 	if (text != NULL)
 		wire_text(&m, text);
 	if ((rc = wire_send(worker_ctl, &m, -1)) != 0)
@@ -219,8 +221,11 @@ worker_message(struct wire_msg *m, int fd)
 		break;
 	case WIRE_PREPARE:
 		reply.text[0] = '\0';
+		/* An earlier reload still waiting for its names is
+		 * dropped here, answered with its own number. */
 		rc = loop.stopping ? -1 :
 		    loop_reload_prepare(reply.text, sizeof(reply.text));
+		worker_seq = m->seq;
 		/* 1: host names are looked up on the loop first, and
 		 * worker_prepared() answers once they are in. */
 		if (rc != 1)

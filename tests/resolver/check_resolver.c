@@ -11,7 +11,14 @@
  * TTL brings the next lookup sooner than resolver.refresh, and a TTL of
  * 0 does not make it spin; a reload whose lookups hang never stops an
  * established session from being forwarded; a name that never resolved
- * fails the start at its place in the file.  dnsmasq logs every query
+ * fails the start at its place in the file.  With process.workers 2:
+ * each worker follows the name on its own loop (new sessions through
+ * either reach the new address, each one's held session finishes
+ * intact); a reload while the resolver hangs keeps both workers
+ * forwarding and is taken by both or refused by both (the supervisor's
+ * counters, the new listener through each); a dead resolver at a reload
+ * leaves each worker the address it followed; a worker stopped while
+ * its reload waits for names fails the reload in both.  dnsmasq logs every query
  * it gets: each test ends by reading that log, which must name only the
  * test's own names.
  *
@@ -20,6 +27,9 @@
  * with the reason, when dnsmasq is missing or unshare is refused.
  */
 #include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
 
 #include "../common.h"
 #include "../daemon/proxytest.h"
@@ -855,6 +865,452 @@ START_TEST(test_start_unresolved)
 }
 END_TEST
 
+/* --- with workers (process.workers: 2) -------------------------------- */
+
+/*
+ * Who holds a session is read from /proc: the supervisor's children are
+ * the workers, /proc/net/tcp gives the proxy's end of a session by its
+ * ports, and /proc/PID/fd which worker holds that socket.
+ */
+
+/*
+ * The workers of supervisor sup (its children), waited for until two,
+ * neither of them `gone` (0: none).
+ */
+static void
+rt_workers_but(pid_t sup, pid_t gone, pid_t w[2])
+{
+	int64_t end = test_now_ms() + PT_WAIT_MS;
+	char path[300], buf[512], *s;
+	struct dirent *e;
+	long ppid;
+	int n = 0;
+	FILE *f;
+	DIR *d;
+
+	while (n != 2) {
+		ck_assert_msg(test_now_ms() < end, "no two workers");
+		ck_assert_ptr_nonnull(d = opendir("/proc"));
+		for (n = 0; (e = readdir(d)) != NULL;) {
+			snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+			if (!isdigit((unsigned char)e->d_name[0]) ||
+			    (f = fopen(path, "r")) == NULL)
+				continue;
+			s = fgets(buf, sizeof(buf), f);
+			fclose(f);
+			/* pid (comm) state ppid */
+			if (s != NULL && (s = strrchr(buf, ')')) != NULL &&
+			    sscanf(s + 2, "%*c %ld", &ppid) == 1 &&
+			    ppid == sup && n < 2)
+				w[n++] = (pid_t)atol(e->d_name);
+		}
+		closedir(d);
+		if (n == 2 && gone != 0 && (w[0] == gone || w[1] == gone))
+			n = 0;
+		if (n != 2)
+			test_sleep_ms(20);
+	}
+}
+
+static void
+rt_workers(pid_t sup, pid_t w[2])
+{
+	rt_workers_but(sup, 0, w);
+}
+
+/* Whether process pid holds the socket of this inode. */
+static int
+rt_holds(pid_t pid, unsigned long inode)
+{
+	char want[64], path[300], link[64];
+	struct dirent *e;
+	int found = 0;
+	ssize_t k;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%s", (long)pid,
+		    e->d_name);
+		k = readlink(path, link, sizeof(link) - 1);
+		found = k > 0 && (link[k] = '\0', strcmp(link, want) == 0);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Which of the workers w holds the proxy's end of client fd on lport. */
+static int
+rt_worker_of(const pid_t w[2], int lport, int fd)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	unsigned long inode = 0, ino;
+	unsigned lp, rp;
+	char line[512];
+	FILE *f;
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	ck_assert_ptr_nonnull(f = fopen("/proc/net/tcp", "r"));
+	while (inode == 0 && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " %*d: %*x:%x %*x:%x %*x %*x:%*x %*x:%*x "
+		    "%*x %*u %*d %lu", &lp, &rp, &ino) == 3 &&
+		    (int)lp == lport && rp == ntohs(a.sin_port))
+			inode = ino;
+	fclose(f);
+	ck_assert_msg(inode != 0, "the proxy's end of a session is not "
+	    "in /proc/net/tcp");
+	return rt_holds(w[0], inode) ? 0 : rt_holds(w[1], inode) ? 1 : -1;
+}
+
+/*
+ * A session through each worker on lport, held open in held[], each
+ * having reached server `id` with its bytes intact.
+ */
+static void
+rt_hold_both(const pid_t w[2], int lport, int id, int held[2])
+{
+	int i, fd, k;
+
+	held[0] = held[1] = -1;
+	for (i = 0; i < 64 && (held[0] < 0 || held[1] < 0); i++) {
+		ck_assert_int_eq(rt_open(lport, &fd), id);
+		k = rt_worker_of(w, lport, fd);
+		ck_assert_int_ge(k, 0);
+		if (held[k] < 0) {
+			rt_echo(fd, 100);
+			held[k] = fd;
+		} else {
+			close(fd);
+		}
+	}
+	ck_assert_msg(held[0] >= 0 && held[1] >= 0, "64 sessions and one "
+	    "worker took them all");
+}
+
+/* Waits until new sessions through both workers reach server id. */
+static int
+rt_wait_both(const pid_t w[2], int lport, int id, int ms)
+{
+	int64_t end = test_now_ms() + ms;
+	int got[2] = { 0, 0 }, fd, k, r;
+
+	while (!(got[0] && got[1]) && test_now_ms() < end) {
+		if ((r = rt_open(lport, &fd)) < 0) {
+			test_sleep_ms(50);
+			continue;
+		}
+		if ((k = rt_worker_of(w, lport, fd)) >= 0 && r == id)
+			got[k] = 1;
+		close(fd);
+	}
+	return got[0] && got[1];
+}
+
+/* The end of a held session: more bytes intact, then a clean close. */
+static void
+rt_finish(int fd)
+{
+	rt_echo(fd, 8000);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(pt_recv_eof(fd), 0);
+	close(fd);
+}
+
+static int
+rt_log_count(struct pt_proxy *p, const char *text)
+{
+	const char *s = pt_read_file(p->log);
+	int n = 0;
+
+	while ((s = strstr(s, text)) != NULL) {
+		n++;
+		s += strlen(text);
+	}
+	return n;
+}
+
+/* Waits until `text` is in the proxy's log n times; 1 when it is. */
+static int
+rt_wait_log_n(struct pt_proxy *p, const char *text, int n, int ms)
+{
+	int64_t end = test_now_ms() + ms;
+
+	while (rt_log_count(p, text) < n) {
+		if (test_now_ms() >= end)
+			return 0;
+		test_sleep_ms(50);
+	}
+	return 1;
+}
+
+/* Writes the proxy's new file and sends SIGHUP; RELOADING=1 waited for. */
+static void
+rt_reload_start(struct pt_proxy *p, const char *yaml, ...)
+{
+	char text[8192], tmp[256];
+	va_list ap;
+
+	va_start(ap, yaml);
+	pt_format(p, text, sizeof(text), yaml, ap);
+	va_end(ap);
+	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p->dir);
+	pt_write_file(tmp, text);
+	ck_assert_int_eq(rename(tmp, p->conf), 0);
+	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(p, "RELOADING=1", PT_WAIT_MS));
+}
+
+/* Two workers, the admin socket, a second listener and upstream (%s). */
+static const char rt_wyaml[] = "version: 1\n"
+    "logging: { level: info }\n"
+    "process: { workers: 2, shutdown_grace: 2s }\n"
+    "stats: { listen: 127.0.0.1:%d }\n"
+    "admin: { socket: ACCESS_LOG.sock }\n"
+    "listeners:\n"
+    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: web }\n"
+    "%s"
+    "upstreams:\n"
+    "  web: { servers: [ { address: \"svc.test:%d\", resolve: true } ] }\n"
+    "%s"
+    "resolver: { servers: [ " RT_DNS_ADDR ":%d ], refresh: " RT_REFRESH
+    " }\n";
+
+#define RT_SECOND	"  - { name: x, protocol: tcp, bind: 127.0.0.1:%d, " \
+    "upstream: web }\n"
+
+/* The supervisor's reload counters, from `ctl show info` and /metrics. */
+static void
+rt_reloads(struct pt_proxy *p, int sport, int ok, int failed)
+{
+	static char page[ST_PAGE_MAX];
+	char sock[300], want[128], out[4096];
+
+	snprintf(sock, sizeof(sock), "%s.sock", p->access);
+	rt_ctl(sock, "show info", out, sizeof(out));
+	snprintf(want, sizeof(want), "\nworkers 2\n");
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	snprintf(want, sizeof(want), "\nreloads %d\nreloads_failed %d\n", ok,
+	    failed);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	ck_assert_int_eq(st_get(sport, "/metrics", page, ST_PAGE_MAX), 200);
+	ck_assert_int_eq(st_value(page,
+	    "mioproxy_config_reloads_total{result=\"ok\"}"), ok);
+	ck_assert_int_eq(st_value(page,
+	    "mioproxy_config_reloads_total{result=\"failed\"}"), failed);
+}
+
+/*
+ * Each worker follows the name on its own loop: the record changes, and
+ * new sessions through either worker reach the new address, while a
+ * session each worker holds on the old one finishes intact.
+ */
+START_TEST(test_workers_follow_change)
+{
+	struct pt_proxy p;
+	struct rt_dns d;
+	int lport = pt_free_port(SOCK_STREAM), port = pt_free_port(SOCK_STREAM);
+	int sport = pt_free_port(SOCK_STREAM), held[2], i;
+	pid_t w[2], b2, b4;
+
+	b2 = rt_backend("127.0.0.2", port, 'B');
+	b4 = rt_backend("127.0.0.4", port, 'D');
+	rt_dns_start(&d, "127.0.0.2 svc.test\n");
+	pt_start(&p, rt_wyaml, sport, lport, "", port, "", d.port);
+	rt_workers(p.pid, w);
+	rt_hold_both(w, lport, 'B', held);
+	rt_dns_change(&d, "127.0.0.4 svc.test\n");
+	ck_assert_msg(rt_wait_both(w, lport, 'D', 4 * PT_WAIT_MS),
+	    "the workers did not both follow the record: %s",
+	    pt_read_file(p.log));
+	/* Each worker looked the name up and moved on its own. */
+	ck_assert_int_ge(rt_log_count(&p, "upstream web now has 1 servers"),
+	    2);
+	for (i = 0; i < 2; i++)
+		rt_finish(held[i]);
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(rt_which(lport), 'D');
+	rt_reloads(&p, sport, 0, 0);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	rt_dns_stop(&d, "svc.test");
+	rt_backend_stop(b2);
+	rt_backend_stop(b4);
+}
+END_TEST
+
+/*
+ * A reload while the resolver hangs (dnsmasq stopped): the supervisor's
+ * lookups, then each worker's on its loop, wait for c-ares' timeouts;
+ * meanwhile a session in each worker is forwarded.  The reload is
+ * taken by both workers (the new listener answers through each) and
+ * counted once; a second one naming a host that cannot be looked up is
+ * refused whole, and both workers keep what they serve.
+ */
+START_TEST(test_workers_reload_resolver_stopped)
+{
+	struct pt_proxy p;
+	struct rt_dns d;
+	int lport = pt_free_port(SOCK_STREAM), port = pt_free_port(SOCK_STREAM);
+	int sport = pt_free_port(SOCK_STREAM), xport = pt_free_port(SOCK_STREAM);
+	int held[2], more[2], i;
+	char second[160];
+	struct pollfd pfd;
+	char buf[256];
+	ssize_t n;
+	pid_t w[2], b2;
+
+	b2 = rt_backend("127.0.0.2", port, 'B');
+	rt_dns_start(&d, "127.0.0.2 svc.test\n");
+	pt_start(&p, rt_wyaml, sport, lport, "", port, "", d.port);
+	rt_workers(p.pid, w);
+	rt_hold_both(w, lport, 'B', held);
+	snprintf(second, sizeof(second), RT_SECOND, xport);
+	ck_assert_int_eq(kill(d.pid, SIGSTOP), 0);
+	rt_reload_start(&p, rt_wyaml, sport, lport, second, port, "",
+	    d.port);
+	/* Both workers are looking the name up (the supervisor did)... */
+	ck_assert_msg(rt_wait_log_n(&p, "reload: looking up 1 host names", 2,
+	    4 * PT_WAIT_MS), "%s", pt_read_file(p.log));
+	/* ...and forward meanwhile. */
+	for (i = 0; i < 2; i++) {
+		rt_echo(held[i], 5000);
+		rt_echo(held[i], 5000);
+	}
+	pfd = (struct pollfd){ p.notify_fd, POLLIN, 0 };
+	if (poll(&pfd, 1, 0) == 1) {
+		n = recv(p.notify_fd, buf, sizeof(buf) - 1, 0);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		ck_assert_msg(strstr(buf, "READY=1") == NULL,
+		    "the reload ended before the echo: the lookups did not "
+		    "wait");
+	}
+	ck_assert(pt_wait_notify(&p, "READY=1", 6 * PT_WAIT_MS));
+	ck_assert_msg(strstr(pt_read_file(p.log), "configuration reloaded "
+	    "from") != NULL && strstr(pt_read_file(p.log), "(2 workers)") !=
+	    NULL, "%s", pt_read_file(p.log));
+	/* The supervisor and each worker kept the name's last address. */
+	ck_assert_int_ge(rt_log_count(&p, "keeping its last 1 addresses"), 3);
+	rt_hold_both(w, xport, 'B', more);	/* all: both took it */
+	rt_reloads(&p, sport, 1, 0);
+	/* A host that cannot be looked up: nothing, anywhere. */
+	rt_reload_start(&p, rt_wyaml, sport, lport, "", port,
+	    "  other: { servers: [ { address: \"gone.test:80\" } ] }\n",
+	    d.port);
+	ck_assert(pt_wait_notify(&p, "READY=1", 6 * PT_WAIT_MS));
+	ck_assert_msg(strstr(pt_read_file(p.log), "cannot resolve "
+	    "\"gone.test\"") != NULL, "%s", pt_read_file(p.log));
+	rt_reloads(&p, sport, 1, 1);
+	for (i = 0; i < 2; i++)
+		close(more[i]);
+	rt_hold_both(w, xport, 'B', more);	/* still served by both */
+	for (i = 0; i < 2; i++) {
+		rt_finish(more[i]);
+		rt_finish(held[i]);
+	}
+	kill(d.pid, SIGCONT);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	rt_dns_stop(&d, "svc.test gone.test");
+	rt_backend_stop(b2);
+}
+END_TEST
+
+/*
+ * The record moved and both workers followed; then the resolver dies and
+ * a reload comes: it is taken, and each worker keeps the address it
+ * followed, not the older one the supervisor last looked up.
+ */
+START_TEST(test_workers_dead_resolver_keeps_last)
+{
+	struct pt_proxy p;
+	struct rt_dns d;
+	int lport = pt_free_port(SOCK_STREAM), port = pt_free_port(SOCK_STREAM);
+	int sport = pt_free_port(SOCK_STREAM), xport = pt_free_port(SOCK_STREAM);
+	char second[160];
+	pid_t w[2], b2, b4;
+
+	b2 = rt_backend("127.0.0.2", port, 'B');
+	b4 = rt_backend("127.0.0.4", port, 'D');
+	rt_dns_start(&d, "127.0.0.2 svc.test\n");
+	pt_start(&p, rt_wyaml, sport, lport, "", port, "", d.port);
+	rt_workers(p.pid, w);
+	rt_dns_change(&d, "127.0.0.4 svc.test\n");
+	ck_assert_msg(rt_wait_both(w, lport, 'D', 4 * PT_WAIT_MS),
+	    "the workers did not both follow the record: %s",
+	    pt_read_file(p.log));
+	rt_dns_kill(&d);
+	snprintf(second, sizeof(second), RT_SECOND, xport);
+	rt_reload_start(&p, rt_wyaml, sport, lport, second, port, "",
+	    d.port);
+	ck_assert(pt_wait_notify(&p, "READY=1", 6 * PT_WAIT_MS));
+	rt_reloads(&p, sport, 1, 0);
+	ck_assert_msg(rt_wait_both(w, xport, 'D', PT_WAIT_MS),
+	    "a worker lost the followed address: %s", pt_read_file(p.log));
+	ck_assert_msg(rt_wait_both(w, lport, 'D', PT_WAIT_MS),
+	    "a worker lost the followed address: %s", pt_read_file(p.log));
+	ck_assert_int_eq(pt_stop(&p), 0);
+	rt_dns_stop(&d, "svc.test");
+	rt_backend_stop(b2);
+	rt_backend_stop(b4);
+}
+END_TEST
+
+/*
+ * A worker stopped (SIGTERM) while its reload waits for the hanging
+ * resolver: it drops the reload and says so, the supervisor aborts it in
+ * the other worker too (the new listener is nowhere), the worker comes
+ * back on the running configuration, and the next reload, with the
+ * resolver back, is taken by both.
+ */
+START_TEST(test_workers_stop_while_looking_up)
+{
+	struct pt_proxy p;
+	struct rt_dns d;
+	int lport = pt_free_port(SOCK_STREAM), port = pt_free_port(SOCK_STREAM);
+	int sport = pt_free_port(SOCK_STREAM), xport = pt_free_port(SOCK_STREAM);
+	int held[2], more[2], i;
+	char second[160];
+	pid_t w[2], b2;
+
+	b2 = rt_backend("127.0.0.2", port, 'B');
+	rt_dns_start(&d, "127.0.0.2 svc.test\n");
+	pt_start(&p, rt_wyaml, sport, lport, "", port, "", d.port);
+	rt_workers(p.pid, w);
+	rt_hold_both(w, lport, 'B', held);
+	snprintf(second, sizeof(second), RT_SECOND, xport);
+	ck_assert_int_eq(kill(d.pid, SIGSTOP), 0);
+	rt_reload_start(&p, rt_wyaml, sport, lport, second, port, "",
+	    d.port);
+	ck_assert_msg(rt_wait_log_n(&p, "reload: looking up 1 host names", 2,
+	    4 * PT_WAIT_MS), "%s", pt_read_file(p.log));
+	ck_assert_int_eq(kill(w[0], SIGTERM), 0);
+	ck_assert(pt_wait_notify(&p, "READY=1", 6 * PT_WAIT_MS));
+	ck_assert_msg(strstr(pt_read_file(p.log), "could not apply it: every "
+	    "worker keeps the running configuration") != NULL, "%s",
+	    pt_read_file(p.log));
+	rt_reloads(&p, sport, 0, 1);
+	ck_assert_int_eq(pt_connect(xport), -ECONNREFUSED);
+	rt_finish(held[1]);		/* the other worker's, intact */
+	close(held[0]);
+	kill(d.pid, SIGCONT);
+	rt_workers_but(p.pid, w[0], w);	/* it came back */
+	rt_hold_both(w, lport, 'B', held);
+	pt_reload(&p, rt_wyaml, sport, lport, second, port, "", d.port);
+	rt_reloads(&p, sport, 1, 1);
+	rt_hold_both(w, xport, 'B', more);
+	for (i = 0; i < 2; i++) {
+		rt_finish(more[i]);
+		rt_finish(held[i]);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	rt_dns_stop(&d, "svc.test");
+	rt_backend_stop(b2);
+}
+END_TEST
+
 /* Runs the suite in a network namespace of its own; 0 once inside. */
 static int
 rt_netns(char **argv)
@@ -896,6 +1352,10 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_failed_reload_still_follows);
 	tcase_add_test(tc, test_ttl_sooner_than_refresh);
 	tcase_add_test(tc, test_start_unresolved);
+	tcase_add_test(tc, test_workers_follow_change);
+	tcase_add_test(tc, test_workers_reload_resolver_stopped);
+	tcase_add_test(tc, test_workers_dead_resolver_keeps_last);
+	tcase_add_test(tc, test_workers_stop_while_looking_up);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
 }
