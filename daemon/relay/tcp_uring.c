@@ -64,8 +64,8 @@
 #define RING_ENTRIES	1024u
 #define RING_GROUP	0u
 #define RING_BUFS	2048u		/* a power of two */
-#define RING_BUF_SIZE	(16u * 1024u)
-#define RING_LEND	64u		/* buffers kept lent to the kernel */
+#define RING_BUF_SIZE	(32u * 1024u)
+#define RING_LEND	32u		/* buffers kept lent to the kernel */
 #define RING_RECORDS	64u
 
 /* The low bits of a record's token: which operation of the session. */
