@@ -42,6 +42,19 @@
  *
  * Where the ring cannot be made (no io_uring, or refused), the process
  * relays on readiness and says so once.
+ *
+ * Workers.  The ring is made in the tcp module's first commit, that is
+ * in the process that relays: with process.workers each worker makes
+ * its own after the fork, and the supervisor (which runs no relay
+ * module) none, so that no ring is ever shared across a fork (a ring of
+ * SINGLE_ISSUER refuses another process's submissions).
+ *
+ * Bulk.  No splice here: the kernel runs IORING_OP_SPLICE in a worker
+ * thread always (it refuses the non-blocking issue), so a socket-to-pipe
+ * splice waiting for bytes would hold a kernel thread per direction.
+ * Buffers of RING_BUF_SIZE, two per direction at the default
+ * buffer_size, let a receive overlap the send before it (bench/RESULTS.md,
+ * "The completion engine").
  */
 #include "config.h"
 
@@ -64,8 +77,8 @@
 #define RING_ENTRIES	1024u
 #define RING_GROUP	0u
 #define RING_BUFS	2048u		/* a power of two */
-#define RING_BUF_SIZE	(16u * 1024u)
-#define RING_LEND	64u		/* buffers kept lent to the kernel */
+#define RING_BUF_SIZE	(32u * 1024u)
+#define RING_LEND	32u		/* buffers kept lent to the kernel */
 #define RING_RECORDS	64u
 
 /* The low bits of a record's token: which operation of the session. */

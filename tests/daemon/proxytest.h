@@ -307,7 +307,9 @@ pt_wait_notify(struct pt_proxy *p, const char *want, int ms)
 /*
  * The relay engine under test: MIOPROXY_TEST_IO=uring (the -uring.tap
  * runs) adds `io: uring` to the configuration's process mapping, which
- * the suites write in flow style on one line, or adds the mapping.
+ * the suites write in flow style on one line, or adds the mapping at the
+ * end (so that the lines a suite expects in an error keep their
+ * numbers).
  */
 static inline void
 pt_engine(char *text, size_t size)
@@ -323,8 +325,9 @@ pt_engine(char *text, size_t size)
 		at += strlen("process: {");
 		snprintf(ins, sizeof(ins), " io: %s,", io);
 	} else {
-		at = text;
-		snprintf(ins, sizeof(ins), "process: { io: %s }\n", io);
+		at = text + len;
+		snprintf(ins, sizeof(ins), "%sprocess: { io: %s }\n",
+		    len > 0 && text[len - 1] != '\n' ? "\n" : "", io);
 	}
 	n = strlen(ins);
 	ck_assert_msg(len + n < size, "configuration too long for io");

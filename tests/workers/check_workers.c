@@ -346,6 +346,39 @@ struct group {
 	pid_t		 w[MAXW];
 };
 
+/* On the completion engine (MIOPROXY_TEST_IO=uring, the -uring.tap
+ * run), how many rings the workers made so far: each makes its own
+ * after the fork (an io_uring of SINGLE_ISSUER takes submissions from
+ * its maker only).  -1 on the readiness engine. */
+static int
+rings_made(const struct pt_proxy *p)
+{
+	const char *io = getenv("MIOPROXY_TEST_IO");
+
+	if (io == NULL || strcmp(io, "uring") != 0)
+		return -1;
+	return log_count(p, "relay engine: io_uring completions");
+}
+
+/* Waits (bounded) until the workers made n rings, on the completion
+ * engine; true at once on readiness. */
+static int
+wait_rings(const struct pt_proxy *p, int n)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		int made = rings_made(p);
+
+		if (made < 0 || made == n)
+			return 1;
+		if (made > n)
+			return 0;
+		usleep(10000);
+	}
+	return 0;
+}
+
 static void
 group_start(struct group *g)
 {
@@ -356,6 +389,8 @@ group_start(struct group *g)
 	pt_start(&g->p, BOTH, g->stats, g->port, g->port, g->te.port,
 	    g->ue.port);
 	ck_assert_msg(wait_workers(g->p.pid, 2, 0, g->w), "two workers");
+	ck_assert_msg(wait_rings(&g->p, 2), "a ring per worker: %s",
+	    pt_read_file(g->p.log));
 }
 
 static void
@@ -458,6 +493,9 @@ START_TEST(test_kill_worker)
 	ck_assert_int_gt(lost, 0);
 	ck_assert_int_eq(log_count(&g.p, "was killed by signal 9: "
 	    "restarting it"), 1);
+	/* The new worker 0 made a ring of its own. */
+	ck_assert_msg(wait_rings(&g.p, 3), "the new worker's ring: %s",
+	    pt_read_file(g.p.log));
 	for (i = 0; i < NCLIENTS; i++) {
 		close(c[i]);
 		close(u[i]);
