@@ -435,6 +435,20 @@ pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
 
 #define pt_start(p, ...)	pt_start_limited((p), 0, __VA_ARGS__)
 
+/* Puts text in place of the proxy's file (atomically), sends SIGHUP
+ * and waits for RELOADING=1. */
+static inline void
+pt_reload_text(struct pt_proxy *p, const char *text)
+{
+	char tmp[256];
+
+	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p->dir);
+	pt_write_file(tmp, text);
+	ck_assert_int_eq(rename(tmp, p->conf), 0);
+	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(p, "RELOADING=1", PT_WAIT_MS));
+}
+
 /*
  * Replaces the proxy's file with `yaml` (a printf format, ACCESS_LOG
  * expanded), sends SIGHUP and waits for RELOADING=1 then READY=1, which
@@ -447,18 +461,32 @@ pt_reload(struct pt_proxy *p, const char *yaml, ...)
 static inline void
 pt_reload(struct pt_proxy *p, const char *yaml, ...)
 {
-	char text[8192], tmp[256];
+	char text[8192];
 	va_list ap;
 
 	va_start(ap, yaml);
 	pt_format(p, text, sizeof(text), yaml, ap);
 	va_end(ap);
-	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p->dir);
-	pt_write_file(tmp, text);
-	ck_assert_int_eq(rename(tmp, p->conf), 0);
-	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
-	ck_assert(pt_wait_notify(p, "RELOADING=1", PT_WAIT_MS));
+	pt_reload_text(p, text);
 	ck_assert(pt_wait_notify(p, "READY=1", PT_WAIT_MS));
+}
+
+/* pt_reload()'s first half: RELOADING=1 waited for, READY=1 not (a
+ * reload that is still at work when this returns). */
+static inline void
+pt_reload_start(struct pt_proxy *p, const char *yaml, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static inline void
+pt_reload_start(struct pt_proxy *p, const char *yaml, ...)
+{
+	char text[8192];
+	va_list ap;
+
+	va_start(ap, yaml);
+	pt_format(p, text, sizeof(text), yaml, ap);
+	va_end(ap);
+	pt_reload_text(p, text);
 }
 
 /* Waits for the proxy to exit; returns its exit status, -1 on timeout. */
