@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "win/rearm_win.h"
+#include "rearm.h"
 #include "net.h"
 #include "win/wsa.h"
 
