@@ -23,20 +23,11 @@
 static int
 ctl(const struct pt_proxy *p, const char *words)
 {
-	char cmd[1024], out[4096];
-	size_t n;
-	FILE *f;
-	int status;
+	char sock[300], out[4096];
 
-	snprintf(cmd, sizeof(cmd), "%s -S %s.sock ctl %s 2>&1", pt_binary(),
-	    p->access, words);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(f);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	status = pclose(f);
-	ck_assert_msg(WIFEXITED(status), "ctl %s", words);
-	ck_assert_msg(WEXITSTATUS(status) == 0, "ctl %s: %s", words, out);
+	snprintf(sock, sizeof(sock), "%s.sock", p->access);
+	ck_assert_msg(pt_ctl('S', sock, words, out, sizeof(out)) == 0,
+	    "ctl %s: %s", words, out);
 	return 0;
 }
 

@@ -785,17 +785,7 @@ END_TEST
 static void
 rt_ctl(const char *sock, const char *words, char *out, size_t size)
 {
-	char cmd[1024];
-	size_t n;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "%s -S %s ctl %s 2>&1", pt_binary(), sock,
-	    words);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(f);
-	n = fread(out, 1, size - 1, f);
-	out[n] = '\0';
-	pclose(f);
+	(void)pt_ctl('S', sock, words, out, size);
 }
 
 /*

@@ -307,19 +307,10 @@ sample(const char *key)
 static int
 ctl(const struct pt_proxy *p, const char *words)
 {
-	char cmd[1024];
-	size_t n;
-	FILE *f;
-	int status;
+	char sock[300];
 
-	snprintf(cmd, sizeof(cmd), "%s -S %s.sock ctl %s 2>&1", pt_binary(),
-	    p->access, words);
-	ck_assert_ptr_nonnull(f = popen(cmd, "r"));
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	status = pclose(f);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	snprintf(sock, sizeof(sock), "%s.sock", p->access);
+	return pt_ctl('S', sock, words, out, sizeof(out));
 }
 
 /* Counts the lines of the proxy's log that contain s. */
