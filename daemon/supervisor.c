@@ -64,6 +64,7 @@
 #include "loop.h"
 #include "names.h"
 #include "notify.h"
+#include "ops/admin.h"
 #include "reload_err.h"
 #include "relay/listener.h"
 #include "relay/rport.h"
@@ -787,20 +788,17 @@ sup_ask(int kind, const char *line, struct buf *pages)
 static void
 sup_info(struct buf *out, uint64_t sessions)
 {
-	time_t now = time(NULL);
-	char when[32] = "never";
-	struct tm tm;
+	struct admin_info info = {
+		.started = (int64_t)sup_started,
+		.last_reload = (int64_t)sup_last_reload,
+		.workers = sup_n,
+		.sessions = sessions,
+		.path = sup_path,
+		.reloads = { sup_reloads[0], sup_reloads[1] },
+	};
 
-	if (sup_last_reload != 0 && gmtime_r(&sup_last_reload, &tm) != NULL)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	buf_printf(out, "ok\nversion %s\nlibmio %s\npid %ld\n"
-	    "uptime %lld\nworkers %u\nsessions %llu\nconfiguration %s\n"
-	    "reloads %llu\nreloads_failed %llu\nlast_reload %s\n\n",
-	    PACKAGE_VERSION, mio_version(), (long)getpid(),
-	    (long long)(now - sup_started), sup_n,
-	    (unsigned long long)sessions, sup_path,
-	    (unsigned long long)sup_reloads[0],
-	    (unsigned long long)sup_reloads[1], when);
+	admin_info_write(out, &info);
+	buf_str(out, "\n");
 }
 
 static void
