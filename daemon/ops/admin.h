@@ -54,6 +54,12 @@ struct admin_info {
 };
 struct buf;
 void	admin_info_write(struct buf *out, const struct admin_info *info);
+/*
+ * The `reload` command's reply without its closing empty line: refused
+ * while stopping, else reload() called with room for its reasons.
+ */
+void	admin_reload_reply(struct buf *out, int stopping,
+	    int (*reload)(char *err, size_t len));
 
 /* Whom the module asks; call before the loop starts. */
 void	admin_set_hooks(const struct admin_hooks *hooks);

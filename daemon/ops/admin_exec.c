@@ -235,12 +235,13 @@ adm_on_server(const struct adm_cmd *cmd, struct buf *out)
 	}
 }
 
-static void
-adm_reload(struct buf *out)
+void
+admin_reload_reply(struct buf *out, int stopping,
+    int (*reload)(char *err, size_t len))
 {
 	char *err;
 
-	if (loop.stopping) {
+	if (stopping) {
 		buf_printf(out, "error: stopping: no reload now\n");
 		return;
 	}
@@ -248,7 +249,7 @@ adm_reload(struct buf *out)
 		buf_printf(out, "error: out of memory\n");
 		return;
 	}
-	if (adm_hooks->reload(err, ADM_RELOAD_ERRS) == 0)
+	if (reload(err, ADM_RELOAD_ERRS) == 0)
 		buf_printf(out, "ok\n");
 	else
 		buf_printf(out, "error: reload failed: the running "
@@ -287,7 +288,7 @@ adm_exec_line(char *line, struct buf *out)
 	else if (cmd.op == ADM_SHOW_LISTENERS)
 		adm_show_listeners(out);
 	else if (cmd.op == ADM_RELOAD)
-		adm_reload(out);
+		admin_reload_reply(out, loop.stopping, adm_hooks->reload);
 	else
 		adm_on_server(&cmd, out);
 	buf_printf(out, "\n");
