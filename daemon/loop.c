@@ -31,6 +31,7 @@
 #include "loop.h"
 #include "upstream/resolve.h"
 #include "notify.h"
+#include "reload_err.h"
 #include "relay/listener.h"
 #include "relay/sess.h"
 #include "relay/tcp.h"
@@ -150,44 +151,13 @@ loop_status_fire(struct timer *t, uint64_t now)
 	(void)timer_set(&loop.timers, t, now + LOOP_STATUS_MS);
 }
 
-/*
- * Why a reload failed: logged, and appended as a line to err (the admin
- * socket's reply; NULL: none), which keeps what fits of len.
- */
-static void __attribute__((format(printf, 3, 4)))
-loop_reload_error(char *err, size_t len, const char *fmt, ...)
-{
-	char line[1024];
-	size_t used;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	log_error("reload: %s", line);
-	if (err != NULL && len > 0 && (used = strlen(err)) + 1 < len)
-		snprintf(err + used, len - used, "%s\n", line);
-}
-
+/* The file's errors reported (reload_err.h), then what a failed reload
+ * keeps. */
 static void
 loop_reload_errors(struct conf_errors *errs, int rc, char *err, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < errs->n; i++) {
-		if (errs->v[i].line == 0)
-			loop_reload_error(err, len, "%s: %s", errs->v[i].file,
-			    errs->v[i].message);
-		else
-			loop_reload_error(err, len, "%s:%lu:%lu: %s",
-			    errs->v[i].file, errs->v[i].line,
-			    errs->v[i].column, errs->v[i].message);
-	}
-	if (errs->n == 0)
-		loop_reload_error(err, len, "%s: %s", loop_conf_path,
-		    mio_strerror(rc));
+	reload_conf_errors(errs, rc, loop_conf_path, err, len);
 	log_error("reload failed: keeping the running configuration");
-	conf_errors_free(errs);
 }
 
 /* With workers: the supervisor's for all of them (loop_as_worker). */
@@ -249,14 +219,14 @@ loop_reload_stage(struct conf *conf, char *err, size_t len)
 	loop_worker_conf(conf);
 	service_reload_warnings(loop_gen->conf, conf);
 	if ((rc = gen_create(conf, loop_protos, &g)) != 0) {
-		loop_reload_error(err, len, "%s", mio_strerror(rc));
+		reload_error(err, len, "%s", mio_strerror(rc));
 		notify_send("READY=1");
 		return -1;
 	}
 	/* The new logs first: the old ones stay if they cannot open. */
 	if (loop_logging(g->conf) != 0 || loop_prepare(g->conf) != 0 ||
 	    lstn_open_new(g, loop_gen) != 0) {
-		loop_reload_error(err, len, "the new configuration could not "
+		reload_error(err, len, "the new configuration could not "
 		    "be applied (a log file, or a bind: see the log)");
 		log_error("reload failed: keeping the running configuration");
 		(void)loop_logging(loop_gen->conf);

@@ -31,7 +31,6 @@
 
 #define SUP_OPS_WAIT_MS		2000
 #define SUP_OPS_REQ_MAX		8192
-#define SUP_OPS_RELOAD_ERRS	8192
 
 static const struct sup_ops_hooks *sup_hooks;
 static int sup_stats_fd = -1;
@@ -464,7 +463,7 @@ sup_sum_field(unsigned n, const char *key)
 static void
 sup_admin_line(char *line, struct buf *out)
 {
-	char copy[ADM_LINE_MAX + 1], err[256], *errs;
+	char copy[ADM_LINE_MAX + 1], err[256];
 	const struct buf *bad;
 	struct adm_cmd cmd;
 	size_t len;
@@ -478,22 +477,9 @@ sup_admin_line(char *line, struct buf *out)
 		return;
 	}
 	if (cmd.op == ADM_RELOAD) {
-		if (sup_hooks->stopping()) {
-			buf_str(out, "error: stopping: no reload now\n\n");
-			return;
-		}
-		if ((errs = calloc(1, SUP_OPS_RELOAD_ERRS)) == NULL) {
-			buf_str(out, "error: out of memory\n\n");
-			return;
-		}
-		if (sup_hooks->reload(errs, SUP_OPS_RELOAD_ERRS) == 0)
-			buf_str(out, "ok\n\n");
-		else
-			buf_printf(out, "error: reload failed: the running "
-			    "configuration stays\n%s%s\n", errs,
-			    errs[0] != '\0' && errs[strlen(errs) - 1] != '\n' ?
-			    "\n" : "");
-		free(errs);
+		admin_reload_reply(out, sup_hooks->stopping(),
+		    sup_hooks->reload);
+		buf_str(out, "\n");
 		return;
 	}
 	if ((n = sup_ask(WIRE_ASK_ADMIN, line)) == 0) {

@@ -64,6 +64,8 @@
 #include "loop.h"
 #include "names.h"
 #include "notify.h"
+#include "ops/admin.h"
+#include "reload_err.h"
 #include "relay/listener.h"
 #include "relay/rport.h"
 #include "relay/tcp.h"
@@ -117,8 +119,6 @@ static int sup_sigfd = -1;
 static pid_t sup_pid;
 static int sup_stopping;
 
-static void sup_reload_error(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 static uint64_t sup_reloads[2];		/* ok, failed */
 static uint32_t sup_seq;		/* the last reload's number (wire.h) */
 static time_t sup_started, sup_last_reload;
@@ -537,7 +537,7 @@ sup_collect(int type, int *want, int *rc, uint64_t ms, char *err,
 				want[idx[i]] = 0;
 				if (m->rc != 0 && m->len > 0 &&
 				    m->text[0] != '\0')
-					sup_reload_error(err, len,
+					reload_error(err, len,
 					    "worker %u: %s", idx[i], m->text);
 			} else if (t < 0) {
 				want[idx[i]] = 0;
@@ -548,7 +548,7 @@ out:
 	for (i = 0; i < sup_n; i++) {
 		if (want[i] && sup_workers[i].ctl >= 0 &&
 		    type != WIRE_READY)
-			sup_reload_error(err, len, "worker %u did not answer "
+			reload_error(err, len, "worker %u did not answer "
 			    "within %llu ms", i, (unsigned long long)ms);
 		want[i] = 0;
 	}
@@ -594,42 +594,6 @@ sup_tell(const struct sup_sock *s, int give)
 			    give ? sup_sock_fd(s, i) : -1);
 }
 
-/* Why a reload failed: logged, and a line of err (NULL: none). */
-static void
-sup_reload_error(char *err, size_t len, const char *fmt, ...)
-{
-	char line[1024];
-	size_t used;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	log_error("reload: %s", line);
-	if (err != NULL && len > 0 && (used = strlen(err)) + 1 < len)
-		snprintf(err + used, len - used, "%s\n", line);
-}
-
-static void
-sup_reload_errors(struct conf_errors *errs, int rc, char *err, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < errs->n; i++) {
-		if (errs->v[i].line == 0)
-			sup_reload_error(err, len, "%s: %s", errs->v[i].file,
-			    errs->v[i].message);
-		else
-			sup_reload_error(err, len, "%s:%lu:%lu: %s",
-			    errs->v[i].file, errs->v[i].line,
-			    errs->v[i].column, errs->v[i].message);
-	}
-	if (errs->n == 0)
-		sup_reload_error(err, len, "%s: %s", sup_path,
-		    mio_strerror(rc));
-	conf_errors_free(errs);
-}
-
 /* Asks every running worker to prepare, then to commit or abort:
  * whether all could. */
 static int
@@ -657,7 +621,7 @@ sup_reload_workers(char *err, size_t len)
 	sup_collect(WIRE_PREPARED, want, rc, SUP_REPLY_MS, err, len);
 	for (i = 0; i < sup_n; i++)
 		if (sent[i] && rc[i] != 0) {
-			sup_reload_error(err, len, "worker %u could not apply "
+			reload_error(err, len, "worker %u could not apply "
 			    "it: every worker keeps the running configuration",
 			    i);
 			ok = 0;
@@ -706,14 +670,14 @@ sup_reload(char *err, size_t len)
 	 * bounded by the resolver's timeouts.
 	 */
 	if ((rc = names_load_blocking(sup_path, &conf, &errs)) != 0) {
-		sup_reload_errors(&errs, rc, err, len);
+		reload_conf_errors(&errs, rc, sup_path, err, len);
 		goto failed;
 	}
 	conf_errors_free(&errs);
 	if (conf->process.workers != sup_conf->process.workers)
 		log_warn("reload: process.workers applies at the next start");
 	if ((rc = sup_table_make(conf, &sup_socks, &t)) != 0) {
-		sup_reload_error(err, len, "the new configuration could not "
+		reload_error(err, len, "the new configuration could not "
 		    "be applied (a bind: see the log)");
 		conf_free(conf);
 		goto failed;
@@ -824,20 +788,17 @@ sup_ask(int kind, const char *line, struct buf *pages)
 static void
 sup_info(struct buf *out, uint64_t sessions)
 {
-	time_t now = time(NULL);
-	char when[32] = "never";
-	struct tm tm;
+	struct admin_info info = {
+		.started = (int64_t)sup_started,
+		.last_reload = (int64_t)sup_last_reload,
+		.workers = sup_n,
+		.sessions = sessions,
+		.path = sup_path,
+		.reloads = { sup_reloads[0], sup_reloads[1] },
+	};
 
-	if (sup_last_reload != 0 && gmtime_r(&sup_last_reload, &tm) != NULL)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	buf_printf(out, "ok\nversion %s\nlibmio %s\npid %ld\n"
-	    "uptime %lld\nworkers %u\nsessions %llu\nconfiguration %s\n"
-	    "reloads %llu\nreloads_failed %llu\nlast_reload %s\n\n",
-	    PACKAGE_VERSION, mio_version(), (long)getpid(),
-	    (long long)(now - sup_started), sup_n,
-	    (unsigned long long)sessions, sup_path,
-	    (unsigned long long)sup_reloads[0],
-	    (unsigned long long)sup_reloads[1], when);
+	admin_info_write(out, &info);
+	buf_str(out, "\n");
 }
 
 static void

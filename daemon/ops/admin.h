@@ -40,6 +40,27 @@ struct admin_hooks {
 struct stat;
 int	admin_socket_bind(const char *path, struct stat *st);
 
+/*
+ * The `show info` reply without its closing empty line, written the
+ * same by the one process's module and by a supervisor for its workers.
+ */
+struct admin_info {
+	int64_t		 started;	/* wall clock, seconds */
+	int64_t		 last_reload;	/* wall clock, seconds; 0: none */
+	unsigned	 workers;
+	uint64_t	 sessions;
+	const char	*path;			/* the configuration file */
+	uint64_t	 reloads[2];		/* ok, failed */
+};
+struct buf;
+void	admin_info_write(struct buf *out, const struct admin_info *info);
+/*
+ * The `reload` command's reply without its closing empty line: refused
+ * while stopping, else reload() called with room for its reasons.
+ */
+void	admin_reload_reply(struct buf *out, int stopping,
+	    int (*reload)(char *err, size_t len));
+
 /* Whom the module asks; call before the loop starts. */
 void	admin_set_hooks(const struct admin_hooks *hooks);
 

@@ -87,24 +87,38 @@ adm_server(const struct adm_cmd *cmd, const struct conf_server **csp,
 	return NULL;
 }
 
-static void
-adm_show_info(struct buf *out)
+void
+admin_info_write(struct buf *out, const struct admin_info *info)
 {
-	time_t now = time(NULL), last = (time_t)keep_proc.last_reload;
+	time_t now = time(NULL), last = (time_t)info->last_reload;
 	char when[32] = "never";
 	struct tm tm;
 
 	if (last != 0 && gmtime_r(&last, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	buf_printf(out, "ok\nversion %s\nlibmio %s\npid %ld\n"
-	    "uptime %lld\nworkers 1\nsessions %llu\nconfiguration %s\n"
+	    "uptime %lld\nworkers %u\nsessions %llu\nconfiguration %s\n"
 	    "reloads %llu\nreloads_failed %llu\nlast_reload %s\n",
 	    PACKAGE_VERSION, mio_version(), (long)getpid(),
-	    (long long)(now - (time_t)keep_proc.started),
-	    (unsigned long long)adm_hooks->sessions(),
-	    adm_conf != NULL ? adm_conf->path : "-",
-	    (unsigned long long)keep_proc.reloads[0],
-	    (unsigned long long)keep_proc.reloads[1], when);
+	    (long long)(now - (time_t)info->started), info->workers,
+	    (unsigned long long)info->sessions, info->path,
+	    (unsigned long long)info->reloads[0],
+	    (unsigned long long)info->reloads[1], when);
+}
+
+static void
+adm_show_info(struct buf *out)
+{
+	struct admin_info info = {
+		.started = keep_proc.started,
+		.last_reload = keep_proc.last_reload,
+		.workers = 1,
+		.sessions = adm_hooks->sessions(),
+		.path = adm_conf != NULL ? adm_conf->path : "-",
+		.reloads = { keep_proc.reloads[0], keep_proc.reloads[1] },
+	};
+
+	admin_info_write(out, &info);
 }
 
 static void
@@ -221,12 +235,13 @@ adm_on_server(const struct adm_cmd *cmd, struct buf *out)
 	}
 }
 
-static void
-adm_reload(struct buf *out)
+void
+admin_reload_reply(struct buf *out, int stopping,
+    int (*reload)(char *err, size_t len))
 {
 	char *err;
 
-	if (loop.stopping) {
+	if (stopping) {
 		buf_printf(out, "error: stopping: no reload now\n");
 		return;
 	}
@@ -234,7 +249,7 @@ adm_reload(struct buf *out)
 		buf_printf(out, "error: out of memory\n");
 		return;
 	}
-	if (adm_hooks->reload(err, ADM_RELOAD_ERRS) == 0)
+	if (reload(err, ADM_RELOAD_ERRS) == 0)
 		buf_printf(out, "ok\n");
 	else
 		buf_printf(out, "error: reload failed: the running "
@@ -273,7 +288,7 @@ adm_exec_line(char *line, struct buf *out)
 	else if (cmd.op == ADM_SHOW_LISTENERS)
 		adm_show_listeners(out);
 	else if (cmd.op == ADM_RELOAD)
-		adm_reload(out);
+		admin_reload_reply(out, loop.stopping, adm_hooks->reload);
 	else
 		adm_on_server(&cmd, out);
 	buf_printf(out, "\n");

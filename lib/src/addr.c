@@ -23,6 +23,7 @@
 #include <net/if.h>
 
 #include "mio.h"
+#include "net.h"
 
 #define ADDR_UNIX_PREFIX	"unix:"
 #define ADDR_SUN_OFF		offsetof(struct sockaddr_un, sun_path)
@@ -342,4 +343,27 @@ int
 mio_addr_equal(const struct mio_addr *a, const struct mio_addr *b)
 {
 	return mio_addr_cmp(a, b) == 0;
+}
+
+/* net.h's check that a fits family, for every socket call. */
+int
+mio__check_family(const struct mio_addr *a, int family)
+{
+	if (a == NULL || a->len < sizeof(sa_family_t) ||
+	    a->len > sizeof(a->u))
+		return -EINVAL;
+	switch (a->u.sa.sa_family) {
+	case AF_INET:
+		if (family != AF_INET && family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		return a->len < sizeof(struct sockaddr_in) ? -EINVAL : 0;
+	case AF_INET6:
+		if (family != AF_INET6 && family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		return a->len < sizeof(struct sockaddr_in6) ? -EINVAL : 0;
+	case AF_UNIX:
+		return family == AF_UNIX ? 0 : -EAFNOSUPPORT;
+	default:
+		return -EAFNOSUPPORT;
+	}
 }

@@ -1,5 +1,5 @@
 /*
- * Library information: the version and error texts.
+ * The error texts (mio_version() is version.c's).
  */
 #include "config.h"
 
@@ -7,17 +7,6 @@
 #include <string.h>
 
 #include "mio.h"
-
-#define ERROR_STR(x)	#x
-#define ERROR_XSTR(x)	ERROR_STR(x)
-
-/* From the header's numbers, so that the library and header agree. */
-const char *
-mio_version(void)
-{
-	return ERROR_XSTR(MIO_VERSION_MAJOR) "." ERROR_XSTR(MIO_VERSION_MINOR)
-	    "." ERROR_XSTR(MIO_VERSION_PATCH);
-}
 
 /*
  * strerror() may write a shared buffer for unknown values; glibc's

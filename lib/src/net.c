@@ -1,7 +1,8 @@
 /*
  * Making sockets: how every socket is created, bound, connected and
- * accepted (net.h), the integer option helpers, and a socket's own
- * addresses.  The I/O on a socket once it exists is io.c's.
+ * accepted (net.h), and a socket's own addresses.  The integer option
+ * helpers are sockopt.c's, the check of an address's family addr.c's
+ * (both the same on Windows).  The I/O on a socket once it exists is io.c's.
  */
 #include "config.h"
 
@@ -37,28 +38,6 @@ mio__socket(int domain, int type)
 		return e;
 	}
 	return s;
-}
-
-int
-mio__check_family(const struct mio_addr *a, int family)
-{
-	if (a == NULL || a->len < sizeof(sa_family_t) ||
-	    a->len > sizeof(a->u))
-		return -EINVAL;
-	switch (a->u.sa.sa_family) {
-	case AF_INET:
-		if (family != AF_INET && family != AF_UNSPEC)
-			return -EAFNOSUPPORT;
-		return a->len < sizeof(struct sockaddr_in) ? -EINVAL : 0;
-	case AF_INET6:
-		if (family != AF_INET6 && family != AF_UNSPEC)
-			return -EAFNOSUPPORT;
-		return a->len < sizeof(struct sockaddr_in6) ? -EINVAL : 0;
-	case AF_UNIX:
-		return family == AF_UNIX ? 0 : -EAFNOSUPPORT;
-	default:
-		return -EAFNOSUPPORT;
-	}
 }
 
 int
@@ -140,28 +119,6 @@ mio__accept(mio_sock listener, struct mio_addr *peer)
 			mio__would_block(listener, MIO_READABLE);
 		return s;
 	}
-}
-
-int
-mio__setopt(mio_sock s, int level, int name, int value)
-{
-	if (setsockopt(s, level, name, &value, sizeof(value)) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Options read back as int; a few (IP_MULTICAST_*) may come as a byte. */
-int
-mio__getopt(mio_sock s, int level, int name)
-{
-	int value = 0;
-	socklen_t len = sizeof(value);
-
-	if (getsockopt(s, level, name, &value, &len) < 0)
-		return -errno;
-	if (len == 1)
-		return *(unsigned char *)&value;
-	return value;
 }
 
 /* Both leave *out untouched when they fail. */

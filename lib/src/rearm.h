@@ -71,8 +71,11 @@ mio__eagain(mio_sock s, unsigned dir)
 	return -EAGAIN;
 }
 
+#endif /* !_WIN32 */
+
 /*
- * The error path of every I/O wrapper: the failed call's errno, negated,
+ * The error path of every I/O wrapper: the failed call's errno, negated
+ * (on Windows as the compat wrappers set it from WSAGetLastError()),
  * with `dir` re-armed when it is EAGAIN.  Callers retry EINTR first.
  */
 static inline int
@@ -86,7 +89,5 @@ mio__io_error(mio_sock s, unsigned dir)
 		mio__error_consumed(s);
 	return -e;
 }
-
-#endif /* !_WIN32 */
 
 #endif /* MIO_REARM_H */

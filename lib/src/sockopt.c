@@ -2,7 +2,8 @@
  * Socket options of IP sockets: TTL, IPv6-only, broadcast and multicast.
  * Setters take an int and return 0 or -errno; getters return the value
  * (>= 0, flags as 0 or 1) or -errno.  Nothing here does I/O, so nothing
- * re-arms.
+ * re-arms.  Also net.h's integer option helpers under them, the same
+ * text on POSIX and on Winsock (through lib/src/win/compat).
  */
 #include "config.h"
 
@@ -11,6 +12,28 @@
 #include <sys/socket.h>
 
 #include "net.h"
+
+int
+mio__setopt(mio_sock s, int level, int name, int value)
+{
+	if (setsockopt(s, level, name, &value, sizeof(value)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Options read back as int; a few (IP_MULTICAST_*) may come as a byte. */
+int
+mio__getopt(mio_sock s, int level, int name)
+{
+	int value = 0;
+	socklen_t len = sizeof(value);
+
+	if (getsockopt(s, level, name, &value, &len) < 0)
+		return -errno;
+	if (len == 1)
+		return *(unsigned char *)&value;
+	return value;
+}
 
 /* AF_INET or AF_INET6 for an IP socket, -EAFNOSUPPORT for others. */
 static int

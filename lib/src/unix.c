@@ -1,6 +1,7 @@
 /*
- * Unix domain sockets: stream listeners and connections, datagram
- * sockets bound, unbound and connected, and connected pairs.
+ * Unix domain sockets: datagram sockets bound, unbound and connected,
+ * and connected pairs (stream listeners and connections are
+ * unix_stream.c's, shared with Windows).
  * Paths and Linux abstract names are whatever mio_addr_parse() built;
  * nothing here unlinks a path, so a stale socket file gives -EADDRINUSE
  * and its removal is the caller's decision.
@@ -13,41 +14,6 @@
 #include "sys/fdflags.h"
 #include "sys/nosigpipe.h"
 #include "net.h"
-
-/* What mio asks for with listen(fd, -1): SOMAXCONN. */
-#define UNIX_BACKLOG	SOMAXCONN
-
-int
-mio_unix_listen(const struct mio_addr *addr, int backlog)
-{
-	int e;
-
-	if ((e = mio__check_family(addr, AF_UNIX)) < 0)
-		return e;
-	return mio__bound(addr, SOCK_STREAM, 0,
-	    backlog > 0 ? backlog : UNIX_BACKLOG);
-}
-
-int
-mio_unix_accept(mio_sock listener, struct mio_addr *peer)
-{
-	return mio__accept(listener, peer);
-}
-
-/*
- * A Unix stream connect completes or fails at once; -EAGAIN means the
- * listener's backlog is full, and it leaves no socket behind (there is
- * no descriptor to re-arm: retry later).
- */
-int
-mio_unix_connect(const struct mio_addr *addr)
-{
-	int e;
-
-	if ((e = mio__check_family(addr, AF_UNIX)) < 0)
-		return e;
-	return mio__connected(addr, SOCK_STREAM);
-}
 
 int
 mio_unix_dgram_bind(const struct mio_addr *addr)

@@ -48,24 +48,9 @@ sock_path(const struct pt_proxy *p)
 static int
 ctl_at(const char *conf, const char *sock, const char *words)
 {
-	char cmd[1024];
-	size_t n;
-	FILE *f;
-	int status;
-
 	if (sock != NULL)
-		snprintf(cmd, sizeof(cmd), "%s -S %s ctl %s 2>&1",
-		    pt_binary(), sock, words);
-	else
-		snprintf(cmd, sizeof(cmd), "%s -c %s ctl %s 2>&1",
-		    pt_binary(), conf, words);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(f);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	status = pclose(f);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
+		return pt_ctl('S', sock, words, out, sizeof(out));
+	return pt_ctl('c', conf, words, out, sizeof(out));
 }
 
 static int

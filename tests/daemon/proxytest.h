@@ -251,6 +251,31 @@ pt_binary(void)
 	return path;
 }
 
+/*
+ * Runs `mioproxy -OPT PATH ctl WORDS` (opt 'S': PATH is the admin socket;
+ * 'c': the configuration file naming it) and keeps what it prints (both
+ * streams) in out: its exit status, once it is known to have exited.
+ */
+static inline int
+pt_ctl(char opt, const char *path, const char *words, char *out,
+    size_t size)
+{
+	char cmd[1024];
+	size_t n;
+	FILE *f;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s -%c %s ctl %s 2>&1", pt_binary(), opt,
+	    path, words);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	status = pclose(f);
+	ck_assert_msg(WIFEXITED(status), "ctl %s", words);
+	return WEXITSTATUS(status);
+}
+
 static inline void
 pt_write_file(const char *path, const char *text)
 {
@@ -438,6 +463,21 @@ pt_start_limited(struct pt_proxy *p, rlim_t nofile, const char *yaml, ...)
 
 #define pt_start(p, ...)	pt_start_limited((p), 0, __VA_ARGS__)
 
+/* Puts `yaml` (expanded with ap) in place of the proxy's file
+ * (atomically), sends SIGHUP and waits for RELOADING=1. */
+static inline void
+pt_vreload_start(struct pt_proxy *p, const char *yaml, va_list ap)
+{
+	char text[8192], tmp[256];
+
+	pt_format(p, text, sizeof(text), yaml, ap);
+	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p->dir);
+	pt_write_file(tmp, text);
+	ck_assert_int_eq(rename(tmp, p->conf), 0);
+	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
+	ck_assert(pt_wait_notify(p, "RELOADING=1", PT_WAIT_MS));
+}
+
 /*
  * Replaces the proxy's file with `yaml` (a printf format, ACCESS_LOG
  * expanded), sends SIGHUP and waits for RELOADING=1 then READY=1, which
@@ -450,18 +490,28 @@ pt_reload(struct pt_proxy *p, const char *yaml, ...)
 static inline void
 pt_reload(struct pt_proxy *p, const char *yaml, ...)
 {
-	char text[8192], tmp[256];
 	va_list ap;
 
 	va_start(ap, yaml);
-	pt_format(p, text, sizeof(text), yaml, ap);
+	pt_vreload_start(p, yaml, ap);
 	va_end(ap);
-	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p->dir);
-	pt_write_file(tmp, text);
-	ck_assert_int_eq(rename(tmp, p->conf), 0);
-	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
-	ck_assert(pt_wait_notify(p, "RELOADING=1", PT_WAIT_MS));
 	ck_assert(pt_wait_notify(p, "READY=1", PT_WAIT_MS));
+}
+
+/* pt_reload()'s first half: RELOADING=1 waited for, READY=1 not (a
+ * reload that is still at work when this returns). */
+static inline void
+pt_reload_start(struct pt_proxy *p, const char *yaml, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static inline void
+pt_reload_start(struct pt_proxy *p, const char *yaml, ...)
+{
+	va_list ap;
+
+	va_start(ap, yaml);
+	pt_vreload_start(p, yaml, ap);
+	va_end(ap);
 }
 
 /* Waits for the proxy to exit; returns its exit status, -1 on timeout. */

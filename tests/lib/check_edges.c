@@ -164,19 +164,6 @@ edge_event(struct mio_poll *p, mio_token token, int ms)
 	return 0;
 }
 
-static size_t
-edge_drain(mio_sock s)
-{
-	char buf[4096];
-	size_t total = 0;
-	ssize_t n;
-
-	while ((n = mio_read(s, buf, sizeof(buf))) > 0)
-		total += (size_t)n;
-	ck_assert_int_eq(n, -EAGAIN);
-	return total;
-}
-
 /* The backends that take MIO_PRIORITY (kqueue has no such filter). */
 static int
 edge_has_priority(struct mio_poll *p)
@@ -210,7 +197,7 @@ START_TEST(test_priority_rearmed_by_read)
 	/* The urgent byte, then the stream to -EAGAIN: both edges used. */
 	ck_assert_int_eq(recv(s[1], &c, 1, MSG_OOB), 1);
 	ck_assert_int_eq(c, '!');
-	ck_assert_uint_eq(edge_drain(s[1]), 1);
+	ck_assert_uint_eq(tu_drain(s[1]), 1);
 	ck_assert_uint_eq(edge_event(p, 1, 100) & MIO_PRIORITY, 0);
 	/* Urgent data again: the read's -EAGAIN re-armed MIO_PRIORITY. */
 	ck_assert_int_eq(send(s[0], "?", 1, MSG_OOB), 1);
@@ -399,7 +386,7 @@ START_TEST(test_rearm_across_threads)
 		}
 		/* The waiter is (most likely) back in its wait: this read's
 		 * -EAGAIN re-arms the socket under it. */
-		ck_assert_uint_eq(edge_drain(s[1]), 1);
+		ck_assert_uint_eq(tu_drain(s[1]), 1);
 	}
 	atomic_store(&rp.stop, 1);
 	ck_assert_int_eq(mio_waker_wake(w), 0);

@@ -28,17 +28,6 @@ wait_n(struct mio_poll *p, struct mio_event *ev, size_t cap, int ms)
 }
 
 static void
-drain(mio_sock s)
-{
-	char buf[4096];
-	ssize_t n;
-
-	while ((n = mio_read(s, buf, sizeof(buf))) > 0)
-		;
-	ck_assert_int_eq(n, -EAGAIN);
-}
-
-static void
 put(mio_sock s, const char *text)
 {
 	size_t len = strlen(text);
@@ -412,7 +401,7 @@ START_TEST(test_edge_readable)
 	ck_assert_int_eq(mio_read(fds[0], &c, 1), 1);
 	ck_assert_int_eq(wait_n(p, ev, 4, 50), 0);
 	/* Drained to -EAGAIN: the next write is a new event. */
-	drain(fds[0]);
+	(void)tu_drain(fds[0]);
 	ck_assert_int_eq(wait_n(p, ev, 4, 50), 0);
 	put(fds[1], "c");
 	ck_assert_int_eq(wait_n(p, ev, 4, TIMEOUT_MS), 1);
@@ -452,7 +441,7 @@ START_TEST(test_short_io_drains)
 	if (drains)
 		ck_assert_uint_eq(ev[0].token, 9);
 	/* Either way, reading to -EAGAIN gets the next edge. */
-	drain(sv[0]);
+	(void)tu_drain(sv[0]);
 	put(sv[1], "d");
 	ck_assert_int_eq(wait_n(p, ev, 4, TIMEOUT_MS), 1);
 	mio_close(sv[0]);
@@ -481,7 +470,7 @@ START_TEST(test_edge_writable)
 	ck_assert_int_eq(n, -EAGAIN);
 	ck_assert_int_eq(wait_n(p, ev, 4, 50), 0);
 	/* The peer drains: room again is a new writable edge. */
-	drain(sp[1]);
+	(void)tu_drain(sp[1]);
 	ck_assert_int_eq(wait_n(p, ev, 4, TIMEOUT_MS), 1);
 	ck_assert_uint_eq(ev[0].token, 7);
 	ck_assert_uint_eq(ev[0].flags & MIO_WRITABLE, MIO_WRITABLE);

@@ -21,6 +21,7 @@
 
 #include "mio.h"
 #include "../common.h"
+#include "tu_io.h"
 
 static inline struct mio_poll *
 tu_poll(void)

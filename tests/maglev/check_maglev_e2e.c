@@ -23,20 +23,11 @@
 static int
 ctl(const struct pt_proxy *p, const char *words)
 {
-	char cmd[1024], out[4096];
-	size_t n;
-	FILE *f;
-	int status;
+	char sock[300], out[4096];
 
-	snprintf(cmd, sizeof(cmd), "%s -S %s.sock ctl %s 2>&1", pt_binary(),
-	    p->access, words);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(f);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	status = pclose(f);
-	ck_assert_msg(WIFEXITED(status), "ctl %s", words);
-	ck_assert_msg(WEXITSTATUS(status) == 0, "ctl %s: %s", words, out);
+	snprintf(sock, sizeof(sock), "%s.sock", p->access);
+	ck_assert_msg(pt_ctl('S', sock, words, out, sizeof(out)) == 0,
+	    "ctl %s: %s", words, out);
 	return 0;
 }
 
@@ -110,12 +101,44 @@ busiest(const int *ids)
 	return best;
 }
 
+/* Every client on the server it had first. */
+static void
+assert_stayed(const int *ids, const int *first)
+{
+	int c;
+
+	for (c = 0; c < NCLI; c++)
+		ck_assert_int_eq(ids[c], first[c]);
+}
+
+/*
+ * After a drain: the drained server's clients moved to others (at least
+ * one), every other client stayed; the count said on stderr.
+ */
+static void
+assert_only_drained_moved(const char *proto, const int *ids,
+    const int *first, int drained)
+{
+	int c, moved = 0;
+
+	for (c = 0; c < NCLI; c++) {
+		ck_assert_int_ne(ids[c], drained);
+		if (first[c] != drained)
+			ck_assert_int_eq(ids[c], first[c]);
+		else
+			moved++;
+	}
+	ck_assert_int_gt(moved, 0);
+	fprintf(stderr, "# %s: %d of %d clients moved off the drained "
+	    "server, the others stayed\n", proto, moved, NCLI);
+}
+
 START_TEST(test_tcp_sticks_and_drain_moves_its_own)
 {
 	struct pt_echo e[NSRV];
 	struct pt_proxy p;
 	int port = pt_free_port(SOCK_STREAM), first[NCLI], ids[NCLI];
-	int i, c, drained, moved = 0;
+	int i, drained;
 
 	for (i = 0; i < NSRV; i++)
 		pt_echo_start(&e[i], i);
@@ -133,28 +156,17 @@ START_TEST(test_tcp_sticks_and_drain_moves_its_own)
 	ck_assert_int_ge(tcp_round(port, first), 2);
 	for (i = 0; i < 2; i++) {
 		tcp_round(port, ids);
-		for (c = 0; c < NCLI; c++)
-			ck_assert_int_eq(ids[c], first[c]);
+		assert_stayed(ids, first);
 	}
 	/* Drained: its clients go to others, nobody else moves. */
 	drained = busiest(first);
 	set_state(&p, e[drained].port, "drain");
 	tcp_round(port, ids);
-	for (c = 0; c < NCLI; c++) {
-		ck_assert_int_ne(ids[c], drained);
-		if (first[c] != drained)
-			ck_assert_int_eq(ids[c], first[c]);
-		else
-			moved++;
-	}
-	ck_assert_int_gt(moved, 0);
-	fprintf(stderr, "# tcp: %d of %d clients moved off the drained "
-	    "server, the others stayed\n", moved, NCLI);
+	assert_only_drained_moved("tcp", ids, first, drained);
 	/* Ready again: everyone back where they were. */
 	set_state(&p, e[drained].port, "ready");
 	tcp_round(port, ids);
-	for (c = 0; c < NCLI; c++)
-		ck_assert_int_eq(ids[c], first[c]);
+	assert_stayed(ids, first);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	for (i = 0; i < NSRV; i++)
 		pt_echo_stop(&e[i]);
@@ -194,8 +206,7 @@ START_TEST(test_tcp_reload_rebuilds_the_table)
 	    " { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n",
 	    port, e[3].port, e[1].port, e[0].port, e[2].port);
 	tcp_round(port, ids);
-	for (c = 0; c < NCLI; c++)
-		ck_assert_int_eq(ids[c], first[c]);
+	assert_stayed(ids, first);
 	gone = busiest(first);
 	pt_reload(&p, RELOAD_HEAD
 	    "    servers: [ { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d },"
@@ -219,8 +230,7 @@ START_TEST(test_tcp_reload_rebuilds_the_table)
 	    " { address: 127.0.0.1:%d }, { address: 127.0.0.1:%d } ]\n",
 	    port, e[0].port, e[1].port, e[2].port, e[3].port);
 	tcp_round(port, ids);
-	for (c = 0; c < NCLI; c++)
-		ck_assert_int_eq(ids[c], first[c]);
+	assert_stayed(ids, first);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	for (i = 0; i < NSRV; i++)
 		pt_echo_stop(&e[i]);
@@ -253,7 +263,7 @@ START_TEST(test_udp_port_key_sticks_and_drain_moves_its_own)
 	struct pt_proxy p;
 	int port = pt_free_port(SOCK_DGRAM), port2 = pt_free_port(SOCK_DGRAM);
 	int fds[NCLI], first[NCLI], ids[NCLI], seen[NSRV] = { 0 };
-	int i, c, used = 0, drained, moved = 0;
+	int i, c, used = 0, drained;
 
 	for (i = 0; i < NSRV; i++)
 		pt_uecho_start(&e[i], AF_INET, i);
@@ -284,8 +294,7 @@ START_TEST(test_udp_port_key_sticks_and_drain_moves_its_own)
 	ck_assert_int_ge(used, 2);
 	for (i = 0; i < 2; i++) {
 		udp_round(port, fds, ids);
-		for (c = 0; c < NCLI; c++)
-			ck_assert_int_eq(ids[c], first[c]);
+		assert_stayed(ids, first);
 	}
 	/* client_ip (the default key): all of the host's ports on one. */
 	udp_round(port2, fds, ids);
@@ -295,20 +304,10 @@ START_TEST(test_udp_port_key_sticks_and_drain_moves_its_own)
 	drained = busiest(first);
 	set_state(&p, e[drained].port, "drain");
 	udp_round(port, fds, ids);
-	for (c = 0; c < NCLI; c++) {
-		ck_assert_int_ne(ids[c], drained);
-		if (first[c] != drained)
-			ck_assert_int_eq(ids[c], first[c]);
-		else
-			moved++;
-	}
-	ck_assert_int_gt(moved, 0);
-	fprintf(stderr, "# udp: %d of %d clients moved off the drained "
-	    "server, the others stayed\n", moved, NCLI);
+	assert_only_drained_moved("udp", ids, first, drained);
 	set_state(&p, e[drained].port, "ready");
 	udp_round(port, fds, ids);
-	for (c = 0; c < NCLI; c++)
-		ck_assert_int_eq(ids[c], first[c]);
+	assert_stayed(ids, first);
 	for (c = 0; c < NCLI; c++)
 		close(fds[c]);
 	ck_assert_int_eq(pt_stop(&p), 0);

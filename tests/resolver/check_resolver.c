@@ -785,17 +785,7 @@ END_TEST
 static void
 rt_ctl(const char *sock, const char *words, char *out, size_t size)
 {
-	char cmd[1024];
-	size_t n;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "%s -S %s ctl %s 2>&1", pt_binary(), sock,
-	    words);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(f);
-	n = fread(out, 1, size - 1, f);
-	out[n] = '\0';
-	pclose(f);
+	(void)pt_ctl('S', sock, words, out, size);
 }
 
 /*
@@ -1047,23 +1037,6 @@ rt_wait_log_n(struct pt_proxy *p, const char *text, int n, int ms)
 	return 1;
 }
 
-/* Writes the proxy's new file and sends SIGHUP; RELOADING=1 waited for. */
-static void
-rt_reload_start(struct pt_proxy *p, const char *yaml, ...)
-{
-	char text[8192], tmp[256];
-	va_list ap;
-
-	va_start(ap, yaml);
-	pt_format(p, text, sizeof(text), yaml, ap);
-	va_end(ap);
-	snprintf(tmp, sizeof(tmp), "%s/proxy2.yaml", p->dir);
-	pt_write_file(tmp, text);
-	ck_assert_int_eq(rename(tmp, p->conf), 0);
-	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
-	ck_assert(pt_wait_notify(p, "RELOADING=1", PT_WAIT_MS));
-}
-
 /* Two workers, the admin socket, a second listener and upstream (%s). */
 static const char rt_wyaml[] = "version: 1\n"
     "logging: { level: info }\n"
@@ -1104,6 +1077,48 @@ rt_reloads(struct pt_proxy *p, int sport, int ok, int failed)
 }
 
 /*
+ * The workers' fixture: the resolver on loopback with svc.test at
+ * 127.0.0.2, the proxy on rt_wyaml (no second listener or upstream),
+ * and its two workers in w.
+ */
+static void
+rt_wstart(struct pt_proxy *p, struct rt_dns *d, int sport, int lport,
+    int port, pid_t w[2])
+{
+	rt_dns_start(d, "127.0.0.2 svc.test\n");
+	pt_start(p, rt_wyaml, sport, lport, "", port, "", d->port);
+	rt_workers(p->pid, w);
+}
+
+/* svc.test moved to 127.0.0.4 ('D'): both workers follow it. */
+static void
+rt_both_follow(struct pt_proxy *p, struct rt_dns *d, const pid_t w[2],
+    int lport)
+{
+	rt_dns_change(d, "127.0.0.4 svc.test\n");
+	ck_assert_msg(rt_wait_both(w, lport, 'D', 4 * PT_WAIT_MS),
+	    "the workers did not both follow the record: %s",
+	    pt_read_file(p->log));
+}
+
+/*
+ * The resolver hung (SIGSTOP) and a reload started that adds the second
+ * listener on xport (its lines left in second): both workers are
+ * looking the name up when this returns.
+ */
+static void
+rt_reload_hung(struct pt_proxy *p, struct rt_dns *d, int sport, int lport,
+    int port, int xport, char second[160])
+{
+	snprintf(second, 160, RT_SECOND, xport);
+	ck_assert_int_eq(kill(d->pid, SIGSTOP), 0);
+	pt_reload_start(p, rt_wyaml, sport, lport, second, port, "",
+	    d->port);
+	ck_assert_msg(rt_wait_log_n(p, "reload: looking up 1 host names", 2,
+	    4 * PT_WAIT_MS), "%s", pt_read_file(p->log));
+}
+
+/*
  * Each worker follows the name on its own loop: the record changes, and
  * new sessions through either worker reach the new address, while a
  * session each worker holds on the old one finishes intact.
@@ -1118,14 +1133,9 @@ START_TEST(test_workers_follow_change)
 
 	b2 = rt_backend("127.0.0.2", port, 'B');
 	b4 = rt_backend("127.0.0.4", port, 'D');
-	rt_dns_start(&d, "127.0.0.2 svc.test\n");
-	pt_start(&p, rt_wyaml, sport, lport, "", port, "", d.port);
-	rt_workers(p.pid, w);
+	rt_wstart(&p, &d, sport, lport, port, w);
 	rt_hold_both(w, lport, 'B', held);
-	rt_dns_change(&d, "127.0.0.4 svc.test\n");
-	ck_assert_msg(rt_wait_both(w, lport, 'D', 4 * PT_WAIT_MS),
-	    "the workers did not both follow the record: %s",
-	    pt_read_file(p.log));
+	rt_both_follow(&p, &d, w, lport);
 	/* Each worker looked the name up and moved on its own. */
 	ck_assert_int_ge(rt_log_count(&p, "upstream web now has 1 servers"),
 	    2);
@@ -1163,17 +1173,10 @@ START_TEST(test_workers_reload_resolver_stopped)
 	pid_t w[2], b2;
 
 	b2 = rt_backend("127.0.0.2", port, 'B');
-	rt_dns_start(&d, "127.0.0.2 svc.test\n");
-	pt_start(&p, rt_wyaml, sport, lport, "", port, "", d.port);
-	rt_workers(p.pid, w);
+	rt_wstart(&p, &d, sport, lport, port, w);
 	rt_hold_both(w, lport, 'B', held);
-	snprintf(second, sizeof(second), RT_SECOND, xport);
-	ck_assert_int_eq(kill(d.pid, SIGSTOP), 0);
-	rt_reload_start(&p, rt_wyaml, sport, lport, second, port, "",
-	    d.port);
 	/* Both workers are looking the name up (the supervisor did)... */
-	ck_assert_msg(rt_wait_log_n(&p, "reload: looking up 1 host names", 2,
-	    4 * PT_WAIT_MS), "%s", pt_read_file(p.log));
+	rt_reload_hung(&p, &d, sport, lport, port, xport, second);
 	/* ...and forward meanwhile. */
 	for (i = 0; i < 2; i++) {
 		rt_echo(held[i], 5000);
@@ -1197,7 +1200,7 @@ START_TEST(test_workers_reload_resolver_stopped)
 	rt_hold_both(w, xport, 'B', more);	/* all: both took it */
 	rt_reloads(&p, sport, 1, 0);
 	/* A host that cannot be looked up: nothing, anywhere. */
-	rt_reload_start(&p, rt_wyaml, sport, lport, "", port,
+	pt_reload_start(&p, rt_wyaml, sport, lport, "", port,
 	    "  other: { servers: [ { address: \"gone.test:80\" } ] }\n",
 	    d.port);
 	ck_assert(pt_wait_notify(&p, "READY=1", 6 * PT_WAIT_MS));
@@ -1234,16 +1237,11 @@ START_TEST(test_workers_dead_resolver_keeps_last)
 
 	b2 = rt_backend("127.0.0.2", port, 'B');
 	b4 = rt_backend("127.0.0.4", port, 'D');
-	rt_dns_start(&d, "127.0.0.2 svc.test\n");
-	pt_start(&p, rt_wyaml, sport, lport, "", port, "", d.port);
-	rt_workers(p.pid, w);
-	rt_dns_change(&d, "127.0.0.4 svc.test\n");
-	ck_assert_msg(rt_wait_both(w, lport, 'D', 4 * PT_WAIT_MS),
-	    "the workers did not both follow the record: %s",
-	    pt_read_file(p.log));
+	rt_wstart(&p, &d, sport, lport, port, w);
+	rt_both_follow(&p, &d, w, lport);
 	rt_dns_kill(&d);
 	snprintf(second, sizeof(second), RT_SECOND, xport);
-	rt_reload_start(&p, rt_wyaml, sport, lport, second, port, "",
+	pt_reload_start(&p, rt_wyaml, sport, lport, second, port, "",
 	    d.port);
 	ck_assert(pt_wait_notify(&p, "READY=1", 6 * PT_WAIT_MS));
 	rt_reloads(&p, sport, 1, 0);
@@ -1276,16 +1274,9 @@ START_TEST(test_workers_stop_while_looking_up)
 	pid_t w[2], b2;
 
 	b2 = rt_backend("127.0.0.2", port, 'B');
-	rt_dns_start(&d, "127.0.0.2 svc.test\n");
-	pt_start(&p, rt_wyaml, sport, lport, "", port, "", d.port);
-	rt_workers(p.pid, w);
+	rt_wstart(&p, &d, sport, lport, port, w);
 	rt_hold_both(w, lport, 'B', held);
-	snprintf(second, sizeof(second), RT_SECOND, xport);
-	ck_assert_int_eq(kill(d.pid, SIGSTOP), 0);
-	rt_reload_start(&p, rt_wyaml, sport, lport, second, port, "",
-	    d.port);
-	ck_assert_msg(rt_wait_log_n(&p, "reload: looking up 1 host names", 2,
-	    4 * PT_WAIT_MS), "%s", pt_read_file(p.log));
+	rt_reload_hung(&p, &d, sport, lport, port, xport, second);
 	ck_assert_int_eq(kill(w[0], SIGTERM), 0);
 	ck_assert(pt_wait_notify(&p, "READY=1", 6 * PT_WAIT_MS));
 	ck_assert_msg(strstr(pt_read_file(p.log), "could not apply it: every "

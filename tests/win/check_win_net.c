@@ -80,26 +80,6 @@ START_TEST(test_accept_edges)
 }
 END_TEST
 
-START_TEST(test_connect_refused)
-{
-	struct mio_poll *p = tu_poll();
-	struct mio_addr a;
-	mio_sock l = tu_listener("127.0.0.1:0", &a);
-	uint32_t f;
-	int c;
-
-	ck_assert_int_eq(mio_close(l), 0);	/* nobody listens there now */
-	c = mio_tcp_connect(&a);
-	ck_assert_int_ge(c, 0);
-	ck_assert_int_eq(mio_register(p, (mio_sock)c, 5, MIO_WRITABLE), 0);
-	f = tu_expect(p, 5, MIO_WRITABLE);
-	ck_assert_uint_eq(f & MIO_ERROR, MIO_ERROR);
-	ck_assert_int_eq(mio_take_error((mio_sock)c), -ECONNREFUSED);
-	ck_assert_int_eq(mio_close((mio_sock)c), 0);
-	mio_poll_free(p);
-}
-END_TEST
-
 /* 1 MiB through the edge-driven loop: partial writes, -EAGAIN, re-arm. */
 START_TEST(test_tcp_bulk_transfer)
 {
@@ -407,7 +387,6 @@ net_suite(void)
 	tcase_add_test(tc, test_tcp_addresses);
 	tcase_add_test(tc, test_tcp_listen_errors);
 	tcase_add_test(tc, test_accept_edges);
-	tcase_add_test(tc, test_connect_refused);
 	tcase_add_test(tc, test_tcp_bulk_transfer);
 	tcase_add_test(tc, test_shutdown);
 	tcase_add_test(tc, test_vectored_and_peek);

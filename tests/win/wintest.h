@@ -10,6 +10,7 @@
 
 #include "mio.h"
 #include "check.h"
+#include "../lib/tu_io.h"
 
 #include <windows.h>
 
@@ -121,20 +122,6 @@ tu_close_pair(mio_sock s[2])
 {
 	ck_assert_int_eq(mio_close(s[0]), 0);
 	ck_assert_int_eq(mio_close(s[1]), 0);
-}
-
-/* Reads until -EAGAIN; returns the bytes read. */
-static inline size_t
-tu_drain(mio_sock s)
-{
-	char buf[4096];
-	size_t total = 0;
-	ssize_t n;
-
-	while ((n = mio_read(s, buf, sizeof(buf))) > 0)
-		total += (size_t)n;
-	ck_assert_int_eq(n, -EAGAIN);
-	return total;
 }
 
 static inline void

@@ -307,19 +307,10 @@ sample(const char *key)
 static int
 ctl(const struct pt_proxy *p, const char *words)
 {
-	char cmd[1024];
-	size_t n;
-	FILE *f;
-	int status;
+	char sock[300];
 
-	snprintf(cmd, sizeof(cmd), "%s -S %s.sock ctl %s 2>&1", pt_binary(),
-	    p->access, words);
-	ck_assert_ptr_nonnull(f = popen(cmd, "r"));
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	status = pclose(f);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	snprintf(sock, sizeof(sock), "%s.sock", p->access);
+	return pt_ctl('S', sock, words, out, sizeof(out));
 }
 
 /* Counts the lines of the proxy's log that contain s. */
@@ -651,6 +642,40 @@ START_TEST(test_reload_fails_in_one_worker)
 }
 END_TEST
 
+/*
+ * `reload` on the supervisor's admin socket: a file that does not load
+ * is refused with its reasons in the reply (the workers keep serving),
+ * and the good file back is taken; each counted once.
+ */
+START_TEST(test_admin_reload)
+{
+	static const char refused[] = "error: reload failed: the running "
+	    "configuration stays\n";
+	static char good[1 << 16];
+	struct group g;
+	int c;
+
+	group_start(&g);
+	snprintf(good, sizeof(good), "%s", pt_read_file(g.p.conf));
+	pt_write_file(g.p.conf, "version: 1\nlisteners: [ { name: x, "
+	    "bogus: 1 } ]\n");
+	ck_assert_int_eq(ctl(&g.p, "reload"), 1);
+	ck_assert_msg(strncmp(out, refused, strlen(refused)) == 0, "%s", out);
+	ck_assert_msg(strstr(out, g.p.conf) != NULL, "no reason: %s", out);
+	c = pt_connect(g.port);
+	ck_assert(tcp_echo(c, "still"));
+	close(c);
+	pt_write_file(g.p.conf, good);
+	ck_assert_int_eq(ctl(&g.p, "reload"), 0);
+	ck_assert_msg(strncmp(out, "ok\n", 3) == 0, "%s", out);
+	ck_assert_int_eq(log_count(&g.p, "configuration reloaded"), 3);
+	ck_assert_int_eq(ctl(&g.p, "show info"), 0);
+	ck_assert_msg(strstr(out, "\nreloads 1\nreloads_failed 1\n") != NULL,
+	    "%s", out);
+	group_stop(&g);
+}
+END_TEST
+
 START_TEST(test_stats_and_admin)
 {
 	char words[256];
@@ -755,6 +780,7 @@ workers_suite(void)
 	tcase_add_test(tc, test_reload_keeps_sessions);
 	tcase_add_test(tc, test_reload_bind_fails);
 	tcase_add_test(tc, test_reload_fails_in_one_worker);
+	tcase_add_test(tc, test_admin_reload);
 	tcase_add_test(tc, test_stats_and_admin);
 	tcase_add_test(tc, test_sigterm_and_pid_file);
 	suite_add_tcase(s, tc);

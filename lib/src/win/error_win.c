@@ -1,5 +1,6 @@
 /*
- * mio_version() and mio_strerror() for Windows (error.c's on POSIX).
+ * mio_strerror() for Windows (error.c's on POSIX; mio_version() is
+ * version.c's on both).
  * The C runtime's strerror() knows only the classic errno values below
  * 100; mingw-w64's POSIX supplement (EADDRINUSE = 100 and up), which
  * carries every socket error libmio returns, gets glibc's wording here
@@ -11,16 +12,6 @@
 #include <string.h>
 
 #include "mio.h"
-
-#define ERROR_STR(x)	#x
-#define ERROR_XSTR(x)	ERROR_STR(x)
-
-const char *
-mio_version(void)
-{
-	return ERROR_XSTR(MIO_VERSION_MAJOR) "." ERROR_XSTR(MIO_VERSION_MINOR)
-	    "." ERROR_XSTR(MIO_VERSION_PATCH);
-}
 
 static const struct {
 	int		 err;

@@ -10,7 +10,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "win/rearm_win.h"
+#include "rearm.h"
 #include "net.h"
 #include "sys/backend.h"
 #include "sys/iocp.h"

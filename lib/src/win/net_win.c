@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "win/rearm_win.h"
+#include "rearm.h"
 #include "net.h"
 #include "win/wsa.h"
 
@@ -25,30 +25,6 @@ mio__socket(int domain, int type)
 		return e;
 	}
 	return s;
-}
-
-int
-mio__check_family(const struct mio_addr *a, int family)
-{
-	if (a == NULL || a->len < (socklen_t)sizeof(a->u.sa.sa_family) ||
-	    a->len > (socklen_t)sizeof(a->u))
-		return -EINVAL;
-	switch (a->u.sa.sa_family) {
-	case AF_INET:
-		if (family != AF_INET && family != AF_UNSPEC)
-			return -EAFNOSUPPORT;
-		return a->len < (socklen_t)sizeof(struct sockaddr_in) ?
-		    -EINVAL : 0;
-	case AF_INET6:
-		if (family != AF_INET6 && family != AF_UNSPEC)
-			return -EAFNOSUPPORT;
-		return a->len < (socklen_t)sizeof(struct sockaddr_in6) ?
-		    -EINVAL : 0;
-	case AF_UNIX:
-		return family == AF_UNIX ? 0 : -EAFNOSUPPORT;
-	default:
-		return -EAFNOSUPPORT;
-	}
 }
 
 /*
@@ -120,27 +96,6 @@ mio__accept(mio_sock listener, struct mio_addr *peer)
 	 * no-inherit flag. */
 	(void)SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0);
 	return mio__win_checked(s);
-}
-
-int
-mio__setopt(mio_sock s, int level, int name, int value)
-{
-	if (setsockopt(s, level, name, &value, sizeof(value)) < 0)
-		return -errno;
-	return 0;
-}
-
-int
-mio__getopt(mio_sock s, int level, int name)
-{
-	int value = 0;
-	socklen_t len = sizeof(value);
-
-	if (getsockopt(s, level, name, &value, &len) < 0)
-		return -errno;
-	if (len == 1)
-		return *(unsigned char *)&value;
-	return value;
 }
 
 static int

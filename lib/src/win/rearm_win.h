@@ -31,15 +31,4 @@ mio__eagain(mio_sock s, unsigned dir)
 	return -EAGAIN;
 }
 
-/* errno (set by the compat wrappers from WSAGetLastError()), negated. */
-static inline int
-mio__io_error(mio_sock s, unsigned dir)
-{
-	int e = errno;
-
-	if (e == EAGAIN)
-		mio__would_block(s, dir);
-	return -e;
-}
-
 #endif /* MIO_REARM_WIN_H */
