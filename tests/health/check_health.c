@@ -164,8 +164,8 @@ START_TEST(test_udp_down_and_up)
 {
 	struct pt_uecho a, b;
 	struct pt_proxy p;
-	char down[160], up[128], buf[16];
-	int port = pt_free_port(SOCK_DGRAM), c, i;
+	char down[160], up[128], why[224], buf[16];
+	int port = pt_free_port(SOCK_DGRAM), c, i, n;
 
 	pt_uecho_start(&a, AF_INET, 'A');
 	pt_uecho_start(&b, AF_INET, 'B');
@@ -179,8 +179,8 @@ START_TEST(test_udp_down_and_up)
 	    "    health_check: { type: udp, send: \"hex:0001\", expect: \"hex:41\",\n"
 	    "      " HC_FAST ", rise: 2, fall: 2 }\n",
 	    port, a.port, b.port);
-	snprintf(down, sizeof(down), "server dns/127.0.0.1:%d is down: "
-	    "refused (ICMP port unreachable) (2 checks)", a.port);
+	snprintf(down, sizeof(down), "server dns/127.0.0.1:%d is down: ",
+	    a.port);
 	snprintf(up, sizeof(up), "server dns/127.0.0.1:%d is up: checks "
 	    "passed (2 checks)", a.port);
 	/* b answers with 'B', not the 'A' expected: down too. */
@@ -189,6 +189,18 @@ START_TEST(test_udp_down_and_up)
 	ck_assert_int_eq(hc_log_count(&p, "unexpected reply (2 checks)"), 1);
 	pt_uecho_stop(&a);
 	hc_wait_log(&p, down, 3000);
+	/*
+	 * The reason is the port unreachable ICMP, unless the kernel dropped
+	 * it: its global ICMP rate limit (net.ipv4.icmp_msgs_per_sec, a
+	 * burst of 50) is shared with every suite sending to closed ports
+	 * beside this one, and then the checks time out instead (seen once
+	 * under the sanitizers).  Either way the server is down after two.
+	 */
+	snprintf(why, sizeof(why), "%srefused (ICMP port unreachable) "
+	    "(2 checks)", down);
+	n = hc_log_count(&p, why);
+	snprintf(why, sizeof(why), "%stimed out after", down);
+	ck_assert_int_eq(n + hc_log_count(&p, why), 1);
 	/* a back on its port: up again after two checks. */
 	a.fd = pt_udp_socket(AF_INET, a.port, NULL);
 	ck_assert_int_eq(pipe2(a.stop, O_CLOEXEC), 0);
