@@ -373,8 +373,9 @@ mio_ring_connect(struct mio_ring *r, mio_sock s, const struct mio_addr *addr,
 	return sqe_push(r, e, token);
 }
 
-int
-mio_ring_recv_multishot(struct mio_ring *r, mio_sock s, unsigned group,
+/* A receive into a buffer of `group`, one-shot or multishot (ioprio). */
+static int
+ring_recv(struct mio_ring *r, mio_sock s, unsigned group, uint16_t ioprio,
     mio_token token)
 {
 	struct io_uring_sqe *e;
@@ -385,26 +386,23 @@ mio_ring_recv_multishot(struct mio_ring *r, mio_sock s, unsigned group,
 	RING_SQE(r, e);
 	e->opcode = IORING_OP_RECV;
 	e->fd = s;
-	e->ioprio = IORING_RECV_MULTISHOT;
+	e->ioprio = ioprio;
 	e->flags = IOSQE_BUFFER_SELECT;
 	e->buf_group = (uint16_t)group;
 	return sqe_push(r, e, token);
 }
 
 int
+mio_ring_recv_multishot(struct mio_ring *r, mio_sock s, unsigned group,
+    mio_token token)
+{
+	return ring_recv(r, s, group, IORING_RECV_MULTISHOT, token);
+}
+
+int
 mio_ring_recv(struct mio_ring *r, mio_sock s, unsigned group, mio_token token)
 {
-	struct io_uring_sqe *e;
-
-	if (s < 0 || group >= MIO_RING_GROUPS ||
-	    (r != NULL && r->groups[group].br == NULL))
-		return -EINVAL;
-	RING_SQE(r, e);
-	e->opcode = IORING_OP_RECV;
-	e->fd = s;
-	e->flags = IOSQE_BUFFER_SELECT;
-	e->buf_group = (uint16_t)group;
-	return sqe_push(r, e, token);
+	return ring_recv(r, s, group, 0, token);
 }
 
 int
