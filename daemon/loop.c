@@ -162,12 +162,15 @@ loop_reload_errors(struct conf_errors *errs, int rc, char *err, size_t len)
 
 /* With workers: the supervisor's for all of them (loop_as_worker). */
 static int loop_worker;
+/* A worker's answer to its supervisor, for a prepare that waited. */
+static void (*loop_prepared)(int rc, const char *why);
 static struct gen *loop_pending;	/* a reload between its two steps */
 
 void
-loop_as_worker(void)
+loop_as_worker(void (*prepared)(int rc, const char *why))
 {
 	loop_worker = 1;
+	loop_prepared = prepared;
 }
 
 /*
@@ -252,7 +255,7 @@ loop_names_cancel(void)
 	keep_proc.reloads[1]--;		/* neither applied nor failed */
 	log_warn("reload: the one waiting for host names is dropped");
 	if (loop_worker)
-		worker_prepared(-1, "the reload waiting for host names was "
+		loop_prepared(-1, "the reload waiting for host names was "
 		    "dropped\n");
 }
 
@@ -263,7 +266,7 @@ loop_names_cancel(void)
  * lookups are under way, whose end (loop_reload_names_done(), after the
  * batch of the last answer, bounded by the resolver's timeouts) stages
  * it and then commits it, or with workers tells the supervisor
- * (worker_prepared()).
+ * (the callback given to loop_as_worker()).
  */
 static int
 loop_reload_load(char *err, size_t len)
@@ -364,7 +367,7 @@ loop_reload_names_done(void)
 		rc = loop_reload_stage(conf, why, sizeof(why));
 	}
 	if (loop_worker)
-		worker_prepared(rc, why);
+		loop_prepared(rc, why);
 	else if (rc == 0)
 		loop_reload_finish(1);
 }

@@ -122,11 +122,11 @@ int	loop_run(struct conf *conf, const char *path, int log_level_override);
  * supervisor can make it all or nothing across workers:
  * loop_reload_prepare() loads the file and binds what is new (0, or -1
  * with the running configuration untouched and the reasons in err; 1
- * when its host names are looked up on the loop first, and
- * worker_prepared() gives the outcome later), then loop_reload_finish()
- * serves it (commit) or drops it.
+ * when its host names are looked up on the loop first, and `prepared`,
+ * given to loop_as_worker(), gets the outcome later), then
+ * loop_reload_finish() serves it (commit) or drops it.
  */
-void	loop_as_worker(void);
+void	loop_as_worker(void (*prepared)(int rc, const char *why));
 int	loop_reload_prepare(char *err, size_t len);
 void	loop_reload_finish(int commit);
 

@@ -122,13 +122,15 @@ worker_close_socks(void)
 		mio_close(worker_socks[--worker_nsocks].fd);
 }
 
+static void worker_prepared(int rc, const char *why);
+
 int
 worker_setup(int ctl, unsigned index)
 {
 	worker_ctl = ctl;
 	worker_index = index;
 	lstn_set_source(worker_source);
-	loop_as_worker();
+	loop_as_worker(worker_prepared);
 	return 0;
 }
 
@@ -148,7 +150,11 @@ worker_reply(enum wire_type type, int rc, const char *text)
 		    mio_strerror(rc));
 }
 
-void
+/*
+ * The outcome of a reload's first step that waited for host names
+ * (loop.c), as the answer to the supervisor's WIRE_PREPARE.
+ */
+static void
 worker_prepared(int rc, const char *why)
 {
 	if (worker_ctl >= 0)

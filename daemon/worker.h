@@ -19,13 +19,6 @@
 int	worker_setup(int ctl, unsigned index);
 int	worker_add_sock(int proto, const struct mio_addr *addr, int fd);
 
-/*
- * The outcome of a reload's first step that waited for host names
- * (loop.c): rc 0 staged, -1 failed for the reasons in why; sent to the
- * supervisor as the answer to its WIRE_PREPARE.
- */
-void	worker_prepared(int rc, const char *why);
-
 /* The loop's row: nothing at all outside a worker. */
 extern const struct loop_module worker_module;
 
