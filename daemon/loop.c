@@ -41,7 +41,7 @@
 #include "ops/stats.h"
 #include "service.h"
 #include "signals.h"
-#include "names.h"
+#include "reload_names.h"
 #include "resolver.h"
 #include "worker.h"
 
@@ -61,7 +61,8 @@ static const struct loop_module *const loop_modules[] = {
 	&stats_module,
 	&admin_module,
 	&resolver_module,	/* names that move (issue 15) */
-	&worker_module		/* a worker's channel to its supervisor */
+	&worker_module,		/* a worker's channel to its supervisor */
+	&reload_names_module	/* a reload's host names: ends it, last */
 };
 #define LOOP_NMODULES	(sizeof(loop_modules) / sizeof(loop_modules[0]))
 
@@ -80,9 +81,6 @@ static int loop_log_level_override;	/* -1: the file's */
 static int loop_sigfd = -1;
 static struct timer loop_stop_timer;
 static struct timer loop_status_timer;	/* STATUS= refresh, with systemd */
-/* A reload waiting for its host names (names.h). */
-static struct names loop_names;
-static int loop_names_busy;
 
 /*
  * Applies the logging settings of a configuration: 0, or the -errno of
@@ -248,10 +246,8 @@ loop_reload_stage(struct conf *conf, char *err, size_t len)
 static void
 loop_names_cancel(void)
 {
-	if (!loop_names_busy)
+	if (!reload_names_cancel())
 		return;
-	names_fini(&loop_names);
-	loop_names_busy = 0;
 	keep_proc.reloads[1]--;		/* neither applied nor failed */
 	log_warn("reload: the one waiting for host names is dropped");
 	if (loop_worker)
@@ -259,14 +255,16 @@ loop_names_cancel(void)
 		    "dropped\n");
 }
 
+static reload_names_fn loop_reload_names_done;
+
 /*
  * The first step of a reload: the file read, its host names looked up
- * on the loop (names.h), then read again and staged (loop_pending).
- * 0 when staged; -1 when it failed (logged, in err, READY=1); 1 when
- * lookups are under way, whose end (loop_reload_names_done(), after the
- * batch of the last answer, bounded by the resolver's timeouts) stages
- * it and then commits it, or with workers tells the supervisor
- * (the callback given to loop_as_worker()).
+ * on the loop (reload_names.h), then read again and staged
+ * (loop_pending).  0 when staged; -1 when it failed (logged, in err,
+ * READY=1); 1 when lookups are under way, whose end
+ * (loop_reload_names_done(), after the batch of the last answer, bounded
+ * by the resolver's timeouts) stages it and then commits it, or with
+ * workers tells the supervisor (the callback given to loop_as_worker()).
  */
 static int
 loop_reload_load(char *err, size_t len)
@@ -283,25 +281,11 @@ loop_reload_load(char *err, size_t len)
 	keep_proc.reloads[1]++;		/* until it succeeds */
 	if (err != NULL && len > 0)
 		err[0] = '\0';
-	if ((rc = names_collect(&loop_names, loop_conf_path, &conf,
-	    &errs)) != 0) {
-		names_fini(&loop_names);
+	rc = reload_names_begin(loop_conf_path, loop_reload_names_done, &conf,
+	    &errs);
+	if (rc < 0)
 		return loop_reload_failed(&errs, rc, err, len);
-	}
-	conf_errors_free(&errs);
-	if (loop_names.n == 0) {
-		names_fini(&loop_names);
-		return loop_reload_stage(conf, err, len);
-	}
-	rc = names_start(&loop_names, &conf->resolver, 1);
-	conf_free(conf);
-	if (rc != 0) {
-		names_fini(&loop_names);
-		return loop_reload_failed(&errs, rc, err, len);
-	}
-	loop_names_busy = 1;
-	log_info("reload: looking up %zu host names", loop_names.n);
-	return 1;
+	return rc == 0 ? loop_reload_stage(conf, err, len) : 1;
 }
 
 int
@@ -342,28 +326,19 @@ loop_reload_finish(int commit)
 }
 
 /*
- * The end of a reload that looked names up, after the batch in which its
- * last answer came (never inside c-ares, whose channel closes here).
+ * The end of a reload that looked names up (reload_names.h), after the
+ * batch in which its last answer came: the file read again, with rc.
  */
 static void
-loop_reload_names_done(void)
+loop_reload_names_done(int rc, struct conf *conf, struct conf_errors *errs)
 {
 	static char why[1024];
-	struct conf_errors errs;
-	struct conf *conf = NULL;
-	int rc;
 
-	if (!loop_names_busy || !names_done(&loop_names))
-		return;
-	memset(&errs, 0, sizeof(errs));
 	why[0] = '\0';
-	rc = names_load(&loop_names, loop_conf_path, &conf, &errs);
-	names_fini(&loop_names);
-	loop_names_busy = 0;
 	if (rc != 0) {
-		rc = loop_reload_failed(&errs, rc, why, sizeof(why));
+		rc = loop_reload_failed(errs, rc, why, sizeof(why));
 	} else {
-		conf_errors_free(&errs);
+		conf_errors_free(errs);
 		rc = loop_reload_stage(conf, why, sizeof(why));
 	}
 	if (loop_worker)
@@ -381,7 +356,7 @@ loop_reload_names_done(void)
  * Returns 0, or -1 when the running configuration stays.
  *
  * A file that names hosts is read, its names are looked up on the loop
- * (names.h), and it is read again and applied once every answer
+ * (reload_names.h), and it is read again and applied once every answer
  * is in, bounded by the resolver's timeouts: 0 is then returned at once,
  * and the outcome is logged (READY=1 comes with it).
  */
@@ -556,7 +531,6 @@ loop_after_batch(void)
 	for (i = 0; i < LOOP_NMODULES; i++)
 		if (loop_modules[i]->after_batch != NULL)
 			loop_modules[i]->after_batch();
-	loop_reload_names_done();
 	sess_bury();
 	gen_release_retired();
 }
@@ -702,9 +676,9 @@ loop_close(void)
 	sess_end_all("shutdown");
 	sess_bury();
 	gen_release_retired();
-	if (loop_names_busy)
-		names_fini(&loop_names);
-	loop_names_busy = 0;
+	/* A reload's lookups, silently: their channel before the resolver's
+	 * fini ends c-ares. */
+	(void)reload_names_cancel();
 	if (loop_gen != NULL) {
 		lstn_close_all(loop_gen);
 		gen_unref(loop_gen);

@@ -31,6 +31,7 @@
 
 #include <mio.h>
 
+#include "loop_handler.h"
 #include "timer.h"
 
 struct conf;
@@ -61,18 +62,11 @@ enum loop_tag {
 	LOOP_TAG_UDP_LISTEN = 4,	/* struct udp_sock */
 	LOOP_TAG_UDP_SERVER = 5,	/* struct udp_sess, its upstream side */
 	LOOP_TAG_PROBE = 6,		/* an active health check's probe */
-	LOOP_TAG_OPS = 7		/* a struct loop_handler (operators) */
+	LOOP_TAG_OPS = 7		/* a struct loop_handler */
 };
 
-/*
- * An object under LOOP_TAG_OPS: the operators' endpoints (the stats
- * HTTP server, the admin socket, their clients) are few and never on the
- * forwarding path, so they share one tag and say for themselves who
- * handles their events: the object begins with this.
- */
-struct loop_handler {
-	void		(*event)(struct loop_handler *self, uint32_t flags);
-};
+/* An object under LOOP_TAG_OPS begins with a struct loop_handler
+ * (loop_handler.h). */
 
 #define LOOP_TAGS	8u
 #define LOOP_TOKEN(ptr, tag)	((mio_token)(uintptr_t)(ptr) | (tag))

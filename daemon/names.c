@@ -97,12 +97,13 @@ names_answered(void *arg, int status, const struct mio_addr *addrs, size_t n,
 }
 
 int
-names_start(struct names *t, const struct conf_resolver *r, int on_loop)
+names_start(struct names *t, const struct conf_resolver *r,
+    const struct rchan_env *env)
 {
 	size_t i;
 	int rc;
 
-	if ((rc = rchan_open(&t->chan, r, on_loop)) != 0)
+	if ((rc = rchan_open(&t->chan, r, env)) != 0)
 		return rc;
 	t->waiting = (unsigned)t->n;
 	for (i = 0; i < t->n; i++)
@@ -207,7 +208,7 @@ names_load_blocking(const char *path, struct conf **out,
 		return rc;
 	}
 	if ((rc = rchan_library_init()) == 0) {
-		if ((rc = names_start(&t, &first->resolver, 0)) == 0) {
+		if ((rc = names_start(&t, &first->resolver, NULL)) == 0) {
 			names_wait(&t);
 			rc = names_load(&t, path, out, errs);
 		}

@@ -7,8 +7,9 @@
  *     by a placeholder address of its own (in 100::/64, the discard
  *     prefix), and the names recorded.  Its errors are the file's (the
  *     placeholders never fail); its `resolver` section says where to ask.
- *  2. names_start(): each name is looked up, on the loop (a reload) or
- *     driven by names_wait() (start and -t, before the loop exists).
+ *  2. names_start(): each name is looked up, on the loop the caller
+ *     gives (a reload: reload_names.h) or driven by names_wait() (start
+ *     and -t, before the loop exists).
  *  3. names_load(): the file is loaded again, each name answered from the
  *     lookups: the configuration that serves.  A name that did not
  *     resolve is an error at its place in the file, unless it is followed
@@ -19,8 +20,9 @@
  * asked; a file changed between the passes names a host that pass 1 did
  * not look up, which pass 3 reports as an error.
  *
- * Its place: the process (main.c and loop.c call it), on rchan.h; it
- * tells upstream/resolve.h what it learned.
+ * Its place: the process (main.c, supervisor.c, ctl.c and reload_names.c
+ * call it), on rchan.h, knowing no loop but the one it is given; it tells
+ * upstream/resolve.h what it learned.
  */
 #ifndef MIOPROXY_NAMES_H
 #define MIOPROXY_NAMES_H
@@ -55,9 +57,10 @@ struct names {
  * failure with the file's errors in errs. */
 int	names_collect(struct names *t, const char *path, struct conf **out,
 	    struct conf_errors *errs);
-/* Pass 2: looks every name up with the resolver r: 0 or -errno. */
+/* Pass 2: looks every name up with the resolver r, on the loop env
+ * (rchan_open()'s; NULL: driven by names_wait()): 0 or -errno. */
 int	names_start(struct names *t, const struct conf_resolver *r,
-	    int on_loop);
+	    const struct rchan_env *env);
 /* Whether every lookup is answered. */
 int	names_done(const struct names *t);
 /* Drives the lookups until all are answered (not on the loop). */

@@ -1,6 +1,6 @@
 /*
- * A c-ares channel on the event loop, or driven by poll(2) before it
- * (rchan.h).
+ * A c-ares channel on the caller's event loop, or driven by poll(2)
+ * before it (rchan.h).
  *
  * c-ares' traps, and the answers here:
  *  - it opens and closes its sockets itself and says so through the
@@ -10,8 +10,8 @@
  *  - it reads its sockets outside libmio: every event is followed by
  *    mio_reregister() (rchan.h says why);
  *  - its retransmissions need a clock: ares_timeout() gives the next
- *    one, which becomes a loop timer, and ares_process_fd() with no
- *    descriptor runs it;
+ *    one, which becomes a timer of the caller's, and ares_process_fd()
+ *    with no descriptor runs it;
  *  - a callback may run inside ares_getaddrinfo() (a hosts-file answer),
  *    so `pending` is counted before the call;
  *  - ares_destroy() must not run inside one of its callbacks: callers
@@ -57,7 +57,7 @@ rchan_library_fini(void)
 	ares_library_cleanup();
 }
 
-/* The next retransmission as a loop timer; none when nothing waits. */
+/* The next retransmission as a timer; none when nothing waits. */
 static void
 rchan_arm(struct rchan *c)
 {
@@ -67,13 +67,13 @@ rchan_arm(struct rchan *c)
 	if (!c->on_loop || !c->open)
 		return;
 	if ((tvp = ares_timeout(c->ch, NULL, &tv)) == NULL) {
-		timer_cancel(&loop.timers, &c->timer);
+		timer_cancel(c->env.timers, &c->timer);
 		return;
 	}
 	ms = (uint64_t)tvp->tv_sec * 1000 + ((uint64_t)tvp->tv_usec + 999) /
 	    1000;
 	/* A slot is held (rchan_open): this cannot fail. */
-	(void)timer_set(&loop.timers, &c->timer, loop.now + ms);
+	(void)timer_set(c->env.timers, &c->timer, *c->env.now + ms);
 }
 
 static void
@@ -85,6 +85,13 @@ rchan_fire(struct timer *t, uint64_t now)
 	(void)now;
 	ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	rchan_arm(c);
+}
+
+/* A socket's token: its handler's address with the caller's tag. */
+static mio_token
+rchan_token(struct rchan_sock *s)
+{
+	return (mio_token)(uintptr_t)&s->h | s->chan->env.tag;
 }
 
 static struct rchan_sock *
@@ -113,7 +120,7 @@ rchan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	s = rchan_slot(c, fd);
 	if (interest == 0) {
 		if (s != NULL) {
-			(void)mio_deregister(loop.poll, fd);
+			(void)mio_deregister(c->env.poll, fd);
 			s->fd = -1;
 		}
 		return;
@@ -126,12 +133,11 @@ rchan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 		}
 		s->fd = fd;
 		s->interest = interest;
-		rc = mio_register(loop.poll, fd,
-		    LOOP_TOKEN(&s->h, LOOP_TAG_OPS), interest);
+		rc = mio_register(c->env.poll, fd, rchan_token(s), interest);
 	} else {
 		s->interest = interest;
-		rc = mio_reregister(loop.poll, fd,
-		    LOOP_TOKEN(&s->h, LOOP_TAG_OPS), interest);
+		rc = mio_reregister(c->env.poll, fd, rchan_token(s),
+		    interest);
 	}
 	if (rc != 0) {
 		log_error("resolver: registering a socket: %s",
@@ -156,8 +162,8 @@ rchan_sock_event(struct loop_handler *h, uint32_t flags)
 	    ARES_SOCKET_BAD);
 	/* Re-arm what c-ares read outside libmio, unless it closed it. */
 	if (s->fd == fd)
-		(void)mio_reregister(loop.poll, fd,
-		    LOOP_TOKEN(&s->h, LOOP_TAG_OPS), s->interest);
+		(void)mio_reregister(c->env.poll, fd, rchan_token(s),
+		    s->interest);
 	rchan_arm(c);
 }
 
@@ -183,7 +189,8 @@ rchan_csv(const struct conf_resolver *r, char *csv, size_t len)
 }
 
 int
-rchan_open(struct rchan *c, const struct conf_resolver *r, int on_loop)
+rchan_open(struct rchan *c, const struct conf_resolver *r,
+    const struct rchan_env *env)
 {
 	struct ares_options o;
 	char csv[CONF_RESOLVER_SERVERS_MAX * MIO_ADDR_STRLEN];
@@ -196,14 +203,16 @@ rchan_open(struct rchan *c, const struct conf_resolver *r, int on_loop)
 		c->socks[i].chan = c;
 		c->socks[i].fd = -1;
 	}
-	c->on_loop = on_loop;
+	c->on_loop = env != NULL;
+	if (env != NULL)
+		c->env = *env;
 	memset(&o, 0, sizeof(o));
 	o.timeout = RCHAN_TIMEOUT_MS;
 	o.tries = RCHAN_TRIES;
 	o.ndomains = 0;			/* no search: the name as written */
 	o.sock_state_cb = rchan_sock_state;
 	o.sock_state_cb_data = c;
-	if (on_loop && (rc = timer_hold(&loop.timers)) != 0)
+	if (c->on_loop && (rc = timer_hold(c->env.timers)) != 0)
 		return rc;
 	timer_init(&c->timer, rchan_fire);
 	rc = ares_init_options(&c->ch, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
@@ -220,8 +229,8 @@ rchan_open(struct rchan *c, const struct conf_resolver *r, int on_loop)
 	} else if (rc != ARES_SUCCESS)
 		log_error("resolver: %s", ares_strerror(rc));
 	if (rc != ARES_SUCCESS) {
-		if (on_loop)
-			timer_unhold(&loop.timers, &c->timer);
+		if (c->on_loop)
+			timer_unhold(c->env.timers, &c->timer);
 		return rc == ARES_ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	c->open = 1;
@@ -238,7 +247,7 @@ rchan_close(struct rchan *c)
 	ares_destroy(c->ch);
 	c->open = 0;
 	if (c->on_loop)
-		timer_unhold(&loop.timers, &c->timer);
+		timer_unhold(c->env.timers, &c->timer);
 }
 
 static int

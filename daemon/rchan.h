@@ -1,10 +1,11 @@
 /*
  * A c-ares channel: non-blocking DNS lookups sent to the configuration's
- * `resolver.servers` (or /etc/resolv.conf's), either hosted on the event
- * loop (its sockets registered with libmio under LOOP_TAG_OPS, its
- * retransmissions on a loop timer), or driven by rchan_wait() with
- * poll(2) before the loop exists (at start and at -t, where blocking is
- * what the operator waits for anyway).
+ * `resolver.servers` (or /etc/resolv.conf's), either hosted on an event
+ * loop that its caller hands it (struct rchan_env: the sockets registered
+ * with that poll under the caller's tag, the retransmissions on a timer
+ * of those timers), or driven by rchan_wait() with poll(2) before the
+ * loop exists (at start and at -t, where blocking is what the operator
+ * waits for anyway).
  *
  * c-ares does its own I/O on its sockets, past libmio's wrappers, so the
  * backends that emulate edge triggers (poll(2)) would never re-arm them:
@@ -12,9 +13,11 @@
  * on epoll, queues a new event if the socket is still readable, so a
  * datagram that c-ares left unread is never stranded.
  *
- * Its place: the process (it hosts a library on the loop: loop.h's poll,
- * timers, clock and LOOP_TAG_OPS), used by names.c (the loader's
- * lookups) and resolver.c (the loop module of names that move).
+ * Its place: the process, below the loop: it knows the poll, timers and
+ * clock its caller gives (as upstream/health.h knows its probes'), never
+ * the loop's own; used by names.c (the loader's lookups) and, through
+ * it, reload_names.c (a reload's lookups on the loop), and by resolver.c
+ * (the loop module of names that move).
  */
 #ifndef MIOPROXY_RCHAN_H
 #define MIOPROXY_RCHAN_H
@@ -24,8 +27,11 @@
 
 #include <ares.h>
 
+#include <mio.h>
+
 #include "conf/conf.h"
-#include "loop.h"
+#include "loop_handler.h"
+#include "timer.h"
 
 /* Sockets of one channel: one UDP socket per server, TCP on truncation. */
 #define RCHAN_SOCKS	(2 * CONF_RESOLVER_SERVERS_MAX + 4)
@@ -40,10 +46,23 @@
 typedef void rchan_fn(void *arg, int status, const struct mio_addr *addrs,
     size_t n, uint32_t ttl);
 
+/*
+ * The event loop a channel lives on, the caller's: the poll its sockets
+ * are registered with, each token a struct loop_handler's address with
+ * `tag` in its low bits (the loop's LOOP_TAG_OPS), the timers its
+ * retransmissions are set on, and the clock of the loop's turn.
+ */
+struct rchan_env {
+	struct mio_poll	*poll;
+	struct timer_heap *timers;
+	const uint64_t	*now;		/* ms */
+	unsigned	 tag;
+};
+
 struct rchan;
 
 struct rchan_sock {
-	struct loop_handler h;		/* first: the loop's LOOP_TAG_OPS */
+	struct loop_handler h;		/* first: the token points here */
 	struct rchan	*chan;
 	int		 fd;		/* -1: a free slot */
 	unsigned	 interest;
@@ -53,6 +72,7 @@ struct rchan {
 	ares_channel	 ch;
 	int		 open;
 	int		 on_loop;	/* else driven by rchan_wait() */
+	struct rchan_env env;		/* when on_loop */
 	unsigned	 pending;	/* lookups not answered yet */
 	struct timer	 timer;		/* c-ares' next retransmission */
 	struct rchan_sock socks[RCHAN_SOCKS];
@@ -61,9 +81,11 @@ struct rchan {
 /*
  * Opens c on the servers of r (none: /etc/resolv.conf's), with no search
  * domains, bounded timeouts and tries: 0, or -ENOMEM / -EINVAL with the
- * reason logged.  on_loop: host it on the loop (loop.poll must exist).
+ * reason logged.  env (copied): host it on that loop, whose timers give
+ * c a slot for as long as it is open; NULL: driven by rchan_wait().
  */
-int	rchan_open(struct rchan *c, const struct conf_resolver *r, int on_loop);
+int	rchan_open(struct rchan *c, const struct conf_resolver *r,
+	    const struct rchan_env *env);
 /* Closes c: every lookup in flight gets ARES_EDESTRUCTION.  Idempotent. */
 void	rchan_close(struct rchan *c);
 /* Looks up the IPv4 and IPv6 addresses of `host`; fn is called once. */

@@ -1,8 +1,9 @@
 /*
  * Names that move as a module of the loop (resolver.h): the loop's
  * timers and clock handed to upstream/resolve.c, its lookups sent
- * through a c-ares channel of this file's, and a changed answer applied
- * after the batch, outside c-ares' callbacks.
+ * through a c-ares channel of this file's on the loop's poll and timers
+ * (as checks.c hands them to the health checks), and a changed answer
+ * applied after the batch, outside c-ares' callbacks.
  */
 #include "config.h"
 
@@ -32,7 +33,15 @@ rv_answer(void *arg, int status, const struct mio_addr *addrs, size_t n,
 static void
 rv_lookup(const char *host, void *token)
 {
-	if (!rv_chan.open && rchan_open(&rv_chan, resolve_resolver(), 1) != 0) {
+	struct rchan_env env = {
+		.poll = loop.poll,
+		.timers = &loop.timers,
+		.now = &loop.now,
+		.tag = LOOP_TAG_OPS
+	};
+
+	if (!rv_chan.open &&
+	    rchan_open(&rv_chan, resolve_resolver(), &env) != 0) {
 		resolve_answer(token, ARES_ENOMEM, NULL, 0, 0);
 		return;
 	}
