@@ -11,9 +11,10 @@
 #include <stdint.h>
 
 /*
- * The object begins with this: the operators' endpoints (the stats HTTP
- * server, the admin socket, their clients) and c-ares' sockets are few
- * and never on the forwarding path, so they share one tag.
+ * The object begins with this.  Such objects are few (the operators'
+ * endpoints and their clients, a worker's channel to its supervisor, the
+ * io_uring ring's descriptor, c-ares' sockets), so they share one tag
+ * rather than take one each.
  */
 struct loop_handler {
 	void		(*event)(struct loop_handler *self, uint32_t flags);
