@@ -197,6 +197,11 @@ ring_ready(void)
 		mio_ring_free(ring);
 		ring = NULL;
 	}
+	if (rc == -ENOTSUP)
+		why = "no io_uring ring with every operation the engine uses "
+		    "(none in this kernel or build, refused by a seccomp "
+		    "profile or kernel.io_uring_disabled, or an operation or "
+		    "flag missing)";
 	if (rc != 0 || why != NULL) {
 		ring_failed = 1;
 		if (ring_auto)
@@ -204,7 +209,7 @@ ring_ready(void)
 			    why != NULL ? why : mio_strerror(rc));
 		else
 			log_warn("process.io: uring: %s; relaying on readiness",
-			    mio_strerror(rc));
+			    why != NULL ? why : mio_strerror(rc));
 		return 0;
 	}
 	ring_lent = RING_LEND;

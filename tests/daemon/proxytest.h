@@ -396,6 +396,13 @@ pt_format(const struct pt_proxy *p, char *text, size_t size, const char *fmt,
 }
 
 /*
+ * When set, run in the daemon's child before the exec: a test's change
+ * of the system the daemon sees (tests/deny_uring.h).  It returns 0, or
+ * the child exits with 127 and its message in the daemon's log.
+ */
+static int (*pt_child_setup)(void);
+
+/*
  * Starts mioproxy on `yaml` (a printf format, its arguments in ap), with
  * a lower RLIMIT_NOFILE in the child when nofile > 0; does not wait.
  */
@@ -436,6 +443,10 @@ pt_spawn(struct pt_proxy *p, rlim_t nofile, const char *yaml, va_list ap)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 		setenv("NOTIFY_SOCKET", p->notify_path, 1);
+		if (pt_child_setup != NULL && pt_child_setup() != 0) {
+			fprintf(stderr, "test: the child's setup failed\n");
+			_exit(127);
+		}
 		/*
 		 * MIOPROXY_TEST_WRAPPER (a shell command, e.g. valgrind and
 		 * its options) runs the daemon, which it gets as "$@".
