@@ -140,7 +140,7 @@ static int sqe_push(struct mio_ring *r, struct io_uring_sqe *e,
 #define PROBE_UD	((uint64_t)-2)		/* no caller's token yet */
 #define PROBE_CANCEL_UD	((uint64_t)-3)
 
-/* Queues one probe request aimed at the eventfd: its slot, or NULL. */
+/* A probe request aimed at the eventfd, to fill: its slot, or NULL. */
 static struct io_uring_sqe *
 probe_sqe(struct mio_ring *r, uint8_t opcode)
 {
@@ -150,22 +150,22 @@ probe_sqe(struct mio_ring *r, uint8_t opcode)
 		return NULL;
 	e->opcode = opcode;
 	e->fd = r->evfd;
-	sqe_push(r, e, (mio_token)PROBE_UD);
 	return e;
 }
 
 /*
- * Runs the probe request queued last and stores its result in *res.
+ * Queues and runs the probe request e, and stores its result in *res.
  * One still armed after the submission (none should be) is cancelled
  * (the cancel's own flags were probed first), so that this never
  * waits for a peer.
  */
 static int
-probe_result(struct mio_ring *r, int *res)
+probe_result(struct mio_ring *r, struct io_uring_sqe *e, int *res)
 {
 	unsigned want = 1, head, tail;
 	int seen = 0, cancelled = 0, rc;
 
+	sqe_push(r, e, (mio_token)PROBE_UD);
 	while (want > 0) {
 		rc = sys_enter(r->fd, r->sq_pending, cancelled ? want : 0,
 		    IORING_ENTER_GETEVENTS);
@@ -189,8 +189,6 @@ probe_result(struct mio_ring *r, int *res)
 		}
 		__atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
 		if (want > 0 && !seen && !cancelled) {
-			struct io_uring_sqe *e;
-
 			if ((e = sqe_get(r)) == NULL)
 				return -EBUSY;
 			e->opcode = IORING_OP_ASYNC_CANCEL;
@@ -225,7 +223,7 @@ probe_flags(struct mio_ring *r)
 		if (!(cancels[i] & IORING_ASYNC_CANCEL_FD))
 			e->fd = -1;
 		e->addr = PROBE_CANCEL_UD;
-		if ((rc = probe_result(r, &res)) < 0)
+		if ((rc = probe_result(r, e, &res)) < 0)
 			return rc;
 		if (res == -EINVAL)
 			return -ENOTSUP;
@@ -235,7 +233,7 @@ probe_flags(struct mio_ring *r)
 		return -EBUSY;
 	e->ioprio = IORING_ACCEPT_MULTISHOT;
 	e->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
-	if ((rc = probe_result(r, &res)) < 0)
+	if ((rc = probe_result(r, e, &res)) < 0)
 		return rc;
 	if (res == -EINVAL)
 		return -ENOTSUP;
@@ -244,7 +242,7 @@ probe_flags(struct mio_ring *r)
 		return -EBUSY;
 	e->ioprio = IORING_RECV_MULTISHOT;
 	e->flags = IOSQE_BUFFER_SELECT;
-	if ((rc = probe_result(r, &res)) < 0)
+	if ((rc = probe_result(r, e, &res)) < 0)
 		return rc;
 	if (res == -EINVAL)
 		return -ENOTSUP;
