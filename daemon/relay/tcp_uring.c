@@ -179,6 +179,7 @@ ring_ready(void)
 		return 1;
 	if (!ring_wanted || ring_failed)
 		return 0;
+	/* No ring at all when the build keeps auto on readiness. */
 	if (ring_auto && (why = auto_refuses(~0u)) != NULL) {
 		ring_failed = 1;
 		log_info("process.io: auto: relaying on readiness: %s", why);
