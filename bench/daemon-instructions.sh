@@ -103,8 +103,11 @@ else
 fi
 [ $http -eq 1 ] || [ $udp -eq 1 ] || exit 0
 
+# The readiness engine, named: what io: auto picks depends on the kernel
+# (and on valgrind's support of io_uring).
 cat >"$tmp/mioproxy.yaml" <<EOF
 version: 1
+process: { io: readiness }
 logging: { level: warn, access: { target: "off" } }
 listeners:
   - { name: web, protocol: tcp, bind: "127.0.0.1:$pweb", upstream: web }

@@ -655,9 +655,9 @@ loop_start(struct conf *conf)
 	    (rc = loop_start_modules()) != 0)
 		return rc;
 	loop_commit(loop_gen->conf);
-	log_info("mioproxy %s (libmio %s, %s backend) serving %s",
+	log_info("mioproxy %s (libmio %s, %s backend, %s engine) serving %s",
 	    PACKAGE_VERSION, mio_version(), mio_poll_backend(loop.poll),
-	    loop_conf_path);
+	    KEEP_PROC_IO(&keep_proc), loop_conf_path);
 	notify_send("READY=1");
 	loop_status(1);
 	if (notify_active()) {

@@ -437,33 +437,69 @@ sup_first_error(unsigned n)
 	return NULL;
 }
 
+/* Where the value of `key` starts on a line "key value" of worker i's
+ * reply, its length in *len; NULL when the reply has no such line. */
+static const char *
+sup_field(unsigned i, const char *key, size_t *len)
+{
+	const char *p = sup_pages[i].p, *end = p + sup_pages[i].len, *nl;
+	size_t kl = strlen(key);
+
+	while (p != NULL && p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if ((size_t)(end - p) > kl + 1 && memcmp(p, key, kl) == 0 &&
+		    p[kl] == ' ') {
+			*len = (size_t)((nl != NULL ? nl : end) - (p + kl + 1));
+			return p + kl + 1;
+		}
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
 static uint64_t
 sup_sum_field(unsigned n, const char *key)
 {
 	uint64_t v = 0;
-	size_t kl = strlen(key);
+	unsigned i;
+	size_t len;
+	const char *p;
+
+	for (i = 0; i < n; i++)
+		if ((p = sup_field(i, key, &len)) != NULL)
+			v += strtoull(p, NULL, 10);
+	return v;
+}
+
+/* The value of `key` that every reply gives, into out (cut to size), or
+ * "mixed" when they differ; "-" when none gives it. */
+static void
+sup_same_field(unsigned n, const char *key, char *out, size_t size)
+{
+	const char *p, *first = NULL;
+	size_t len, first_len = 0;
 	unsigned i;
 
+	snprintf(out, size, "-");
 	for (i = 0; i < n; i++) {
-		const char *p = sup_pages[i].p, *end = p + sup_pages[i].len;
-
-		while (p != NULL && p < end) {
-			if ((size_t)(end - p) > kl + 1 &&
-			    memcmp(p, key, kl) == 0 && p[kl] == ' ') {
-				v += strtoull(p + kl + 1, NULL, 10);
-				break;
-			}
-			p = memchr(p, '\n', (size_t)(end - p));
-			p = p != NULL ? p + 1 : NULL;
+		if ((p = sup_field(i, key, &len)) == NULL)
+			continue;
+		if (first == NULL) {
+			first = p;
+			first_len = len;
+		} else if (len != first_len || memcmp(p, first, len) != 0) {
+			snprintf(out, size, "mixed");
+			return;
 		}
 	}
-	return v;
+	if (first != NULL)
+		snprintf(out, size, "%.*s", (int)first_len, first);
 }
 
 static void
 sup_admin_line(char *line, struct buf *out)
 {
-	char copy[ADM_LINE_MAX + 1], err[256];
+	char copy[ADM_LINE_MAX + 1], err[256], io[16];
 	const struct buf *bad;
 	struct adm_cmd cmd;
 	size_t len;
@@ -492,7 +528,8 @@ sup_admin_line(char *line, struct buf *out)
 	}
 	switch (cmd.op) {
 	case ADM_SHOW_INFO:
-		sup_hooks->info(out, sup_sum_field(n, "sessions"));
+		sup_same_field(n, "io", io, sizeof(io));
+		sup_hooks->info(out, sup_sum_field(n, "sessions"), io);
 		break;
 	case ADM_SHOW_SERVERS:	/* upstream address state weight A T F */
 		sup_merge_replies(out, n, 1u << 4 | 1u << 5 | 1u << 6);

@@ -26,8 +26,11 @@ struct sup_ops_hooks {
 	unsigned	(*ask)(int kind, const char *line, struct buf *pages);
 	/* A reload, as SIGHUP: 0, or -1 with the reasons in err. */
 	int		(*reload)(char *err, size_t len);
-	/* `show info` of the group, sessions summed by the caller. */
-	void		(*info)(struct buf *out, uint64_t sessions);
+	/* `show info` of the group, sessions summed by the caller, io
+	 * the workers' engine (each chooses its own: "mixed" if they
+	 * differ). */
+	void		(*info)(struct buf *out, uint64_t sessions,
+			    const char *io);
 	/* Reloads of the group: [0] ok, [1] failed. */
 	void		(*reloads)(uint64_t v[2]);
 	int		(*stopping)(void);

@@ -786,12 +786,13 @@ sup_ask(int kind, const char *line, struct buf *pages)
 }
 
 static void
-sup_info(struct buf *out, uint64_t sessions)
+sup_info(struct buf *out, uint64_t sessions, const char *io)
 {
 	struct admin_info info = {
 		.started = (int64_t)sup_started,
 		.last_reload = (int64_t)sup_last_reload,
 		.workers = sup_n,
+		.io = io,
 		.sessions = sessions,
 		.path = sup_path,
 		.reloads = { sup_reloads[0], sup_reloads[1] },

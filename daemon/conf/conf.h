@@ -99,10 +99,10 @@ enum conf_access_format {
 };
 
 /*
- * process.io, the relay engine (issue 17).  Only the readiness engine
- * exists so far: `uring` is refused as not supported yet, and `auto`
- * (the default) is readiness until an engine on libmio's mio_ring is
- * there to pick where the kernel's probe allows it.
+ * process.io, the relay engine (issue 17): readiness, uring (the engine
+ * on libmio's mio_ring, relay/tcp_uring.c), or auto (the default): uring
+ * where the kernel's probe gives every feature it needs, as decided by
+ * auto_refuses() in relay/tcp_uring.c, else readiness.
  */
 enum conf_io {
 	CONF_IO_AUTO,

@@ -125,7 +125,11 @@ struct keep_proc {
 	int64_t		 started;	/* wall clock, seconds */
 	int64_t		 last_reload;	/* wall clock, seconds; 0: none */
 	uint64_t	 resolve_failures;	/* followed names' lookups */
+	int		 io_uring;	/* relaying on io_uring (process.io) */
 };
+
+/* The relay engine this process runs, as the operator reads it. */
+#define KEEP_PROC_IO(kp)	((kp)->io_uring ? "uring" : "readiness")
 
 extern struct keep_proc keep_proc;
 

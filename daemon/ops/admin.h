@@ -51,6 +51,8 @@ struct admin_info {
 	uint64_t	 sessions;
 	const char	*path;			/* the configuration file */
 	uint64_t	 reloads[2];		/* ok, failed */
+	const char	*io;	/* the relay engine: readiness, uring; a
+				 * supervisor's: its workers', "mixed" */
 };
 struct buf;
 void	admin_info_write(struct buf *out, const struct admin_info *info);

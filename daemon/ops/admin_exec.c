@@ -97,10 +97,12 @@ admin_info_write(struct buf *out, const struct admin_info *info)
 	if (last != 0 && gmtime_r(&last, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	buf_printf(out, "ok\nversion %s\nlibmio %s\npid %ld\n"
-	    "uptime %lld\nworkers %u\nsessions %llu\nconfiguration %s\n"
-	    "reloads %llu\nreloads_failed %llu\nlast_reload %s\n",
+	    "uptime %lld\nworkers %u\nio %s\nsessions %llu\n"
+	    "configuration %s\nreloads %llu\nreloads_failed %llu\n"
+	    "last_reload %s\n",
 	    PACKAGE_VERSION, mio_version(), (long)getpid(),
 	    (long long)(now - (time_t)info->started), info->workers,
+	    info->io != NULL ? info->io : "-",
 	    (unsigned long long)info->sessions, info->path,
 	    (unsigned long long)info->reloads[0],
 	    (unsigned long long)info->reloads[1], when);
@@ -113,6 +115,7 @@ adm_show_info(struct buf *out)
 		.started = keep_proc.started,
 		.last_reload = keep_proc.last_reload,
 		.workers = 1,
+		.io = KEEP_PROC_IO(&keep_proc),
 		.sessions = adm_hooks->sessions(),
 		.path = adm_conf != NULL ? adm_conf->path : "-",
 		.reloads = { keep_proc.reloads[0], keep_proc.reloads[1] },

@@ -328,6 +328,13 @@ metrics_render(struct buf *b, const struct proc_info *pi)
 	    "Always 1; the version is a label.");
 	buf_printf(b, "mioproxy_build_info{version=\"%s\"} 1\n",
 	    PACKAGE_VERSION);
+	/* Both engines, so that a group's page (summed) counts its
+	 * workers on each. */
+	metrics_head(b, "mioproxy_io_engine", "gauge",
+	    "Processes relaying on each engine (process.io).");
+	buf_printf(b, "mioproxy_io_engine{io=\"readiness\"} %d\n"
+	    "mioproxy_io_engine{io=\"uring\"} %d\n", !keep_proc.io_uring,
+	    keep_proc.io_uring != 0);
 	metrics_head(b, "mioproxy_config_reloads_total", "counter",
 	    "Configuration reloads, by result.");
 	buf_printf(b, "mioproxy_config_reloads_total{result=\"ok\"} %llu\n"

@@ -3,7 +3,8 @@
  * people and scripts that do not run Prometheus:
  *
  *   { "version", "pid", "started", "reloads": { "ok", "failed" },
- *     "resolver_failures",
+ *     "resolver_failures", "io": { "readiness", "uring" } (1 for the
+ *     engine this process relays on; a group's: its workers on each),
  *     "listeners": [ { "name", "protocol", "connections", "active",
  *       "rejected": {REASON: n}, "bytes": { "in", "out" },
  *       udp only: "datagrams", "dropped", "udp_sessions",
@@ -158,6 +159,10 @@ stats_json_render(struct buf *b, const struct proc_info *pi)
 	json_u64(b, "failed", keep_proc.reloads[1], 0);
 	buf_str(b, "}");
 	json_u64(b, "resolver_failures", keep_proc.resolve_failures, 0);
+	buf_str(b, ",\"io\":{");
+	json_u64(b, "readiness", keep_proc.io_uring == 0, 1);
+	json_u64(b, "uring", keep_proc.io_uring != 0, 0);
+	buf_str(b, "}");
 	buf_str(b, ",\"listeners\":[");
 	keep_each_lstn(json_lstn, &w);
 	buf_str(b, "],\"servers\":[");

@@ -69,6 +69,7 @@
 #include "conf/conf.h"
 #include "log.h"
 #include "loop.h"
+#include "model/keep.h"
 #include "relay/listener.h"
 #include "relay/tcp_sess.h"
 #include "upstream/upstream.h"
@@ -94,6 +95,7 @@ _Static_assert(_Alignof(struct tcp_sess) >= 8, "token bits");
 
 static int ring_wanted;		/* process.io asks for the ring */
 static int ring_failed;		/* ...and it could not be made */
+static int ring_auto;		/* ...by process.io: auto (auto_refuses()) */
 static struct mio_ring *ring;
 static struct loop_handler ring_handler;
 /* Per buffer id: the next in its flow's chain, and its byte count. */
@@ -123,25 +125,66 @@ op_token(struct tcp_sess *t, enum ring_op op)
 
 static int ring_ready(void);
 
+/*
+ * THE POLICY OF process.io: auto, in one place.  Auto picks the uring
+ * engine when the running kernel gives every feature the engine needs,
+ * as found by probing, never by a version number:
+ *  - mio_ring_new() succeeds: io_uring is there and not refused (by
+ *    seccomp, as Docker's default profile does, or io_uring_disabled),
+ *    every opcode the engine and its accept/connect use (accept,
+ *    connect, receive, send, shutdown, close, cancel:
+ *    IORING_REGISTER_PROBE) and the ops' flags (multishot accept and
+ *    receive, cancel by token, by descriptor and of any: tried live);
+ *  - mio_ring_group_new() succeeds: provided buffer rings;
+ *  - the ring runs its completion work without interrupting the loop
+ *    (IORING_SETUP_SINGLE_ISSUER | COOP_TASKRUN, tried at setup): a
+ *    plain ring serves `io: uring`, but is not what was measured faster.
+ * Otherwise auto relays on readiness and says why at info level (that
+ * is normal, not a fault); `io: uring` that cannot be had warns.
+ *
+ * To make auto mean readiness everywhere (should a benchmark show the
+ * uring engine slower on some load), set AUTO_PICKS_URING to 0.
+ */
+#define AUTO_PICKS_URING	1
+
+/* Why auto leaves a ring of these features for readiness, or NULL. */
+static const char *
+auto_refuses(unsigned features)
+{
+	if (!AUTO_PICKS_URING)
+		return "auto is readiness in this build (AUTO_PICKS_URING)";
+	if (!(features & MIO_RING_F_COOP_TASKRUN))
+		return "the ring has no COOP_TASKRUN";
+	return NULL;
+}
+
 void
 tcp_uring_configure(int io)
 {
 	/* Made now, with the poll: its descriptors are the process's
 	 * from the start, not the first session's. */
-	ring_wanted = io == CONF_IO_URING;
-	(void)ring_ready();
+	ring_auto = io == CONF_IO_AUTO;
+	ring_wanted = io == CONF_IO_URING || ring_auto;
+	keep_proc.io_uring = ring_ready();
 }
 
 /* The ring, made at start; 0 when the process relays on readiness. */
 static int
 ring_ready(void)
 {
+	const char *why = NULL;
 	int rc;
 
 	if (ring != NULL)
 		return 1;
 	if (!ring_wanted || ring_failed)
 		return 0;
+	/* No ring at all when the build keeps auto on readiness. */
+	if (ring_auto && (why = auto_refuses(~0u)) != NULL) {
+		ring_failed = 1;
+		log_info("process.io: auto: relaying on readiness: %s", why);
+		return 0;
+	}
 	ring_handler.event = ring_event;
 	rc = mio_ring_new(loop.poll, LOOP_TOKEN(&ring_handler, LOOP_TAG_OPS),
 	    RING_ENTRIES, &ring);
@@ -150,10 +193,24 @@ ring_ready(void)
 		mio_ring_free(ring);
 		ring = NULL;
 	}
-	if (rc != 0) {
+	if (rc == 0 && ring_auto &&
+	    (why = auto_refuses(mio_ring_features(ring))) != NULL) {
+		mio_ring_free(ring);
+		ring = NULL;
+	}
+	if (rc == -ENOTSUP)
+		why = "no io_uring ring with every operation the engine uses "
+		    "(none in this kernel or build, refused by a seccomp "
+		    "profile or kernel.io_uring_disabled, or an operation or "
+		    "flag missing)";
+	if (rc != 0 || why != NULL) {
 		ring_failed = 1;
-		log_warn("process.io: uring: %s; relaying on readiness",
-		    mio_strerror(rc));
+		if (ring_auto)
+			log_info("process.io: auto: relaying on readiness: %s",
+			    why != NULL ? why : mio_strerror(rc));
+		else
+			log_warn("process.io: uring: %s; relaying on readiness",
+			    why != NULL ? why : mio_strerror(rc));
 		return 0;
 	}
 	ring_lent = RING_LEND;
@@ -161,8 +218,8 @@ ring_ready(void)
 	    ring_nstack++)
 		ring_stack[ring_nstack] = (uint16_t)(RING_BUFS - 1 -
 		    ring_nstack);
-	log_info("relay engine: io_uring completions (features %#x)",
-	    mio_ring_features(ring));
+	log_info("relay engine: io_uring completions (features %#x%s)",
+	    mio_ring_features(ring), ring_auto ? ", process.io: auto" : "");
 	return 1;
 }
 

@@ -61,7 +61,8 @@ struct mio_ring_completion {
  * 4096; 0 means 256) and registers its descriptor in p for
  * MIO_READABLE with `token`.  Stores it in *out (NULL on failure).
  * Returns 0, -EINVAL, -ENOTSUP (no io_uring here, refused, or a kernel
- * without multishot accept and receive, buffer rings and cancel by fd),
+ * without an opcode of these calls, multishot accept and receive, or
+ * cancel by token, by fd and of any: each flag tried on the new ring),
  * -ENOMEM or another -errno.  Free it with mio_ring_free() before p.
  */
 MIO_API int mio_ring_new(struct mio_poll *p, mio_token token,

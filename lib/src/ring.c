@@ -125,6 +125,133 @@ probe_ops(int fd)
 }
 
 /*
+ * The flags of the ops, which IORING_REGISTER_PROBE does not report
+ * (it lists opcodes only): each is tried live on the new ring, where a
+ * kernel that does not know a flag refuses the request with -EINVAL
+ * before looking at its descriptor.  The requests aim at the ring's
+ * eventfd, which is no socket: an accept or receive that knows its
+ * flags ends at once with -ENOTSOCK, a cancel that knows its flags
+ * finds nothing (-ENOENT).  Anything but -EINVAL passes.
+ */
+static struct io_uring_sqe *sqe_get(struct mio_ring *r);
+static int sqe_push(struct mio_ring *r, struct io_uring_sqe *e,
+    mio_token token);
+
+#define PROBE_UD	((uint64_t)-2)		/* no caller's token yet */
+#define PROBE_CANCEL_UD	((uint64_t)-3)
+
+/* A probe request aimed at the eventfd, to fill: its slot, or NULL. */
+static struct io_uring_sqe *
+probe_sqe(struct mio_ring *r, uint8_t opcode)
+{
+	struct io_uring_sqe *e;
+
+	if ((e = sqe_get(r)) == NULL)
+		return NULL;
+	e->opcode = opcode;
+	e->fd = r->evfd;
+	return e;
+}
+
+/*
+ * Queues and runs the probe request e, and stores its result in *res.
+ * One still armed after the submission (none should be) is cancelled
+ * (the cancel's own flags were probed first), so that this never
+ * waits for a peer.
+ */
+static int
+probe_result(struct mio_ring *r, struct io_uring_sqe *e, int *res)
+{
+	unsigned want = 1, head, tail;
+	int seen = 0, cancelled = 0, rc;
+
+	sqe_push(r, e, (mio_token)PROBE_UD);
+	while (want > 0) {
+		rc = sys_enter(r->fd, r->sq_pending, cancelled ? want : 0,
+		    IORING_ENTER_GETEVENTS);
+		if (rc < 0)
+			return rc;
+		r->sq_pending = 0;
+		head = *r->cq_head;
+		tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
+		for (; head != tail; head++) {
+			const struct io_uring_cqe *c =
+			    &r->cqes[head & r->cq_mask];
+
+			if (c->flags & IORING_CQE_F_MORE)
+				continue;
+			r->inflight--;
+			want--;
+			if (c->user_data == PROBE_UD) {
+				*res = c->res;
+				seen = 1;
+			}
+		}
+		__atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+		if (want > 0 && !seen && !cancelled) {
+			if ((e = sqe_get(r)) == NULL)
+				return -EBUSY;
+			e->opcode = IORING_OP_ASYNC_CANCEL;
+			e->fd = -1;
+			e->addr = PROBE_UD;
+			e->cancel_flags = IORING_ASYNC_CANCEL_ALL;
+			sqe_push(r, e, (mio_token)PROBE_CANCEL_UD);
+			want++;
+			cancelled = 1;
+		}
+	}
+	return 0;
+}
+
+static int
+probe_flags(struct mio_ring *r)
+{
+	/* The cancels first: probe_result() leans on the first. */
+	static const uint32_t cancels[] = {
+		IORING_ASYNC_CANCEL_ALL,			/* by token */
+		IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL,
+		IORING_ASYNC_CANCEL_ANY,			/* mio_ring_free */
+	};
+	struct io_uring_sqe *e;
+	size_t i;
+	int res, rc;
+
+	for (i = 0; i < sizeof(cancels) / sizeof(cancels[0]); i++) {
+		if ((e = probe_sqe(r, IORING_OP_ASYNC_CANCEL)) == NULL)
+			return -EBUSY;
+		e->cancel_flags = cancels[i];
+		if (!(cancels[i] & IORING_ASYNC_CANCEL_FD))
+			e->fd = -1;
+		e->addr = PROBE_CANCEL_UD;
+		if ((rc = probe_result(r, e, &res)) < 0)
+			return rc;
+		if (res == -EINVAL)
+			return -ENOTSUP;
+	}
+	/* Multishot accept. */
+	if ((e = probe_sqe(r, IORING_OP_ACCEPT)) == NULL)
+		return -EBUSY;
+	e->ioprio = IORING_ACCEPT_MULTISHOT;
+	e->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+	if ((rc = probe_result(r, e, &res)) < 0)
+		return rc;
+	if (res == -EINVAL)
+		return -ENOTSUP;
+	/* Multishot receive into a buffer group. */
+	if ((e = probe_sqe(r, IORING_OP_RECV)) == NULL)
+		return -EBUSY;
+	e->ioprio = IORING_RECV_MULTISHOT;
+	e->flags = IOSQE_BUFFER_SELECT;
+	if ((rc = probe_result(r, e, &res)) < 0)
+		return rc;
+	if (res == -EINVAL)
+		return -ENOTSUP;
+	r->features |= MIO_RING_F_ACCEPT_MULTI | MIO_RING_F_RECV_MULTI |
+	    MIO_RING_F_CANCEL_FD;
+	return 0;
+}
+
+/*
  * Sets up the ring: SINGLE_ISSUER | COOP_TASKRUN where the kernel takes
  * them (completion work runs when the thread next enters or leaves the
  * kernel, without an inter-processor interrupt to make it), else a plain
@@ -248,11 +375,6 @@ mio_ring_new(struct mio_poll *p, mio_token token, unsigned entries,
 	}
 	if ((rc = ring_map(r, &params)) < 0 || (rc = probe_ops(r->fd)) < 0)
 		goto fail;
-	/* The ops' flags (multishot, buffer rings, cancel by fd) are
-	 * tested live by their first use (a record of -EINVAL), and
-	 * reported here as what the ABI has. */
-	r->features |= MIO_RING_F_ACCEPT_MULTI | MIO_RING_F_RECV_MULTI |
-	    MIO_RING_F_CANCEL_FD;
 	/*
 	 * The poll watches an eventfd the kernel signals as it posts
 	 * records, not the ring's own descriptor (whose readiness, on some
@@ -264,6 +386,10 @@ mio_ring_new(struct mio_poll *p, mio_token token, unsigned entries,
 		rc = -errno;
 		goto fail;
 	}
+	/* The flags of the ops, on the eventfd (so after it is made):
+	 * buffer rings are probed by mio_ring_group_new(). */
+	if ((rc = probe_flags(r)) < 0)
+		goto fail;
 	r->evfd_drain = !mio_poll_short_io_drains(p);
 	if ((rc = sys_register(r->fd, IORING_REGISTER_EVENTFD, &r->evfd,
 	    1)) < 0 ||

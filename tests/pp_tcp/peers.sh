@@ -87,6 +87,7 @@ pids="$pids $!"
 
 cat >"$dir/proxy.yaml" <<EOF2
 version: 1
+process: { io: ${MIOPROXY_TEST_IO:-readiness} }
 logging: { access: { target: $dir/access.log } }
 listeners:
   - { name: v1, protocol: tcp, bind: 127.0.0.1:$m1, upstream: ngx-v1 }

@@ -54,7 +54,7 @@ static int proxy_sanitized;
 static const char proxy_yaml[] =
     "# soak test, configuration %c\n"
     "version: 1\n"
-    "process: { max_fds: %ld, shutdown_grace: 5s }\n"
+    "process: { io: %s, max_fds: %ld, shutdown_grace: 5s }\n"
     "logging: { level: info, access: { target: off } }\n"
     "defaults:\n"
     "  timeouts: { connect: %s, idle: 60s, half_close: 60s }\n"
@@ -137,14 +137,19 @@ proxy_configs(const struct backend_socks *b, const struct proxy_ports *pp)
 {
 	struct rlimit rl;
 	char v6[32] = "";
+	/* The engine named (MIOPROXY_TEST_IO, else readiness), not what
+	 * io: auto would pick on this kernel. */
+	const char *io = getenv("MIOPROXY_TEST_IO");
 	int i;
 
+	if (io == NULL || *io == '\0')
+		io = "readiness";
 	getrlimit(RLIMIT_NOFILE, &rl);
 	if (pp->v6)
 		snprintf(v6, sizeof(v6), ", \"[::1]:%d\"", pp->tcp);
 	for (i = 0; i < 2; i++)
 		snprintf(proxy_text[i], sizeof(proxy_text[i]), proxy_yaml,
-		    'A' + i, (long)rl.rlim_cur, i ? "4s" : "3s", pp->tcp, v6,
+		    'A' + i, io, (long)rl.rlim_cur, i ? "4s" : "3s", pp->tcp, v6,
 		    pp->udp, pp->dns, i ? "least_conn" : "round_robin",
 		    b->port_tcp[i], b->port_tcp[1 - i], i ? "4s" : "3s",
 		    i ? "source_hash" : "round_robin", b->port_udp[i],

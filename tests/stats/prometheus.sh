@@ -31,6 +31,7 @@ prom=$(free_port 4)
 pids="$pids $!"
 cat >"$dir/proxy.yaml" <<EOF2
 version: 1
+process: { io: ${MIOPROXY_TEST_IO:-readiness} }
 stats: { listen: 127.0.0.1:$stats }
 listeners:
   - { name: web, protocol: tcp, bind: 127.0.0.1:$web, upstream: web }

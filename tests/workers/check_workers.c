@@ -701,12 +701,21 @@ START_TEST(test_stats_and_admin)
 	    "{listener=\"u\",direction=\"in\"}"), 3);
 	ck_assert_int_eq(sample("mioproxy_build_info{version=\""
 	    PACKAGE_VERSION "\"}"), 1);
+	/* Each worker chose the engine named; the group counts them. */
+	snprintf(words, sizeof(words), "mioproxy_io_engine{io=\"%s\"}",
+	    pt_engine_name());
+	ck_assert_int_eq(sample(words), 2);
 	http_get(g.stats, "/stats");
 	ck_assert_ptr_nonnull(strstr(out, "\"connections\":10,"));
+	ck_assert_ptr_nonnull(strstr(out, strcmp(pt_engine_name(), "uring")
+	    == 0 ? "\"io\":{\"readiness\":0,\"uring\":2}" :
+	    "\"io\":{\"readiness\":2,\"uring\":0}"));
 	http_get(g.stats, "/healthz");
 	ck_assert_ptr_nonnull(strstr(out, "200 OK"));
 	ck_assert_int_eq(ctl(&g.p, "show info"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "\nworkers 2\n"));
+	snprintf(words, sizeof(words), "\nio %s\n", pt_engine_name());
+	ck_assert_msg(strstr(out, words) != NULL, "%s", out);
 	ck_assert_int_eq(ctl(&g.p, "show listeners"), 0);
 	snprintf(words, sizeof(words), "t tcp 127.0.0.1:%d 0 10\n", g.port);
 	ck_assert_msg(strstr(out, words) != NULL, "%s", out);
