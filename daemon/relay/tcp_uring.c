@@ -71,6 +71,7 @@
 #include "loop.h"
 #include "relay/listener.h"
 #include "relay/tcp_sess.h"
+#include "relay/tcp_uring_bulk.h"
 #include "upstream/upstream.h"
 
 #define RQ_NONE		0xffffu
@@ -394,12 +395,25 @@ tcp_uring_end(struct tcp_sess *t)
 
 /* --- moving a flow ----------------------------------------------------- */
 
-/* Flow i's next step after a record: send, shut, stop or re-arm. */
+/* Cancels flow i's receive in flight, if any (its record still comes). */
+static int
+rx_cancel(struct tcp_sess *t, unsigned i)
+{
+	if (!t->flow[i].rx_armed)
+		return 0;
+	return op_queued(t, mio_ring_cancel_token(ring,
+	    op_token(t, i == 0 ? OP_RX0 : OP_RX1), op_token(t, OP_CANCEL)));
+}
+
+/* Flow i's next step after a record: send, shut, stop or re-arm; or,
+ * leaving and quiet, the session's move to the readiness engine. */
 static int
 flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why)
 {
 	struct flow *f = &t->flow[i];
 
+	if (t->ring == TCP_RING_OFF)
+		return 0;	/* left the ring in this record's first kick */
 	if (!f->tx_busy && f->rq_n > 0) {
 		uint16_t id = f->rq_head;
 		char *b = mio_ring_buffer(ring, RING_GROUP, id);
@@ -418,6 +432,14 @@ flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why)
 		if (!t->flow[1 - i].shut)
 			(void)mio_tcp_shutdown(t->fd[1 - i], SHUT_WR);
 		f->shut = 1;
+	}
+	if (t->ring == TCP_RING_LEAVING) {
+		if (tcp_uring_bulk_quiet(t) && tcp_resume_readiness(t) != 0) {
+			why->reason = "error";
+			why->reset_side = -1;
+			return -1;
+		}
+		return 0;
 	}
 	if (!f->rx_armed && !f->eof && f->rq_n < rq_high(t) && !t->queued) {
 		if (rx_arm(t, i) != 0) {
@@ -450,6 +472,13 @@ rx_record(struct tcp_sess *t, unsigned i,
 		f->rq_tail = id;
 		sess_count_bytes(&t->s, (int)i, (uint64_t)c->result);
 		t->t_last = loop.now;
+		/* Bulk: the session drains, then leaves for splicing. */
+		if (c->result == (int32_t)RING_BUF_SIZE &&
+		    tcp_uring_bulk_full(t, i) && rx_cancel(t, 1 - i) != 0) {
+			why->reason = "error";
+			why->reset_side = -1;
+			return -1;
+		}
 		return 0;
 	}
 	if (c->result == 0) {
