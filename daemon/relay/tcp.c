@@ -54,7 +54,9 @@
  * Engines.  All of the above is the readiness engine (tcp_flow.c).  With
  * process.io: uring, tcp_connected() hands the session to tcp_uring.c,
  * which moves its bytes on io_uring completions with the same rules;
- * accepting, PROXY headers, connecting, timers and ending stay here.
+ * accepting, PROXY headers, connecting, timers and ending stay here.  A
+ * session the ring finds bulk comes back (tcp_resume_readiness(), from
+ * tcp_uring_bulk.c) to be spliced here for the rest of its life.
  */
 #include "config.h"
 

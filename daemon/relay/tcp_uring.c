@@ -49,12 +49,16 @@
  * module) none, so that no ring is ever shared across a fork (a ring of
  * SINGLE_ISSUER refuses another process's submissions).
  *
- * Bulk.  No splice here: the kernel runs IORING_OP_SPLICE in a worker
- * thread always (it refuses the non-blocking issue), so a socket-to-pipe
- * splice waiting for bytes would hold a kernel thread per direction.
- * Buffers of RING_BUF_SIZE, two per direction at the default
- * buffer_size, let a receive overlap the send before it (bench/RESULTS.md,
- * "The completion engine").
+ * Bulk.  No splice on the ring: the kernel runs IORING_OP_SPLICE in a
+ * worker thread always (it refuses the non-blocking issue), so a
+ * socket-to-pipe splice waiting for bytes would hold a kernel thread per
+ * direction.  So a session whose receive fills a whole buffer (bulk, as
+ * a full read is on the readiness engine) stops receiving, sends on what
+ * it holds, and then leaves the ring for good: the readiness engine
+ * splices it (tcp_uring_bulk.c).  Where splicing is off, bulk stays
+ * here, in buffers of RING_BUF_SIZE, two per direction at the default
+ * buffer_size, so that a receive overlaps the send before it
+ * (bench/RESULTS.md, "The completion engine").
  */
 #include "config.h"
 
@@ -491,8 +495,8 @@ rx_record(struct tcp_sess *t, unsigned i,
 		return 0;
 	if (c->result == -ENOBUFS) {
 		/* The group ran dry: armed again after a batch that gave
-		 * buffers back. */
-		if (!t->queued) {
+		 * buffers back (a session leaving the ring arms none). */
+		if (!t->queued && t->ring == TCP_RING_ON) {
 			t->queued = 1;
 			t->qnext = ring_starved;
 			ring_starved = t;

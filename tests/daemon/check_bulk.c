@@ -241,6 +241,30 @@ START_TEST(test_small_stays_on_ring)
 }
 END_TEST
 
+/* With splicing off (MIOPROXY_SPLICE=0) bulk stays on the ring whole. */
+START_TEST(test_no_splice_stays_on_ring)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd;
+
+	setenv("MIOPROXY_SPLICE", "0", 1);
+	pt_echo_start(&e, -1);
+	pt_start(&p, BULK_CONF, port, "30s", e.port);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	echo_small(fd, 5);
+	echo_each_way(fd, (size_t)8 << 20, 21);
+	echo_small(fd, 5);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "bytes_in=8389608 bytes_out=8389608"));
+	assert_stayed_on_ring(&p);
+	pt_echo_stop(&e);
+}
+END_TEST
+
 /*
  * The client sends 4 MB and its FIN (the session leaves the ring on the
  * way); the server, having read it all and its end, sends 16 MB to a
@@ -532,6 +556,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_small_then_100mb_then_small);
 	tcase_add_test(tc, test_small_stays_on_ring);
+	tcase_add_test(tc, test_no_splice_stays_on_ring);
 	tcase_add_test(tc, test_half_close_slow_reader_after_leaving);
 	tcase_add_loop_test(tc, test_reset_while_draining, 0, 2);
 	tcase_add_test(tc, test_never_reading_clients_bounded);
