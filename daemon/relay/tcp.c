@@ -54,7 +54,9 @@
  * Engines.  All of the above is the readiness engine (tcp_flow.c).  With
  * process.io: uring, tcp_connected() hands the session to tcp_uring.c,
  * which moves its bytes on io_uring completions with the same rules;
- * accepting, PROXY headers, connecting, timers and ending stay here.
+ * accepting, PROXY headers, connecting, timers and ending stay here.  A
+ * session the ring finds bulk comes back (tcp_resume_readiness(), from
+ * tcp_uring_bulk.c) to be spliced here for the rest of its life.
  */
 #include "config.h"
 
@@ -71,6 +73,7 @@
 #include "proxyproto/pp.h"
 #include "relay/listener.h"
 #include "relay/tcp_sess.h"
+#include "relay/tcp_uring_bulk.h"
 #include "upstream/upstream.h"
 
 
@@ -444,6 +447,40 @@ tcp_run_queue(void)
 			tcp_pump(t);
 		t = next;
 	}
+}
+
+int
+tcp_resume_readiness(struct tcp_sess *t)
+{
+	unsigned i;
+	int rc;
+
+	/* A late registration reports the sockets' present readiness on
+	 * epoll; tried at once all the same, as a fresh session's are. */
+	if ((rc = mio_register(loop.poll, t->fd[0],
+	    LOOP_TOKEN(t, LOOP_TAG_TCP_CLIENT), loop.tcp_interest)) != 0 ||
+	    (rc = mio_register(loop.poll, t->fd[1],
+	    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), loop.tcp_interest)) != 0) {
+		log_warn("listener %s: register: %s", t->s.l->conf->name,
+		    mio_strerror(rc));
+		return rc;
+	}
+	log_debug("listener %s: bulk: the session leaves the ring to splice",
+	    t->s.l->conf->name);
+	t->ring = TCP_RING_OFF;
+	for (i = 0; i < 2; i++) {
+		struct flow *f = &t->flow[i];
+
+		f->src_rd = 1;
+		f->dst_wr = 1;
+		f->urgent = 0;
+		if (f->splice)
+			f->splice = 1;	/* counted full receives on the ring */
+	}
+	t->queued = 1;
+	t->qnext = tcp_runq;
+	tcp_runq = t;
+	return 0;
 }
 
 void

@@ -67,7 +67,7 @@ struct tcp_sess {
 	uint8_t		 queued;
 	uint8_t		 closed_first;	/* 1 + the side whose FIN came first */
 	uint8_t		 nexcluded;
-	uint8_t		 ring;		/* relayed by tcp_uring.c */
+	uint8_t		 ring;		/* TCP_RING_*: tcp_uring_bulk.h */
 	uint32_t	 attempts;
 	uint16_t	 excluded[TCP_EXCLUDE_MAX];
 	/* Milliseconds after s.t_start, in 32 bits to keep an idle session

@@ -49,12 +49,16 @@
  * module) none, so that no ring is ever shared across a fork (a ring of
  * SINGLE_ISSUER refuses another process's submissions).
  *
- * Bulk.  No splice here: the kernel runs IORING_OP_SPLICE in a worker
- * thread always (it refuses the non-blocking issue), so a socket-to-pipe
- * splice waiting for bytes would hold a kernel thread per direction.
- * Buffers of RING_BUF_SIZE, two per direction at the default
- * buffer_size, let a receive overlap the send before it (bench/RESULTS.md,
- * "The completion engine").
+ * Bulk.  No splice on the ring: the kernel runs IORING_OP_SPLICE in a
+ * worker thread always (it refuses the non-blocking issue), so a
+ * socket-to-pipe splice waiting for bytes would hold a kernel thread per
+ * direction.  So a session whose receive fills a whole buffer (bulk, as
+ * a full read is on the readiness engine) stops receiving, sends on what
+ * it holds, and then leaves the ring for good: the readiness engine
+ * splices it (tcp_uring_bulk.c).  Where splicing is off, bulk stays
+ * here, in buffers of RING_BUF_SIZE, two per direction at the default
+ * buffer_size, so that a receive overlaps the send before it
+ * (bench/RESULTS.md, "The completion engine").
  */
 #include "config.h"
 
@@ -72,6 +76,7 @@
 #include "model/keep.h"
 #include "relay/listener.h"
 #include "relay/tcp_sess.h"
+#include "relay/tcp_uring_bulk.h"
 #include "upstream/upstream.h"
 
 #define RQ_NONE		0xffffu
@@ -451,12 +456,25 @@ tcp_uring_end(struct tcp_sess *t)
 
 /* --- moving a flow ----------------------------------------------------- */
 
-/* Flow i's next step after a record: send, shut, stop or re-arm. */
+/* Cancels flow i's receive in flight, if any (its record still comes). */
+static int
+rx_cancel(struct tcp_sess *t, unsigned i)
+{
+	if (!t->flow[i].rx_armed)
+		return 0;
+	return op_queued(t, mio_ring_cancel_token(ring,
+	    op_token(t, i == 0 ? OP_RX0 : OP_RX1), op_token(t, OP_CANCEL)));
+}
+
+/* Flow i's next step after a record: send, shut, stop or re-arm; or,
+ * leaving and quiet, the session's move to the readiness engine. */
 static int
 flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why)
 {
 	struct flow *f = &t->flow[i];
 
+	if (t->ring == TCP_RING_OFF)
+		return 0;	/* left the ring in this record's first kick */
 	if (!f->tx_busy && f->rq_n > 0) {
 		uint16_t id = f->rq_head;
 		char *b = mio_ring_buffer(ring, RING_GROUP, id);
@@ -475,6 +493,14 @@ flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why)
 		if (!t->flow[1 - i].shut)
 			(void)mio_tcp_shutdown(t->fd[1 - i], SHUT_WR);
 		f->shut = 1;
+	}
+	if (t->ring == TCP_RING_LEAVING) {
+		if (tcp_uring_bulk_quiet(t) && tcp_resume_readiness(t) != 0) {
+			why->reason = "error";
+			why->reset_side = -1;
+			return -1;
+		}
+		return 0;
 	}
 	if (!f->rx_armed && !f->eof && f->rq_n < rq_high(t) && !t->queued) {
 		if (rx_arm(t, i) != 0) {
@@ -507,6 +533,13 @@ rx_record(struct tcp_sess *t, unsigned i,
 		f->rq_tail = id;
 		sess_count_bytes(&t->s, (int)i, (uint64_t)c->result);
 		t->t_last = loop.now;
+		/* Bulk: the session drains, then leaves for splicing. */
+		if (c->result == (int32_t)RING_BUF_SIZE &&
+		    tcp_uring_bulk_full(t, i) && rx_cancel(t, 1 - i) != 0) {
+			why->reason = "error";
+			why->reset_side = -1;
+			return -1;
+		}
 		return 0;
 	}
 	if (c->result == 0) {
@@ -519,8 +552,8 @@ rx_record(struct tcp_sess *t, unsigned i,
 		return 0;
 	if (c->result == -ENOBUFS) {
 		/* The group ran dry: armed again after a batch that gave
-		 * buffers back. */
-		if (!t->queued) {
+		 * buffers back (a session leaving the ring arms none). */
+		if (!t->queued && t->ring == TCP_RING_ON) {
 			t->queued = 1;
 			t->qnext = ring_starved;
 			ring_starved = t;

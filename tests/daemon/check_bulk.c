@@ -1,0 +1,566 @@
+/*
+ * Bulk that leaves the completion engine (issue 17): on process.io:
+ * uring a session whose receive fills a ring buffer drains what it holds
+ * and goes on on the readiness engine, which splices it
+ * (daemon/relay/tcp_uring_bulk.c).  Each case drives a session through
+ * that move and checks that nothing of the session's behaviour changes
+ * with it: bytes and their order, half-close, resets, bounded memory,
+ * the idle timeout and the access log's counts.  On the readiness
+ * engines (the -epoll and -poll runs) the same cases are plain tests of
+ * bulk; on the ring (-uring) each also checks that the move happened.
+ *
+ * The test plays client and server itself, on sockets of its own, but
+ * for the echo of the long exchange (proxytest.h's echo thread).
+ */
+#include "config.h"
+
+#include "../common.h"
+#include "proxytest.h"
+
+#define BULK_CONF							\
+	"version: 1\n"							\
+	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n" \
+	"listeners:\n"							\
+	"  - name: bulk\n"						\
+	"    protocol: tcp\n"						\
+	"    bind: 127.0.0.1:%d\n"					\
+	"    upstream: u\n"						\
+	"    timeouts: { idle: %s, half_close: 5s }\n"			\
+	"upstreams:\n"							\
+	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+
+#define LEAVES	"bulk: the session leaves the ring to splice"
+
+/* Whether this run relays on the ring: the move must then show. */
+static int
+on_ring(const struct pt_proxy *p)
+{
+	const char *io = getenv("MIOPROXY_TEST_IO");
+
+	return io != NULL && strcmp(io, "uring") == 0 &&
+	    strstr(p->log_text, "relay engine: io_uring") != NULL;
+}
+
+static void
+assert_left_ring(const struct pt_proxy *p)
+{
+	if (on_ring(p))
+		ck_assert_msg(strstr(p->log_text, LEAVES) != NULL,
+		    "the session stayed on the ring: %s", p->log_text);
+}
+
+static void
+assert_stayed_on_ring(const struct pt_proxy *p)
+{
+	ck_assert_msg(strstr(p->log_text, LEAVES) == NULL,
+	    "a session that moved no bulk left the ring");
+}
+
+/* A 64-bit FNV-1a, chunk by chunk. */
+static uint64_t
+fnv_more(uint64_t h, const unsigned char *p, size_t n)
+{
+	while (n-- > 0)
+		h = (h ^ *p++) * 1099511628211ull;
+	return h;
+}
+
+#define FNV_START	14695981039346656037ull
+
+static void
+fill_random(unsigned char *buf, size_t len, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (unsigned char)(seed >> 16);
+	}
+}
+
+/* The proxy's connection to the test's server, accepted within bounds. */
+static int
+accept_within(int lfd)
+{
+	struct pollfd pfd = { lfd, POLLIN, 0 };
+	int s;
+
+	ck_assert_int_gt(poll(&pfd, 1, PT_WAIT_MS), 0);
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(s, 0);
+	return s;
+}
+
+/* A client and the server side of its session through the proxy. */
+static void
+session(int port, int lfd, int *client, int *server)
+{
+	struct timeval tv = { PT_WAIT_MS / 1000, 0 };
+
+	*client = pt_connect(port);
+	ck_assert_int_ge(*client, 0);
+	*server = accept_within(lfd);
+	setsockopt(*server, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(*server, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* n small request/response exchanges of `size` bytes (a keep-alive). */
+static void
+small_exchanges(int client, int server, int n, size_t size)
+{
+	char req[512], got[512];
+	int k;
+
+	ck_assert_uint_le(size, sizeof(req));
+	for (k = 0; k < n; k++) {
+		memset(req, 'a' + k % 26, size);
+		pt_send_all(client, req, size);
+		pt_recv_all(server, got, size);
+		ck_assert_int_eq(memcmp(req, got, size), 0);
+		memset(req, 'A' + k % 26, size);
+		pt_send_all(server, req, size);
+		pt_recv_all(client, got, size);
+		ck_assert_int_eq(memcmp(req, got, size), 0);
+	}
+}
+
+/*
+ * total bytes each way at once through an echo on fd, generated and
+ * checked in chunks: the checksum of what came back is that of what
+ * went.
+ */
+static void
+echo_each_way(int fd, size_t total, unsigned seed)
+{
+	enum { CHUNK = 65536 };
+	static unsigned char out[CHUNK], in[CHUNK];
+	uint64_t sum_out = FNV_START, sum_in = FNV_START;
+	size_t sent = 0, got = 0, off = CHUNK;
+
+	while (got < total) {
+		struct pollfd pfd = { fd, POLLIN |
+		    (sent < total ? POLLOUT : 0), 0 };
+		ssize_t n;
+
+		ck_assert_int_gt(poll(&pfd, 1, PT_WAIT_MS), 0);
+		if ((pfd.revents & POLLOUT) && sent < total) {
+			if (off == CHUNK) {
+				fill_random(out, CHUNK, seed++);
+				off = 0;
+			}
+			n = send(fd, out + off, total - sent < CHUNK - off ?
+			    total - sent : CHUNK - off,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0) {
+				sum_out = fnv_more(sum_out, out + off,
+				    (size_t)n);
+				off += (size_t)n;
+				sent += (size_t)n;
+			}
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(fd, in, total - got < CHUNK ? total - got :
+			    CHUNK, MSG_DONTWAIT);
+			ck_assert_msg(n > 0 || (n < 0 && errno == EAGAIN),
+			    "recv after %zu bytes: %s", got, n == 0 ?
+			    "end of stream" : strerror(errno));
+			if (n > 0) {
+				sum_in = fnv_more(sum_in, in, (size_t)n);
+				got += (size_t)n;
+			}
+		}
+	}
+	ck_assert_uint_eq(sent, total);
+	ck_assert_msg(sum_in == sum_out, "checksums differ");
+}
+
+/* Small exchanges on the echo: each comes back whole. */
+static void
+echo_small(int fd, int n)
+{
+	char req[100], got[100];
+	int k;
+
+	for (k = 0; k < n; k++) {
+		memset(req, '0' + k % 10, sizeof(req));
+		pt_send_all(fd, req, sizeof(req));
+		pt_recv_all(fd, got, sizeof(got));
+		ck_assert_int_eq(memcmp(req, got, sizeof(req)), 0);
+	}
+}
+
+/*
+ * A keep-alive of small messages (which stays on the ring), then 100 MB
+ * each way with checksums (which leaves it), then small messages again
+ * on the same connection; the access log counts every byte.
+ */
+START_TEST(test_small_then_100mb_then_small)
+{
+	const size_t total = (size_t)100 << 20;
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd;
+	char want[128];
+
+	pt_echo_start(&e, -1);
+	pt_start(&p, BULK_CONF, port, "30s", e.port);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	echo_small(fd, 20);
+	echo_each_way(fd, total, 11);
+	echo_small(fd, 20);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	snprintf(want, sizeof(want), "bytes_in=%zu bytes_out=%zu",
+	    total + 4000, total + 4000);
+	ck_assert_msg(strstr(p.access_text, want) != NULL, "%s: %s", want,
+	    p.access_text);
+	assert_left_ring(&p);
+	pt_echo_stop(&e);
+}
+END_TEST
+
+/* Small messages only: the session never leaves the ring. */
+START_TEST(test_small_stays_on_ring)
+{
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), bport = pt_free_port(SOCK_STREAM);
+	int lfd = pt_listen(bport, 8), c, s;
+
+	pt_start(&p, BULK_CONF, port, "30s", bport);
+	session(port, lfd, &c, &s);
+	small_exchanges(c, s, 200, 300);
+	close(c);
+	ck_assert_int_eq(pt_recv_eof(s), 0);
+	close(s);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "bytes_in=60000 bytes_out=60000"));
+	assert_stayed_on_ring(&p);
+	close(lfd);
+}
+END_TEST
+
+/* With splicing off (MIOPROXY_SPLICE=0) bulk stays on the ring whole. */
+START_TEST(test_no_splice_stays_on_ring)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), fd;
+
+	setenv("MIOPROXY_SPLICE", "0", 1);
+	pt_echo_start(&e, -1);
+	pt_start(&p, BULK_CONF, port, "30s", e.port);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	echo_small(fd, 5);
+	echo_each_way(fd, (size_t)8 << 20, 21);
+	echo_small(fd, 5);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "bytes_in=8389608 bytes_out=8389608"));
+	assert_stayed_on_ring(&p);
+	pt_echo_stop(&e);
+}
+END_TEST
+
+/*
+ * The client sends 4 MB and its FIN (the session leaves the ring on the
+ * way); the server, having read it all and its end, sends 16 MB to a
+ * client that reads slowly, then closes: every byte arrives, in order,
+ * then a clean end of stream, and the session ends as client_close.
+ */
+START_TEST(test_half_close_slow_reader_after_leaving)
+{
+	enum { UP = 4 << 20, DOWN = 16 << 20, CHUNK = 65536 };
+	static unsigned char buf[CHUNK], want[CHUNK];
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), bport = pt_free_port(SOCK_STREAM);
+	int lfd = pt_listen(bport, 8), c, s, k;
+	uint64_t sum = FNV_START, sum_want = FNV_START;
+	size_t n = 0;
+	ssize_t r;
+
+	pt_start(&p, BULK_CONF, port, "30s", bport);
+	session(port, lfd, &c, &s);
+	small_exchanges(c, s, 3, 100);
+	/* Up: 4 MB, then the client's FIN, all read by the server. */
+	fill_random(want, CHUNK, 1);
+	for (k = 0; k < UP / CHUNK; k++) {
+		pt_send_all(c, want, CHUNK);
+		pt_recv_all(s, buf, CHUNK);
+		ck_assert_int_eq(memcmp(buf, want, CHUNK), 0);
+	}
+	ck_assert_int_eq(shutdown(c, SHUT_WR), 0);
+	ck_assert_int_eq(pt_recv_eof(s), 0);
+	/* Down: 16 MB from a thread-free writer, read slowly by the
+	 * client: the server's sends block on the proxy's backpressure. */
+	{
+		size_t sent = 0;
+
+		while (sent < DOWN || n < DOWN) {
+			struct pollfd pfd[2] = {
+				{ s, sent < DOWN ? POLLOUT : 0, 0 },
+				{ c, POLLIN, 0 } };
+
+			ck_assert_int_gt(poll(pfd, 2, PT_WAIT_MS), 0);
+			if (pfd[0].revents & POLLOUT) {
+				fill_random(want, CHUNK,
+				    (unsigned)(100 + sent / CHUNK));
+				r = send(s, want + sent % CHUNK,
+				    CHUNK - sent % CHUNK,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+				if (r > 0) {
+					sum_want = fnv_more(sum_want,
+					    want + sent % CHUNK, (size_t)r);
+					sent += (size_t)r;
+				}
+			}
+			if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+				/* Slow: a little at a time, now and then. */
+				if (n / CHUNK % 64 == 0)
+					test_sleep_ms(2);
+				r = recv(c, buf, 8192, MSG_DONTWAIT);
+				ck_assert_msg(r > 0 || (r < 0 &&
+				    errno == EAGAIN), "after %zu bytes: %s",
+				    n, r == 0 ? "end of stream" :
+				    strerror(errno));
+				if (r > 0) {
+					sum = fnv_more(sum, buf, (size_t)r);
+					n += (size_t)r;
+				}
+			}
+		}
+	}
+	ck_assert_msg(sum == sum_want, "checksums differ");
+	close(s);
+	ck_assert_int_eq(pt_recv_eof(c), 0);
+	close(c);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text, "end=client_close"));
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "bytes_in=4194604 bytes_out=16777516"));
+	assert_left_ring(&p);
+	close(lfd);
+}
+END_TEST
+
+static void
+close_rst(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &l,
+	    sizeof(l)), 0);
+	close(fd);
+}
+
+/*
+ * The server sends 8 MB to a client with a small window that does not
+ * read: the session leaves the ring's receive at once (a full buffer)
+ * but cannot drain what it holds.  Then a side resets (_i: 0 the client,
+ * 1 the server): the other side learns it by a reset, never by a clean
+ * end of stream, and the session ends as a reset.
+ */
+START_TEST(test_reset_while_draining)
+{
+	enum { LEN = 8 << 20, CHUNK = 65536 };
+	static unsigned char buf[CHUNK];
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), bport = pt_free_port(SOCK_STREAM);
+	int lfd = pt_listen(bport, 8), c, s, sz = 4096;
+	size_t sent = 0;
+	int64_t t0;
+	ssize_t r;
+
+	pt_start(&p, BULK_CONF, port, "30s", bport);
+	c = pt_small_window(port);
+	s = accept_within(lfd);
+	setsockopt(s, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	fill_random(buf, CHUNK, 5);
+	/* Send until stuck: the proxy holds what the client does not take. */
+	t0 = test_now_ms();
+	while (sent < LEN && test_now_ms() - t0 < 1000) {
+		r = send(s, buf, CHUNK, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r > 0)
+			sent += (size_t)r;
+		else
+			test_sleep_ms(20);
+	}
+	ck_assert_uint_gt(sent, 256 << 10);
+	if (_i == 0) {
+		/* The client resets: the server's next read says so. */
+		struct pollfd pfd = { s, POLLIN, 0 };
+
+		close_rst(c);
+		ck_assert_int_gt(poll(&pfd, 1, PT_WAIT_MS), 0);
+		r = recv(s, buf, sizeof(buf), 0);
+		ck_assert_msg(r < 0 && (errno == ECONNRESET ||
+		    errno == EPIPE), "server: %s", r == 0 ?
+		    "clean end of stream" : r > 0 ? "data" :
+		    strerror(errno));
+		close(s);
+	} else {
+		/* The server resets: the client, reading all it can, ends
+		 * on a reset, short of what was sent. */
+		size_t n = 0;
+		struct timeval tv = { PT_WAIT_MS / 1000, 0 };
+
+		close_rst(s);
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while ((r = recv(c, buf, sizeof(buf), 0)) > 0)
+			n += (size_t)r;
+		ck_assert_msg(r < 0 && errno == ECONNRESET,
+		    "client after %zu bytes: %s", n, r == 0 ?
+		    "clean end of stream" : strerror(errno));
+		ck_assert_uint_le(n, sent);
+		close(c);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_msg(strstr(p.access_text, "end=reset") != NULL, "%s",
+	    p.access_text);
+	close(lfd);
+}
+END_TEST
+
+static long
+rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * 8 clients that never read, each behind a server that sends as long as
+ * it can: the proxy's memory stays within a few buffers per session
+ * (the rest waits in the kernel's socket buffers and pipes), and after
+ * the idle timeout the sessions end with a reset (bytes were held).
+ */
+START_TEST(test_never_reading_clients_bounded)
+{
+	enum { N = 8, CHUNK = 65536 };
+	static unsigned char buf[CHUNK];
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), bport = pt_free_port(SOCK_STREAM);
+	int lfd = pt_listen(bport, 16), c[N], s[N], i;
+	long base, rss;
+	uint64_t total = 0;
+	int64_t t0;
+
+	pt_start(&p, BULK_CONF, port, "1s", bport);
+	for (i = 0; i < N; i++) {
+		c[i] = pt_small_window(port);
+		s[i] = accept_within(lfd);
+		(void)fcntl(s[i], F_SETFL, O_NONBLOCK);
+	}
+	base = rss_kb(p.pid);
+	ck_assert_int_gt(base, 0);
+	t0 = test_now_ms();
+	while (test_now_ms() - t0 < 600) {
+		int moved = 0;
+
+		for (i = 0; i < N; i++) {
+			ssize_t r = send(s[i], buf, CHUNK, MSG_NOSIGNAL);
+
+			if (r > 0) {
+				total += (uint64_t)r;
+				moved = 1;
+			}
+		}
+		if (!moved)
+			test_sleep_ms(20);
+	}
+	rss = rss_kb(p.pid);
+	fprintf(stderr, "bulk: %d clients never read: %llu bytes sent, "
+	    "rss %ld -> %ld kB\n", N, (unsigned long long)total, base, rss);
+	ck_assert_uint_gt(total, (uint64_t)N * (256 << 10));
+	/* Two 64 KiB buffers per session, and slack for malloc. */
+	ck_assert_int_le(rss, base + N * 2 * 64 + 4096);
+	/* Nothing moves: the idle timeout ends them, each with a reset
+	 * (the proxy holds bytes for them), found once they read. */
+	test_sleep_ms(1600);
+	for (i = 0; i < N; i++) {
+		struct timeval tv = { PT_WAIT_MS / 1000, 0 };
+		ssize_t r;
+
+		setsockopt(c[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while ((r = recv(c[i], buf, sizeof(buf), 0)) > 0)
+			;
+		ck_assert_msg(r < 0 && errno == ECONNRESET, "client %d: %s",
+		    i, r == 0 ? "clean end of stream" : strerror(errno));
+		close(c[i]);
+		close(s[i]);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text, "end=idle_timeout"));
+	close(lfd);
+}
+END_TEST
+
+/*
+ * 2 MB each way (leaving the ring), then nothing: the idle timeout ends
+ * the session with a clean end of stream (nothing held), counts exact.
+ */
+START_TEST(test_idle_timeout_after_leaving)
+{
+	enum { LEN = 2 << 20, CHUNK = 65536 };
+	static unsigned char buf[CHUNK], want[CHUNK];
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), bport = pt_free_port(SOCK_STREAM);
+	int lfd = pt_listen(bport, 8), c, s, k;
+	int64_t t0;
+
+	pt_start(&p, BULK_CONF, port, "400ms", bport);
+	session(port, lfd, &c, &s);
+	fill_random(want, CHUNK, 3);
+	for (k = 0; k < LEN / CHUNK; k++) {
+		pt_send_all(c, want, CHUNK);
+		pt_recv_all(s, buf, CHUNK);
+		ck_assert_int_eq(memcmp(buf, want, CHUNK), 0);
+		pt_send_all(s, want, CHUNK);
+		pt_recv_all(c, buf, CHUNK);
+		ck_assert_int_eq(memcmp(buf, want, CHUNK), 0);
+	}
+	t0 = test_now_ms();
+	ck_assert_int_eq(pt_recv_eof(c), 0);
+	ck_assert_int_ge(test_now_ms() - t0, 300);
+	ck_assert_int_eq(pt_recv_eof(s), 0);
+	close(c);
+	close(s);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.access_text, "end=idle_timeout"));
+	ck_assert_ptr_nonnull(strstr(p.access_text,
+	    "bytes_in=2097152 bytes_out=2097152"));
+	assert_left_ring(&p);
+	close(lfd);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("bulk");
+	TCase *tc = tcase_create("tcp");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_small_then_100mb_then_small);
+	tcase_add_test(tc, test_small_stays_on_ring);
+	tcase_add_test(tc, test_no_splice_stays_on_ring);
+	tcase_add_test(tc, test_half_close_slow_reader_after_leaving);
+	tcase_add_loop_test(tc, test_reset_while_draining, 0, 2);
+	tcase_add_test(tc, test_never_reading_clients_bounded);
+	tcase_add_test(tc, test_idle_timeout_after_leaving);
+	suite_add_tcase(s, tc);
+	return tap_main(s);
+}
