@@ -71,6 +71,7 @@
 #include "proxyproto/pp.h"
 #include "relay/listener.h"
 #include "relay/tcp_sess.h"
+#include "relay/tcp_uring_conn.h"
 #include "upstream/upstream.h"
 
 
@@ -124,6 +125,7 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 	/* The ring's operations end before their sockets close. */
 	if (t->ring)
 		tcp_uring_end(t);
+	tcp_uring_connect_cancel(t);
 	for (i = 0; i < 2; i++) {
 		tcp_close_side(t, i, reset[i]);
 		flow_release(&t->flow[i]);
@@ -239,9 +241,16 @@ tcp_connect(struct tcp_sess *t)
 		upstream_acquire(u, i);
 		addr = upstream_addr(u, i);
 		t->t_connect = (uint32_t)timer_now_us();
-		fd = tcp_is_inet(addr) ? mio_tcp_connect(addr) :
-		    mio_unix_connect(addr);
-		err = fd < 0 ? fd : 0;
+		t->srv_ring = 0;
+		/* On the completion engine, through the ring
+		 * (tcp_uring_conn.c). */
+		if ((err = tcp_uring_connect(t, addr)) != -ENOTSUP)
+			fd = -1;
+		else if ((fd = tcp_is_inet(addr) ? mio_tcp_connect(addr) :
+		    mio_unix_connect(addr)) < 0)
+			err = fd;
+		else
+			err = 0;
 		if (fd >= 0) {
 			t->fd[1] = fd;
 			err = mio_register(loop.poll, fd,
@@ -293,7 +302,43 @@ tcp_connected(struct tcp_sess *t, uint32_t flags)
 	    loop.now + (uint64_t)t->s.l->conf->timeouts.idle_ms);
 	if (tcp_uring_take(t))
 		return;
+	if (t->srv_ring) {
+		/* Connected on the ring, relayed on readiness after all. */
+		t->srv_ring = 0;
+		if (mio_register(loop.poll, t->fd[1],
+		    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), loop.tcp_interest) != 0) {
+			tcp_end(t, "error", -1);
+			return;
+		}
+	}
 	tcp_pump(t);
+}
+
+void
+tcp_connect_record(struct tcp_sess *t, int result)
+{
+	if (t->conn_stale) {
+		/* The timed-out try's last word: the next try. */
+		t->conn_stale = 0;
+		tcp_connect(t);
+		return;
+	}
+	if (!t->conn_ring || t->state != TCP_CONNECTING)
+		return;
+	t->conn_ring = 0;
+	if (result == 0) {
+		tcp_connected(t, 0);
+		return;
+	}
+	if (sess_own_shortage(result)) {
+		/* As on readiness: no server's fault (local ports). */
+		log_debug("listener %s: connect: %s", t->s.l->conf->name,
+		    mio_strerror(result));
+		tcp_end(t, "descriptors", -1);
+		return;
+	}
+	tcp_connect_failed(t, result);
+	tcp_connect(t);
 }
 
 /* The server side's event while connecting. */
@@ -480,8 +525,12 @@ tcp_timer(struct timer *tm, uint64_t now)
 		return;
 	}
 	if (t->state == TCP_CONNECTING) {
+		/* A connect on the ring is cancelled before its socket
+		 * closes; the next try waits for its record. */
+		tcp_uring_connect_cancel(t);
 		tcp_connect_failed(t, -ETIMEDOUT);
-		tcp_connect(t);
+		if (!t->conn_stale)
+			tcp_connect(t);
 		return;
 	}
 	idle_due = t->t_last + (uint64_t)t->s.l->conf->timeouts.idle_ms;

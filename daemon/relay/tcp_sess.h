@@ -68,6 +68,10 @@ struct tcp_sess {
 	uint8_t		 closed_first;	/* 1 + the side whose FIN came first */
 	uint8_t		 nexcluded;
 	uint8_t		 ring;		/* relayed by tcp_uring.c */
+	/* Connecting on the ring (tcp_uring_conn.c): the server's socket
+	 * was never in the poll; a connect is in flight; it was cancelled
+	 * (a timeout) and the next try waits for its record. */
+	uint8_t		 srv_ring, conn_ring, conn_stale;
 	uint32_t	 attempts;
 	uint16_t	 excluded[TCP_EXCLUDE_MAX];
 	/* Milliseconds after s.t_start, in 32 bits to keep an idle session

@@ -71,6 +71,7 @@
 #include "loop.h"
 #include "relay/listener.h"
 #include "relay/tcp_sess.h"
+#include "relay/tcp_uring_conn.h"
 #include "upstream/upstream.h"
 
 #define RQ_NONE		0xffffu
@@ -87,8 +88,11 @@ enum ring_op {
 	OP_RX1 = 1,	/* side 1 (server), flow 1 */
 	OP_TX0 = 2,	/* flow 0's send, to the server */
 	OP_TX1 = 3,	/* flow 1's send, to the client */
-	OP_CANCEL = 4
+	OP_CANCEL = 4,
+	OP_CONNECT = TCP_RING_OP_CONNECT,	/* tcp_uring_conn.c */
+	OP_ACCEPT = TCP_RING_OP_ACCEPT	/* not a session's: an accept slot */
 };
+_Static_assert(OP_CANCEL == TCP_RING_OP_CANCEL, "tcp_uring_conn.h");
 #define OP_MASK		7u
 _Static_assert(_Alignof(struct tcp_sess) >= 8, "token bits");
 
@@ -164,6 +168,12 @@ ring_ready(void)
 	log_info("relay engine: io_uring completions (features %#x)",
 	    mio_ring_features(ring));
 	return 1;
+}
+
+struct mio_ring *
+tcp_uring_ring(void)
+{
+	return ring_ready() ? ring : NULL;
 }
 
 /* Queues an operation of t's; a full queue ends t as an error. */
@@ -345,7 +355,8 @@ tcp_uring_take(struct tcp_sess *t)
 	if (!ring_ready() || t->queued || take_held(t) != 0)
 		return 0;
 	for (i = 0; i < 2; i++)
-		if (mio_deregister(loop.poll, t->fd[i]) != 0) {
+		if ((i == 0 || !t->srv_ring) &&
+		    mio_deregister(loop.poll, t->fd[i]) != 0) {
 			/* Cannot be (registered at start); if it were, the
 			 * session could not go on on either engine. */
 			struct tcp_end_why why = { "error", -1 };
@@ -519,6 +530,10 @@ ring_record(const struct mio_ring_completion *c)
 	struct tcp_end_why why;
 	int rc = 0;
 
+	if (op == OP_ACCEPT) {		/* a listener's, never a buffer */
+		tcp_uring_accept_record(c);
+		return;
+	}
 	if (c->flags & MIO_RING_BUFFER) {
 		ring_out++;
 		ring_lent--;
@@ -539,6 +554,9 @@ ring_record(const struct mio_ring_completion *c)
 	case OP_TX1:
 		rc = tx_record(t, op - OP_TX0, c, &why);
 		break;
+	case OP_CONNECT:
+		tcp_connect_record(t, c->result);
+		return;
 	default:
 		return;
 	}
