@@ -54,7 +54,10 @@
  * Engines.  All of the above is the readiness engine (tcp_flow.c).  With
  * process.io: uring, tcp_connected() hands the session to tcp_uring.c,
  * which moves its bytes on io_uring completions with the same rules;
- * accepting, PROXY headers, connecting, timers and ending stay here.
+ * the connect itself goes through the ring (tcp_uring_conn.c: the
+ * server's socket never enters the poll, and its record comes back to
+ * tcp_connect_record()), as do the listeners' accepts; PROXY headers,
+ * retries, timers and ending stay here.
  */
 #include "config.h"
 

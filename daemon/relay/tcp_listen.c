@@ -16,6 +16,13 @@
  * the queue, so an empty queue shows only when the reserve accepts: then
  * accepting is simply done, with no warning and no pause.  Out of memory (ENOMEM, ENOBUFS) pauses the
  * socket for a moment on a timer instead.
+ *
+ * The completion engine.  With process.io: uring a listening socket
+ * accepts through the ring instead (tcp_uring_conn.c: one multishot
+ * accept in place of its poll registration, from its first event at
+ * start, at once when a reload serves it); every accepted client still
+ * goes through tcp_admit(), and a failed accept falls back on
+ * tcp_listen_accept(), this file's accept loop with all of the above.
  */
 #include "config.h"
 

@@ -148,8 +148,9 @@ void	tcp_half_closed(struct tcp_sess *t);
 /*
  * tcp_uring.c: the relay engine on libmio's completion ring (issue 17),
  * for sessions whose server has connected.  The rest of a session's life
- * (accepting, PROXY headers, connecting, timers, ending) is tcp.c's on
- * either engine.
+ * (PROXY headers, retries, timers, ending) is tcp.c's on either engine;
+ * the accepts and connects on the ring are tcp_uring_conn.c's
+ * (tcp_uring_conn.h).
  */
 /* process.io, at start: whether to relay on the ring (and make it). */
 void	tcp_uring_configure(int io);

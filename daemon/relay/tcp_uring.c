@@ -1,7 +1,9 @@
 /*
  * The relay engine on completions (process.io: uring, issue 17): once a
  * session's server has connected, its two sockets leave the poll and
- * their bytes move through libmio's ring (mio_ring(3)).
+ * their bytes move through libmio's ring (mio_ring(3)).  Accepting and
+ * connecting on the ring are tcp_uring_conn.c's, whose records
+ * ring_record() passes on.
  *
  * Each socket has one receive in flight into a shared group of ring
  * buffers (a single receive: a multishot one takes up to dozens of

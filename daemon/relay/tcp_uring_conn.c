@@ -290,10 +290,9 @@ tcp_uring_connect_cancel(struct tcp_sess *t)
 void
 tcp_uring_conn_fini(void)
 {
-	/* The ring is gone (tcp_uring_fini()): no record comes any more. */
-	while (acc_slots != NULL) {
-		if (acc_slots->ls != NULL)
-			acc_slots->ls->state = NULL;
+	/* The ring is gone (tcp_uring_fini()): no record comes any more.
+	 * The listeners closed at the stop, or went with their generation:
+	 * a slot's lsock is not looked at. */
+	while (acc_slots != NULL)
 		acc_free(acc_slots);
-	}
 }
