@@ -101,7 +101,9 @@ tcp_close_side(struct tcp_sess *t, unsigned side, int reset)
 		return;
 	if (reset)
 		(void)mio_tcp_set_linger(fd, 0);
-	mio_close(fd);
+	/* A session on the ring closes through it: no call of its own. */
+	if (!t->ring || tcp_uring_close(t, fd) != 0)
+		mio_close(fd);
 	t->fd[side] = -1;
 }
 

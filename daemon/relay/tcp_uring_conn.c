@@ -287,6 +287,22 @@ tcp_uring_connect_cancel(struct tcp_sess *t)
 		t->s.pins++;
 }
 
+/* --- closing ----------------------------------------------------------- */
+
+int
+tcp_uring_close(struct tcp_sess *t, int fd)
+{
+	struct mio_ring *r = tcp_uring_ring();
+	int rc;
+
+	if (r == NULL)
+		return -ENOTSUP;
+	/* Its record, like a cancel's, only unpins t. */
+	if ((rc = mio_ring_close(r, fd, tok(t, TCP_RING_OP_CANCEL))) == 0)
+		t->s.pins++;
+	return rc;
+}
+
 void
 tcp_uring_conn_fini(void)
 {

@@ -52,6 +52,12 @@ void	tcp_uring_accept_record(const struct mio_ring_completion *c);
  */
 int	tcp_uring_connect(struct tcp_sess *t, const struct mio_addr *addr);
 void	tcp_uring_connect_cancel(struct tcp_sess *t);
+/*
+ * Closing.  tcp_uring_close: queues close(2) of fd, a socket of t (on
+ * the ring: out of the poll) on the ring, where it goes with the
+ * batch's other requests: 0, or -errno (close it yourself).
+ */
+int	tcp_uring_close(struct tcp_sess *t, int fd);
 /* tcp.c: a connect's record on the ring: result 0 or -errno. */
 void	tcp_connect_record(struct tcp_sess *t, int result);
 
