@@ -25,7 +25,12 @@
  * queued: the listener then accepts by the system call until -EAGAIN,
  * exactly as on readiness (tcp_listen.c: EMFILE's reserve descriptor,
  * per-client errors skipped, pauses), and arms a new multishot accept
- * unless it paused; a pause's end arms it again.
+ * unless it paused; a pause's end arms it again.  But for EMFILE and
+ * ENFILE: at the limit Linux's accept fails before it looks at the
+ * queue, so a multishot accept armed again would fail at once, for
+ * ever (a spin); the socket waits in the poll instead, as on readiness,
+ * and its next client's event (accepted or shed) puts it back on the
+ * ring.
  *
  * The client's address.  A multishot accept writes none (one address
  * buffer would serve every record, overwritten before it is read), so
@@ -74,6 +79,7 @@ struct acc_slot {
 	struct acc_slot	*next, *prev;	/* every slot, for the last turn */
 	struct lsock	*ls;		/* NULL: released, awaiting the end */
 	uint8_t		 armed;		/* an accept is in flight */
+	uint8_t		 polled;	/* waiting in the poll (EMFILE) */
 };
 _Static_assert(_Alignof(struct acc_slot) >= 8, "token bits");
 
@@ -144,6 +150,13 @@ tcp_uring_listen(struct lsock *ls, int registered)
 	return 1;
 }
 
+/* The token of ls in the poll (tcp_listen.c's). */
+static mio_token
+acc_poll_token(struct lsock *ls)
+{
+	return LOOP_TOKEN(ls, LOOP_TAG_TCP_LISTEN);
+}
+
 void
 tcp_uring_listen_move(struct lsock *ls, struct lsock *prev)
 {
@@ -152,6 +165,13 @@ tcp_uring_listen_move(struct lsock *ls, struct lsock *prev)
 	prev->state = NULL;
 	ls->state = a;
 	a->ls = ls;
+	/* Waiting in the poll: its events must name ls from now on. */
+	if (a->polled && mio_reregister(loop.poll, ls->fd, acc_poll_token(ls),
+	    MIO_READABLE) != 0) {
+		a->polled = 0;
+		(void)mio_deregister(loop.poll, ls->fd);
+		lstn_pause(ls, ACC_PAUSE_MS);
+	}
 }
 
 void
@@ -161,6 +181,12 @@ tcp_uring_listen_resume(struct lsock *ls)
 
 	if (a->armed || ls->fd < 0 || lstn_paused(ls))
 		return;
+	if (a->polled) {
+		/* A client came while at the limit: the ring takes it (or
+		 * fails, and sheds it, and the socket waits again). */
+		a->polled = 0;
+		(void)mio_deregister(loop.poll, ls->fd);
+	}
 	if (acc_arm(a) != 0)
 		lstn_pause(ls, ACC_PAUSE_MS);
 }
@@ -174,6 +200,7 @@ tcp_uring_listen_release(struct lsock *ls)
 
 	ls->state = NULL;
 	a->ls = NULL;
+	a->polled = 0;		/* the listener deregisters it */
 	if (!a->armed) {
 		acc_free(a);
 		return;
@@ -233,8 +260,16 @@ tcp_uring_accept_record(const struct mio_ring_completion *c)
 		return;
 	/* The multishot accept ended: on an error, the connection is
 	 * still queued, and readiness's way deals with it. */
-	if (c->result < 0 && c->result != -ECANCELED && !tcp_listen_accept(ls))
-		return;
+	if (c->result < 0 && c->result != -ECANCELED) {
+		if (!tcp_listen_accept(ls))
+			return;		/* paused */
+		if ((c->result == -EMFILE || c->result == -ENFILE) &&
+		    mio_register(loop.poll, ls->fd, acc_poll_token(ls),
+		    MIO_READABLE) == 0) {
+			a->polled = 1;
+			return;
+		}
+	}
 	if (acc_arm(a) != 0)
 		lstn_pause(ls, ACC_PAUSE_MS);
 }

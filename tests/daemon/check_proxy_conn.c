@@ -268,6 +268,48 @@ START_TEST(test_connects_time_out_or_client_leaves)
 }
 END_TEST
 
+/* A server on a Unix socket: the connect (through the ring on that
+ * engine) and both directions. */
+START_TEST(test_unix_server)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), lfd, fd, s;
+	char path[108], buf[8];
+
+	snprintf(path, sizeof(path), "/tmp/mioproxy-conn-%d.sock",
+	    (int)getpid());
+	unlink(path);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: \"unix:%s\" } ] }\n",
+	    port, path);
+	fd = pt_connect(port);
+	ck_assert_int_ge(fd, 0);
+	pt_send_all(fd, "ping", 4);
+	s = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(s, 0);
+	pt_recv_all(s, buf, 4);
+	ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
+	pt_send_all(s, "pong", 4);
+	pt_recv_all(fd, buf, 4);
+	ck_assert_int_eq(memcmp(buf, "pong", 4), 0);
+	close(s);
+	ck_assert_int_eq(pt_recv_eof(fd), 0);
+	close(fd);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	close(lfd);
+	unlink(path);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -280,6 +322,7 @@ main(void)
 	tcase_add_test(tc, test_reload_drops_listener_frees_port);
 	tcase_add_test(tc, test_reload_keeps_accepting);
 	tcase_add_test(tc, test_connects_time_out_or_client_leaves);
+	tcase_add_test(tc, test_unix_server);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
 }
