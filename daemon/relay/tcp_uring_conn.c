@@ -76,7 +76,9 @@
 
 /* A listening socket's multishot accept. */
 struct acc_slot {
-	struct acc_slot	*next, *prev;	/* every slot, for the last turn */
+	/* Aligned for the token's 3 low bits, on 32-bit systems too. */
+	_Alignas(8) struct acc_slot *next;	/* every slot, for the end */
+	struct acc_slot	*prev;
 	struct lsock	*ls;		/* NULL: released, awaiting the end */
 	uint8_t		 armed;		/* an accept is in flight */
 	uint8_t		 polled;	/* waiting in the poll (EMFILE) */
@@ -132,9 +134,8 @@ tcp_uring_listen(struct lsock *ls, int registered)
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return 0;
 	a->ls = ls;
-	if (lstn_paused(ls))
-		;	/* armed when the pause ends */
-	else if (acc_arm(a) != 0) {
+	/* A paused socket is armed when its pause ends. */
+	if (!lstn_paused(ls) && acc_arm(a) != 0) {
 		free(a);
 		return 0;
 	}
