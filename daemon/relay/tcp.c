@@ -54,9 +54,12 @@
  * Engines.  All of the above is the readiness engine (tcp_flow.c).  With
  * process.io: uring, tcp_connected() hands the session to tcp_uring.c,
  * which moves its bytes on io_uring completions with the same rules;
- * accepting, PROXY headers, connecting, timers and ending stay here.  A
- * session the ring finds bulk comes back (tcp_resume_readiness(), from
- * tcp_uring_bulk.c) to be spliced here for the rest of its life.
+ * the connect itself goes through the ring (tcp_uring_conn.c: the
+ * server's socket never enters the poll, and its record comes back to
+ * tcp_connect_record()), as do the listeners' accepts; PROXY headers,
+ * retries, timers and ending stay here.  A session the ring finds bulk
+ * comes back (tcp_resume_readiness(), from tcp_uring_bulk.c) to be
+ * spliced here for the rest of its life.
  */
 #include "config.h"
 
@@ -74,6 +77,7 @@
 #include "relay/listener.h"
 #include "relay/tcp_sess.h"
 #include "relay/tcp_uring_bulk.h"
+#include "relay/tcp_uring_conn.h"
 #include "upstream/upstream.h"
 
 
@@ -100,7 +104,9 @@ tcp_close_side(struct tcp_sess *t, unsigned side, int reset)
 		return;
 	if (reset)
 		(void)mio_tcp_set_linger(fd, 0);
-	mio_close(fd);
+	/* A session on the ring closes through it: no call of its own. */
+	if (!t->ring || tcp_uring_close(t, fd) != 0)
+		mio_close(fd);
 	t->fd[side] = -1;
 }
 
@@ -127,6 +133,7 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 	/* The ring's operations end before their sockets close. */
 	if (t->ring)
 		tcp_uring_end(t);
+	tcp_uring_connect_cancel(t);
 	for (i = 0; i < 2; i++) {
 		tcp_close_side(t, i, reset[i]);
 		flow_release(&t->flow[i]);
@@ -242,9 +249,16 @@ tcp_connect(struct tcp_sess *t)
 		upstream_acquire(u, i);
 		addr = upstream_addr(u, i);
 		t->t_connect = (uint32_t)timer_now_us();
-		fd = tcp_is_inet(addr) ? mio_tcp_connect(addr) :
-		    mio_unix_connect(addr);
-		err = fd < 0 ? fd : 0;
+		t->srv_ring = 0;
+		/* On the completion engine, through the ring
+		 * (tcp_uring_conn.c). */
+		if ((err = tcp_uring_connect(t, addr)) != -ENOTSUP)
+			fd = -1;
+		else if ((fd = tcp_is_inet(addr) ? mio_tcp_connect(addr) :
+		    mio_unix_connect(addr)) < 0)
+			err = fd;
+		else
+			err = 0;
 		if (fd >= 0) {
 			t->fd[1] = fd;
 			err = mio_register(loop.poll, fd,
@@ -296,7 +310,43 @@ tcp_connected(struct tcp_sess *t, uint32_t flags)
 	    loop.now + (uint64_t)t->s.l->conf->timeouts.idle_ms);
 	if (tcp_uring_take(t))
 		return;
+	if (t->srv_ring) {
+		/* Connected on the ring, relayed on readiness after all. */
+		t->srv_ring = 0;
+		if (mio_register(loop.poll, t->fd[1],
+		    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), loop.tcp_interest) != 0) {
+			tcp_end(t, "error", -1);
+			return;
+		}
+	}
 	tcp_pump(t);
+}
+
+void
+tcp_connect_record(struct tcp_sess *t, int result)
+{
+	if (t->conn_stale) {
+		/* The timed-out try's last word: the next try. */
+		t->conn_stale = 0;
+		tcp_connect(t);
+		return;
+	}
+	if (!t->conn_ring || t->state != TCP_CONNECTING)
+		return;
+	t->conn_ring = 0;
+	if (result == 0) {
+		tcp_connected(t, 0);
+		return;
+	}
+	if (sess_own_shortage(result)) {
+		/* As on readiness: no server's fault (local ports). */
+		log_debug("listener %s: connect: %s", t->s.l->conf->name,
+		    mio_strerror(result));
+		tcp_end(t, "descriptors", -1);
+		return;
+	}
+	tcp_connect_failed(t, result);
+	tcp_connect(t);
 }
 
 /* The server side's event while connecting. */
@@ -468,6 +518,7 @@ tcp_resume_readiness(struct tcp_sess *t)
 	log_debug("listener %s: bulk: the session leaves the ring to splice",
 	    t->s.l->conf->name);
 	t->ring = TCP_RING_OFF;
+	t->srv_ring = 0;	/* the server's socket is in the poll now */
 	for (i = 0; i < 2; i++) {
 		struct flow *f = &t->flow[i];
 
@@ -517,8 +568,12 @@ tcp_timer(struct timer *tm, uint64_t now)
 		return;
 	}
 	if (t->state == TCP_CONNECTING) {
+		/* A connect on the ring is cancelled before its socket
+		 * closes; the next try waits for its record. */
+		tcp_uring_connect_cancel(t);
 		tcp_connect_failed(t, -ETIMEDOUT);
-		tcp_connect(t);
+		if (!t->conn_stale)
+			tcp_connect(t);
 		return;
 	}
 	idle_due = t->t_last + (uint64_t)t->s.l->conf->timeouts.idle_ms;

@@ -16,6 +16,13 @@
  * the queue, so an empty queue shows only when the reserve accepts: then
  * accepting is simply done, with no warning and no pause.  Out of memory (ENOMEM, ENOBUFS) pauses the
  * socket for a moment on a timer instead.
+ *
+ * The completion engine.  With process.io: uring a listening socket
+ * accepts through the ring instead (tcp_uring_conn.c: one multishot
+ * accept in place of its poll registration, from its first event at
+ * start, at once when a reload serves it); every accepted client still
+ * goes through tcp_admit(), and a failed accept falls back on
+ * tcp_listen_accept(), this file's accept loop with all of the above.
  */
 #include "config.h"
 
@@ -32,6 +39,7 @@
 #include "relay/rport.h"
 #include "relay/tcp.h"
 #include "relay/tcp_sess.h"
+#include "relay/tcp_uring_conn.h"
 
 /*
  * The accept queue: deep enough for a burst of max_connections clients
@@ -68,6 +76,14 @@ tcp_listen_serve(struct lsock *ls, struct lsock *prev)
 {
 	mio_token token = LOOP_TOKEN(ls, LOOP_TAG_TCP_LISTEN);
 
+	/* On the completion engine the accept follows the descriptor, or
+	 * starts on the ring (tcp_uring_conn.c). */
+	if (prev != NULL && prev->state != NULL) {
+		tcp_uring_listen_move(ls, prev);
+		return 0;
+	}
+	if (tcp_uring_listen(ls, prev != NULL))
+		return 0;
 	if (prev != NULL)
 		return mio_reregister(loop.poll, ls->fd, token, MIO_READABLE);
 	return mio_register(loop.poll, ls->fd, token, MIO_READABLE);
@@ -141,7 +157,7 @@ tcp_accept_failed(struct lsock *ls, int err)
 }
 
 /* An accepted client: a session, or refused by the ACL or the limit. */
-static void
+void
 tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
 {
 	l->keep->accepted++;
@@ -165,16 +181,13 @@ tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
 	}
 }
 
-static void
-tcp_listen_event(struct lsock *ls)
+int
+tcp_listen_accept(struct lsock *ls)
 {
 	int unix_sock = ls->bind->addr.u.sa.sa_family == AF_UNIX;
 	struct mio_addr client;
 	int fd;
 
-	/* Closed, or handed over, earlier in this batch; or paused. */
-	if (ls->fd < 0 || lstn_paused(ls))
-		return;
 	for (;;) {
 		memset(&client, 0, sizeof(client));
 		fd = unix_sock ? mio_unix_accept(ls->fd, &client) :
@@ -182,13 +195,41 @@ tcp_listen_event(struct lsock *ls)
 		if (fd >= 0)
 			tcp_admit(ls->l, fd, &client);
 		else if (!tcp_accept_failed(ls, fd))
-			return;
+			return !lstn_paused(ls);
 	}
+}
+
+static void
+tcp_listen_event(struct lsock *ls)
+{
+	/* Closed, or handed over, earlier in this batch; or paused. */
+	if (ls->fd < 0 || lstn_paused(ls))
+		return;
+	/* On the ring: a pause is over, or a late event of the poll. */
+	if (ls->state != NULL) {
+		tcp_uring_listen_resume(ls);
+		return;
+	}
+	/* Served before the ring was made (at start): onto it now; its
+	 * multishot accept takes what is queued. */
+	if (tcp_uring_listen(ls, 1))
+		return;
+	(void)tcp_listen_accept(ls);
+}
+
+/* ls closes: an accept on the ring ends first. */
+static int
+tcp_listen_release(struct lsock *ls)
+{
+	if (ls->state != NULL)
+		tcp_uring_listen_release(ls);
+	return 0;
 }
 
 const struct lstn_proto tcp_listen_proto = {
 	.open = tcp_listen_open,
 	.serve = tcp_listen_serve,
+	.release = tcp_listen_release,
 	.resume = tcp_listen_event
 };
 
@@ -237,6 +278,7 @@ static void
 tcp_module_fini(void)
 {
 	tcp_uring_fini();
+	tcp_uring_conn_fini();
 	if (tcp_reserve_fd >= 0)
 		close(tcp_reserve_fd);
 	tcp_reserve_fd = -1;

@@ -68,6 +68,10 @@ struct tcp_sess {
 	uint8_t		 closed_first;	/* 1 + the side whose FIN came first */
 	uint8_t		 nexcluded;
 	uint8_t		 ring;		/* TCP_RING_*: tcp_uring_bulk.h */
+	/* Connecting on the ring (tcp_uring_conn.c): the server's socket
+	 * was never in the poll; a connect is in flight; it was cancelled
+	 * (a timeout) and the next try waits for its record. */
+	uint8_t		 srv_ring, conn_ring, conn_stale;
 	uint32_t	 attempts;
 	uint16_t	 excluded[TCP_EXCLUDE_MAX];
 	/* Milliseconds after s.t_start, in 32 bits to keep an idle session
@@ -144,8 +148,9 @@ void	tcp_half_closed(struct tcp_sess *t);
 /*
  * tcp_uring.c: the relay engine on libmio's completion ring (issue 17),
  * for sessions whose server has connected.  The rest of a session's life
- * (accepting, PROXY headers, connecting, timers, ending) is tcp.c's on
- * either engine.
+ * (PROXY headers, retries, timers, ending) is tcp.c's on either engine;
+ * the accepts and connects on the ring are tcp_uring_conn.c's
+ * (tcp_uring_conn.h).
  */
 /* process.io, at start: whether to relay on the ring (and make it). */
 void	tcp_uring_configure(int io);

@@ -1,7 +1,9 @@
 /*
  * The relay engine on completions (process.io: uring, issue 17): once a
  * session's server has connected, its two sockets leave the poll and
- * their bytes move through libmio's ring (mio_ring(3)).
+ * their bytes move through libmio's ring (mio_ring(3)).  Accepting and
+ * connecting on the ring are tcp_uring_conn.c's, whose records
+ * ring_record() passes on.
  *
  * Each socket has one receive in flight into a shared group of ring
  * buffers (a single receive: a multishot one takes up to dozens of
@@ -77,6 +79,7 @@
 #include "relay/listener.h"
 #include "relay/tcp_sess.h"
 #include "relay/tcp_uring_bulk.h"
+#include "relay/tcp_uring_conn.h"
 #include "upstream/upstream.h"
 
 #define RQ_NONE		0xffffu
@@ -93,8 +96,11 @@ enum ring_op {
 	OP_RX1 = 1,	/* side 1 (server), flow 1 */
 	OP_TX0 = 2,	/* flow 0's send, to the server */
 	OP_TX1 = 3,	/* flow 1's send, to the client */
-	OP_CANCEL = 4
+	OP_CANCEL = 4,
+	OP_CONNECT = TCP_RING_OP_CONNECT,	/* tcp_uring_conn.c */
+	OP_ACCEPT = TCP_RING_OP_ACCEPT	/* not a session's: an accept slot */
 };
+_Static_assert(OP_CANCEL == TCP_RING_OP_CANCEL, "tcp_uring_conn.h");
 #define OP_MASK		7u
 _Static_assert(_Alignof(struct tcp_sess) >= 8, "token bits");
 
@@ -226,6 +232,12 @@ ring_ready(void)
 	log_info("relay engine: io_uring completions (features %#x%s)",
 	    mio_ring_features(ring), ring_auto ? ", process.io: auto" : "");
 	return 1;
+}
+
+struct mio_ring *
+tcp_uring_ring(void)
+{
+	return ring_ready() ? ring : NULL;
 }
 
 /* Queues an operation of t's; a full queue ends t as an error. */
@@ -407,7 +419,8 @@ tcp_uring_take(struct tcp_sess *t)
 	if (!ring_ready() || t->queued || take_held(t) != 0)
 		return 0;
 	for (i = 0; i < 2; i++)
-		if (mio_deregister(loop.poll, t->fd[i]) != 0) {
+		if ((i == 0 || !t->srv_ring) &&
+		    mio_deregister(loop.poll, t->fd[i]) != 0) {
 			/* Cannot be (registered at start); if it were, the
 			 * session could not go on on either engine. */
 			struct tcp_end_why why = { "error", -1 };
@@ -609,6 +622,10 @@ ring_record(const struct mio_ring_completion *c)
 	struct tcp_end_why why;
 	int rc = 0;
 
+	if (op == OP_ACCEPT) {		/* a listener's, never a buffer */
+		tcp_uring_accept_record(c);
+		return;
+	}
 	if (c->flags & MIO_RING_BUFFER) {
 		ring_out++;
 		ring_lent--;
@@ -629,6 +646,9 @@ ring_record(const struct mio_ring_completion *c)
 	case OP_TX1:
 		rc = tx_record(t, op - OP_TX0, c, &why);
 		break;
+	case OP_CONNECT:
+		tcp_connect_record(t, c->result);
+		return;
 	default:
 		return;
 	}
