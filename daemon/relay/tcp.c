@@ -87,6 +87,7 @@ static struct tcp_sess *tcp_runq;
 static void tcp_timer(struct timer *tm, uint64_t now);
 static void tcp_pump(struct tcp_sess *t);
 static void tcp_go(struct tcp_sess *t, const struct pp_header *h);
+static void tcp_unqueue(struct tcp_sess *t);
 
 /* --- ending ----------------------------------------------------------- */
 
@@ -130,6 +131,10 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 	for (i = 0; i < 2; i++)
 		reset[i] = reset_side == (int)i ||
 		    reset_side == TCP_RESET_BOTH || flow_holds(&t->flow[1 - i]);
+	/* Off the run queue: the burial must not free it from under it
+	 * (on the ring, queued is the ring's starved list, which pins). */
+	if (t->queued && t->ring == TCP_RING_OFF)
+		tcp_unqueue(t);
 	/* The ring's operations end before their sockets close. */
 	if (t->ring)
 		tcp_uring_end(t);
@@ -461,6 +466,41 @@ tcp_header_event(struct tcp_sess *t, uint32_t flags)
 
 /* --- relaying --------------------------------------------------------- */
 
+/* Puts t on the run queue, to be served after this batch. */
+static void
+tcp_enqueue(struct tcp_sess *t)
+{
+	if (t->queued)
+		return;
+	t->queued = 1;
+	t->qnext = tcp_runq;
+	tcp_runq = t;
+}
+
+/*
+ * Takes t, ending, off the run queue.  A session can be queued after
+ * tcp_run_queue() ran in a batch (one leaving the ring in
+ * tcp_uring_after_batch()), and sess_bury() frees the dead after the
+ * batch: so a dead session is never left on the queue, whatever ended
+ * it when.  Unlinking at the end, rather than pinning every queued
+ * session, costs a walk of the queue only for a session that ends while
+ * queued (rare: most end waiting for an event) and leaves the burial,
+ * and the last turn's, as they are.
+ */
+static void
+tcp_unqueue(struct tcp_sess *t)
+{
+	struct tcp_sess **at;
+
+	for (at = &tcp_runq; *at != NULL; at = &(*at)->qnext)
+		if (*at == t) {
+			*at = t->qnext;
+			t->qnext = NULL;
+			t->queued = 0;
+			return;
+		}
+}
+
 /* Moves t's flows, and ends or queues t as that came out. */
 static void
 tcp_pump(struct tcp_sess *t)
@@ -472,11 +512,7 @@ tcp_pump(struct tcp_sess *t)
 		tcp_end(t, why.reason, why.reset_side);
 		break;
 	case TCP_PUMPED_MORE:
-		if (!t->queued) {
-			t->queued = 1;
-			t->qnext = tcp_runq;
-			tcp_runq = t;
-		}
+		tcp_enqueue(t);
 		break;
 	default:
 		break;
@@ -524,13 +560,16 @@ tcp_resume_readiness(struct tcp_sess *t)
 
 		f->src_rd = 1;
 		f->dst_wr = 1;
+		/* What readiness events said before the ring took the
+		 * sockets is stale: the ring's own records told the rest
+		 * (an end of stream is f->eof), and a read finds what is. */
 		f->urgent = 0;
+		f->src_hup = 0;
+		f->src_err = 0;
 		if (f->splice)
 			f->splice = 1;	/* counted full receives on the ring */
 	}
-	t->queued = 1;
-	t->qnext = tcp_runq;
-	tcp_runq = t;
+	tcp_enqueue(t);
 	return 0;
 }
 

@@ -467,20 +467,120 @@ tcp_uring_end(struct tcp_sess *t)
 	}
 }
 
-/* --- moving a flow ----------------------------------------------------- */
+/* --- leaving for the readiness engine (tcp_uring_bulk.c) --------------- */
 
-/* Cancels flow i's receive in flight, if any (its record still comes). */
-static int
-rx_cancel(struct tcp_sess *t, unsigned i)
+/* Takes t off the starved list, if it is on it: a session leaving arms
+ * no receive again, so it must not wait there for other sessions'
+ * buffers to come back before it can go. */
+static void
+starved_unlink(struct tcp_sess *t)
 {
-	if (!t->flow[i].rx_armed)
-		return 0;
-	return op_queued(t, mio_ring_cancel_token(ring,
-	    op_token(t, i == 0 ? OP_RX0 : OP_RX1), op_token(t, OP_CANCEL)));
+	struct tcp_sess **at;
+
+	if (!t->queued)
+		return;
+	for (at = &ring_starved; *at != NULL; at = &(*at)->qnext)
+		if (*at == t) {
+			*at = t->qnext;
+			t->qnext = NULL;
+			t->queued = 0;
+			t->s.pins--;	/* the list named it */
+			return;
+		}
 }
 
+/*
+ * t starts leaving: every operation of its flows in flight is cancelled
+ * by token, the receives and the sends alike, so that leaving waits for
+ * nothing but their records, which come back at once: a send to a
+ * destination that does not read must not hold the other direction
+ * (its bytes, its FIN, its reset) until that destination drains.  A
+ * cancelled receive may still complete with bytes, a cancelled send
+ * with a part sent: their records are accounted as usual.
+ */
+static int
+ring_leave(struct tcp_sess *t)
+{
+	unsigned i;
+
+	starved_unlink(t);
+	for (i = 0; i < 2; i++) {
+		if (t->flow[i].rx_armed && op_queued(t,
+		    mio_ring_cancel_token(ring,
+		    op_token(t, i == 0 ? OP_RX0 : OP_RX1),
+		    op_token(t, OP_CANCEL))) != 0)
+			return -1;
+		if (t->flow[i].tx_busy && op_queued(t,
+		    mio_ring_cancel_token(ring,
+		    op_token(t, i == 0 ? OP_TX0 : OP_TX1),
+		    op_token(t, OP_CANCEL))) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The reverse of take_held(): what each flow of t, quiet, still holds in
+ * ring buffers moves into a buffer of the readiness engine's, sent first
+ * there, and the ring buffers go back.  The buffer is the listener's
+ * buffer_size, or larger when more is held (a buffer_size below a ring
+ * buffer's 32 KiB): tcp_flow.c sends a buffer by its length and reads
+ * into one by its cap.  0, or -ENOMEM.
+ */
+static int
+give_held(struct tcp_sess *t)
+{
+	uint32_t size = (uint32_t)t->s.l->conf->limits.buffer_size;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct flow *f = &t->flow[i];
+		struct relay_buf *b;
+		uint32_t held = 0, off;
+		uint16_t id;
+		unsigned k;
+
+		if (f->rq_n == 0)
+			continue;
+		for (id = f->rq_head, k = 0; k < f->rq_n; k++,
+		    id = ring_next[id])
+			held += ring_len[id];
+		held -= f->rq_off;
+		if ((b = flow_buf_take(held > size ? held : size)) == NULL)
+			return -ENOMEM;
+		for (id = f->rq_head, off = f->rq_off, k = 0; k < f->rq_n;
+		    k++, id = ring_next[id], off = 0) {
+			memcpy(b->data + b->len, (char *)mio_ring_buffer(ring,
+			    RING_GROUP, id) + off, ring_len[id] - off);
+			b->len += ring_len[id] - off;
+		}
+		f->buf = b;
+		rq_drop(f);
+	}
+	return 0;
+}
+
+/* t, leaving and quiet, goes on on the readiness engine. */
+static int
+ring_left(struct tcp_sess *t, struct tcp_end_why *why)
+{
+	int rc;
+
+	if ((rc = give_held(t)) == 0)
+		rc = tcp_resume_readiness(t);
+	if (rc != 0) {
+		why->reason = rc == -ENOMEM ? "no_memory" : "error";
+		why->reset_side = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* --- moving a flow ----------------------------------------------------- */
+
 /* Flow i's next step after a record: send, shut, stop or re-arm; or,
- * leaving and quiet, the session's move to the readiness engine. */
+ * leaving, nothing until the session is quiet, then its move to the
+ * readiness engine. */
 static int
 flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why)
 {
@@ -488,6 +588,13 @@ flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why)
 
 	if (t->ring == TCP_RING_OFF)
 		return 0;	/* left the ring in this record's first kick */
+	if (t->ring == TCP_RING_LEAVING) {
+		/* No new send, no FIN passed on: what is held, and the
+		 * end of stream behind it, are the readiness engine's. */
+		if (tcp_uring_bulk_quiet(t))
+			return ring_left(t, why);
+		return 0;
+	}
 	if (!f->tx_busy && f->rq_n > 0) {
 		uint16_t id = f->rq_head;
 		char *b = mio_ring_buffer(ring, RING_GROUP, id);
@@ -506,14 +613,6 @@ flow_kick(struct tcp_sess *t, unsigned i, struct tcp_end_why *why)
 		if (!t->flow[1 - i].shut)
 			(void)mio_tcp_shutdown(t->fd[1 - i], SHUT_WR);
 		f->shut = 1;
-	}
-	if (t->ring == TCP_RING_LEAVING) {
-		if (tcp_uring_bulk_quiet(t) && tcp_resume_readiness(t) != 0) {
-			why->reason = "error";
-			why->reset_side = -1;
-			return -1;
-		}
-		return 0;
 	}
 	if (!f->rx_armed && !f->eof && f->rq_n < rq_high(t) && !t->queued) {
 		if (rx_arm(t, i) != 0) {
@@ -546,9 +645,9 @@ rx_record(struct tcp_sess *t, unsigned i,
 		f->rq_tail = id;
 		sess_count_bytes(&t->s, (int)i, (uint64_t)c->result);
 		t->t_last = loop.now;
-		/* Bulk: the session drains, then leaves for splicing. */
+		/* Bulk: the session leaves for splicing. */
 		if (c->result == (int32_t)RING_BUF_SIZE &&
-		    tcp_uring_bulk_full(t, i) && rx_cancel(t, 1 - i) != 0) {
+		    tcp_uring_bulk_full(t, i) && ring_leave(t) != 0) {
 			why->reason = "error";
 			why->reset_side = -1;
 			return -1;
@@ -592,6 +691,11 @@ tx_record(struct tcp_sess *t, unsigned i,
 	uint16_t id = f->rq_head;
 
 	f->tx_busy = 0;
+	/* A send cancelled as t leaves, with nothing sent (one that sent a
+	 * part reports its count, below). */
+	if ((c->result == -ECANCELED || c->result == -EINTR) &&
+	    t->ring == TCP_RING_LEAVING)
+		return 0;
 	if (c->result <= 0) {
 		log_debug("listener %s: %s: %s", t->s.l->conf->name,
 		    i == 0 ? "server" : "client",

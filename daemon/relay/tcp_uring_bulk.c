@@ -84,7 +84,7 @@ tcp_uring_bulk_quiet(const struct tcp_sess *t)
 	for (i = 0; i < 2; i++) {
 		const struct flow *f = &t->flow[i];
 
-		if (f->rx_armed || f->tx_busy || f->rq_n > 0)
+		if (f->rx_armed || f->tx_busy)
 			return 0;
 	}
 	return 1;
