@@ -29,6 +29,21 @@
 	"upstreams:\n"							\
 	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
 
+/* The same with a buffer_size below a ring buffer's 32 KiB: what a flow
+ * holds when it leaves the ring may exceed it. */
+#define BULK_CONF_SMALL_BUF						\
+	"version: 1\n"							\
+	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n" \
+	"listeners:\n"							\
+	"  - name: bulk\n"						\
+	"    protocol: tcp\n"						\
+	"    bind: 127.0.0.1:%d\n"					\
+	"    upstream: u\n"						\
+	"    timeouts: { idle: %s, half_close: 60s }\n"			\
+	"    limits: { buffer_size: 4k }\n"				\
+	"upstreams:\n"							\
+	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+
 #define LEAVES	"bulk: the session leaves the ring to splice"
 
 /* Whether this run relays on the ring: the move must then show. */
@@ -432,6 +447,7 @@ END_TEST
  * leaving must not wait for the client to drain (it would not, being
  * blocked in its upload), so the upload goes through at once, and then
  * every byte of both ways arrives, well within the idle timeout.
+ * _i 1: with a buffer_size of 4 KiB, below what the ring holds.
  */
 START_TEST(test_leaving_with_a_stuck_send)
 {
@@ -444,7 +460,10 @@ START_TEST(test_leaving_with_a_stuck_send)
 	char want[128];
 	struct sockaddr_in a = { .sin_family = AF_INET };
 
-	pt_start(&p, BULK_CONF, port, "60s", bport);
+	if (_i == 0)
+		pt_start(&p, BULK_CONF, port, "60s", bport);
+	else
+		pt_start(&p, BULK_CONF_SMALL_BUF, port, "60s", bport);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(c, 0);
 	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
@@ -792,7 +811,7 @@ main(void)
 	tcase_add_test(tc, test_small_stays_on_ring);
 	tcase_add_test(tc, test_no_splice_stays_on_ring);
 	tcase_add_test(tc, test_half_close_slow_reader_after_leaving);
-	tcase_add_test(tc, test_leaving_with_a_stuck_send);
+	tcase_add_loop_test(tc, test_leaving_with_a_stuck_send, 0, 2);
 	tcase_add_test(tc, test_fin_while_leaving);
 	tcase_add_loop_test(tc, test_reset_while_draining, 0, 2);
 	tcase_add_test(tc, test_never_reading_clients_bounded);
