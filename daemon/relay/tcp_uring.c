@@ -55,9 +55,10 @@
  * worker thread always (it refuses the non-blocking issue), so a
  * socket-to-pipe splice waiting for bytes would hold a kernel thread per
  * direction.  So a session whose receive fills a whole buffer (bulk, as
- * a full read is on the readiness engine) stops receiving, sends on what
- * it holds, and then leaves the ring for good: the readiness engine
- * splices it (tcp_uring_bulk.c).  Where splicing is off, bulk stays
+ * a full read is on the readiness engine) cancels what it has in flight,
+ * hands what it holds to the readiness engine's buffers, and leaves the
+ * ring for good, waiting for no peer: the readiness engine splices it
+ * (tcp_uring_bulk.c).  Where splicing is off, bulk stays
  * here, in buffers of RING_BUF_SIZE, two per direction at the default
  * buffer_size, so that a receive overlaps the send before it
  * (bench/RESULTS.md, "The completion engine").

@@ -12,22 +12,32 @@
  * a receive never fills its buffer.
  *
  * How.  A full receive is the signal, as a full read is on the readiness
- * engine (flow_recv_buf()).  Then the session is LEAVING: no receive is
- * armed again on either side, the other side's receive in flight is
- * cancelled by token (it may still complete with bytes, relayed as
- * usual), and what the flows hold is sent on.  Once both flows hold
- * nothing and have no receive or send in flight (and the session is on
- * no list of the ring's), tcp.c's tcp_resume_readiness() registers both
- * sockets in the poll again and queues the session to run: from there it
- * is one of the readiness engine's.  Its eof, shut, half-close deadline,
- * timer and byte counts are the session's fields, so they carry over
+ * engine (flow_recv_buf()).  Then the session is LEAVING: it leaves the
+ * ring's list of starved receives if it is on it, no receive or send is
+ * started again on either side, and every receive and send still in
+ * flight is cancelled by token.  Their records come back at once: a
+ * cancelled receive may still bring bytes (kept, counted, as usual), a
+ * cancelled send may have sent a part (its count says how much; one that
+ * sent nothing ends -ECANCELED).  Once no operation of either flow is in
+ * flight, what each flow still holds in ring buffers is copied into a
+ * buffer of the readiness engine's for that flow (tcp_uring.c's
+ * give_held(), the reverse of take_held()), the ring buffers go back, and
+ * tcp.c's tcp_resume_readiness() registers both sockets in the poll again
+ * and queues the session to run: the held bytes are sent first, then an
+ * end of stream received on the ring is passed on.  From there it is one
+ * of the readiness engine's.  Its eof, shut, half-close deadline, timer
+ * and byte counts are the session's fields, so they carry over
  * untouched.  A cancel's own record may come after the session left; it
  * names the session only to unpin it (tcp_uring.c's ring_record()).
  *
+ * Why not drain on the ring first: a send to a destination that does not
+ * read would never complete, and while it waits nothing is received on
+ * either side, so one stalled direction would freeze the other (its
+ * bytes, its FIN, its reset) until the idle timeout.  Leaving waits for
+ * no peer: both engines keep the two directions independent.
+ *
  * While leaving, the session is still the ring's for everything else:
- * backpressure (nothing is received at all), half-close (a FIN already
- * received is passed on once its bytes are sent), resets, timeouts and
- * every way a session ends go as on the ring.
+ * resets, timeouts and every way a session ends go as on the ring.
  *
  * Where splicing is off (MIOPROXY_SPLICE=0, no splice(2), or a poll that
  * cannot watch urgent data, where a splice would stall at the mark),

@@ -10,24 +10,26 @@ struct tcp_sess;
 /* tcp_sess.ring: which engine relays the session. */
 #define TCP_RING_OFF		0	/* the readiness engine */
 #define TCP_RING_ON		1	/* the ring (tcp_uring.c) */
-#define TCP_RING_LEAVING	2	/* the ring, draining to leave it */
+#define TCP_RING_LEAVING	2	/* the ring, cancelling to leave it */
 
 /*
  * tcp_uring_bulk.c: a receive of flow i filled its whole ring buffer.
  * Marks the flow for splicing and returns 1 when t starts leaving the
- * ring now (the caller then cancels the receives still in flight), 0
- * otherwise (splice off, already leaving, or not bulk enough yet).
+ * ring now (the caller then cancels the receives and sends still in
+ * flight), 0 otherwise (splice off, already leaving, or not bulk enough
+ * yet).
  */
 int	tcp_uring_bulk_full(struct tcp_sess *t, unsigned i);
-/* Whether t, leaving, is quiet: nothing held, nothing in flight that
- * would name a flow, not on a list by qnext. */
+/* Whether t, leaving, is quiet: nothing in flight that would name a
+ * flow, not on a list by qnext (what it holds moves with it). */
 int	tcp_uring_bulk_quiet(const struct tcp_sess *t);
 
 /*
- * tcp.c: t, quiet on the ring (no operation of its flows in flight, no
- * byte held), goes on on the readiness engine: both sockets back in the
- * poll, both flows tried at once, t on the run queue.  0, or -errno
- * (then t is still the ring's, to be ended).
+ * tcp.c: t, quiet on the ring (no operation of its flows in flight, what
+ * it held moved into its flows' relay buffers), goes on on the readiness
+ * engine: both sockets back in the poll, both flows tried at once (held
+ * bytes first), t on the run queue.  0, or -errno (then t is still the
+ * ring's, to be ended).
  */
 int	tcp_resume_readiness(struct tcp_sess *t);
 
