@@ -50,6 +50,11 @@ struct flow_error {
 /* Buffers not in use, all of one size, kept for the next flow. */
 static struct relay_buf *flow_bufs;
 static unsigned flow_nbufs;
+/* That size: the one reads last asked for.  A buffer of another size (a
+ * PROXY header's, or one holding what a session brought from the ring,
+ * tcp_uring.c's give_held()) is freed, not kept: kept at the head of an
+ * empty list, it would make every later put of the usual size a free. */
+static uint32_t flow_bufs_cap;
 
 enum flow_state {
 	FLOW_SEND_BUF,
@@ -86,7 +91,7 @@ flow_buf_get(uint32_t cap)
 static inline void
 flow_buf_put(struct relay_buf *b)
 {
-	if (flow_nbufs < RELAY_BUFS_MAX &&
+	if (flow_nbufs < RELAY_BUFS_MAX && b->cap == flow_bufs_cap &&
 	    (flow_bufs == NULL || flow_bufs->cap == b->cap)) {
 		b->next = flow_bufs;
 		flow_bufs = b;
@@ -298,9 +303,11 @@ flow_recv_buf(struct tcp_sess *t, unsigned i, struct flow_error *fe)
 	struct flow *f = &t->flow[i];
 	ssize_t n;
 
-	if (f->buf == NULL && (f->buf = flow_buf_get((uint32_t)
-	    t->s.l->conf->limits.buffer_size)) == NULL)
-		return flow_fail(fe, i, -ENOMEM);
+	if (f->buf == NULL) {
+		flow_bufs_cap = (uint32_t)t->s.l->conf->limits.buffer_size;
+		if ((f->buf = flow_buf_get(flow_bufs_cap)) == NULL)
+			return flow_fail(fe, i, -ENOMEM);
+	}
 	n = mio_read(t->fd[i], f->buf->data, f->buf->cap);
 	if (n <= 0) {
 		flow_buf_put(f->buf);
