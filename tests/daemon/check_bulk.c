@@ -522,45 +522,50 @@ START_TEST(test_leaving_with_a_stuck_send)
 END_TEST
 
 /*
- * The server half-closes right after the client's upload starts (the
- * upload makes the session leave the ring; the server, not reading yet,
- * holds the session's send to it): the server's bytes and FIN reach the
- * ring while the session leaves.  The client gets them all and then a
- * clean end of stream, the server all of the upload, and the session
- * ends as server_close.
+ * The server half-closes as the client's upload starts (the upload's
+ * first full receive makes the session leave the ring), in three ways
+ * by round: its bytes and FIN just before the upload, just after it
+ * (either may reach the ring in the batch that starts the move, or the
+ * readiness engine after it), or well before it (the ring passed the
+ * FIN on, and the move carries that over).  Each time the client gets
+ * the server's bytes and then a clean end of stream, the server all of
+ * the upload, and the session ends as server_close.
  */
-START_TEST(test_fin_while_leaving)
+static void
+fin_while_leaving_once(int port, int lfd, int round)
 {
-	enum { UP = 8 << 20, DOWN = 100000 };
-	struct pt_proxy p;
-	int port = pt_free_port(SOCK_STREAM), bport = pt_free_port(SOCK_STREAM);
-	int lfd = pt_listen(bport, 8), c, s, cshut = 0;
+	enum { UP = 2 << 20, DOWN = 3000 };
+	static unsigned char first[65536];
 	struct leg up, down;
-	int64_t t0, bound = 10000 * pt_slow();
-	char want[128];
+	int64_t t0 = test_now_ms(), bound = 10000 * pt_slow();
+	int c, s, cshut = 0;
+	size_t k;
 
-	pt_start(&p, BULK_CONF, port, "60s", bport);
 	session(port, lfd, &c, &s);
-	small_exchanges(c, s, 3, 100);
-	up = (struct leg){ c, s, UP, 0, 0, 0x33, 0 };
-	down = (struct leg){ s, c, DOWN, 0, 0, 0xcc, 0 };
-	/* The upload starts: more than a ring buffer, not read yet. */
-	t0 = test_now_ms();
-	while (up.sent < (256 << 10) && test_now_ms() - t0 < bound)
-		if (leg_send(&up, UP) == 0)
-			test_sleep_ms(1);
-	/* The server's bytes and its FIN, at once. */
-	while (down.sent < DOWN) {
-		ck_assert_msg(test_now_ms() - t0 < bound, "server's send");
-		if (leg_send(&down, DOWN) == 0)
-			wait_io(s, 1, 10);
+	small_exchanges(c, s, 1, 100);
+	up = (struct leg){ c, s, UP, 0, 0, (unsigned char)round, 0 };
+	down = (struct leg){ s, c, DOWN, 0, 0, (unsigned char)~round, 0 };
+	for (k = 0; k < sizeof(first); k++)
+		first[k] = pat(k, up.salt);
+	/* The server's bytes and FIN, and two ring buffers of upload,
+	 * back to back in one order or the other, or apart. */
+	if (round % 3 == 1) {
+		pt_send_all(c, first, sizeof(first));
+		up.sent = sizeof(first);
 	}
+	ck_assert_uint_eq(leg_send(&down, DOWN), DOWN);
 	ck_assert_int_eq(shutdown(s, SHUT_WR), 0);
+	if (round % 3 == 2)
+		test_sleep_ms(50);
+	if (round % 3 != 1) {
+		pt_send_all(c, first, sizeof(first));
+		up.sent = sizeof(first);
+	}
 	/* The rest: the client uploads and reads, the server reads. */
 	while (up.got < UP || !up.eof || !down.eof) {
-		ck_assert_msg(test_now_ms() - t0 < 2 * bound, "stuck: up "
-		    "%zu/%zu of %d, down %zu of %d, eof %d %d", up.sent,
-		    up.got, UP, down.got, DOWN, up.eof, down.eof);
+		ck_assert_msg(test_now_ms() - t0 < bound, "round %d stuck: "
+		    "up %zu/%zu of %d, down %zu of %d, eof %d %d", round,
+		    up.sent, up.got, UP, down.got, DOWN, up.eof, down.eof);
 		(void)leg_send(&up, UP);
 		/* The client's FIN once all is sent, after the server's
 		 * came: the server's was first, for the end reason. */
@@ -575,13 +580,28 @@ START_TEST(test_fin_while_leaving)
 	ck_assert_uint_eq(down.got, DOWN);
 	close(c);
 	close(s);
+}
+
+START_TEST(test_fin_while_leaving)
+{
+	enum { ROUNDS = 15 };
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), bport = pt_free_port(SOCK_STREAM);
+	int lfd = pt_listen(bport, 8), round;
+	const char *at;
+	char want[128];
+
+	pt_start(&p, BULK_CONF, port, "60s", bport);
+	for (round = 0; round < ROUNDS; round++)
+		fin_while_leaving_once(port, lfd, round);
 	ck_assert_int_eq(pt_stop(&p), 0);
-	snprintf(want, sizeof(want), "bytes_in=%d bytes_out=%d",
-	    UP + 300, DOWN + 300);
-	ck_assert_msg(strstr(p.access_text, want) != NULL, "%s: %s", want,
-	    p.access_text);
-	ck_assert_msg(strstr(p.access_text, "end=server_close") != NULL,
-	    "%s", p.access_text);
+	snprintf(want, sizeof(want), "bytes_in=%d bytes_out=%d "
+	    "end=server_close", (2 << 20) + 100, 3000 + 100);
+	for (round = 0, at = p.access_text; (at = strstr(at, want)) != NULL;
+	    at++)
+		round++;
+	ck_assert_msg(round == ROUNDS, "%d of %d sessions as %s: %s", round,
+	    ROUNDS, want, p.access_text);
 	assert_left_ring(&p);
 	close(lfd);
 }
