@@ -296,5 +296,6 @@ const struct loop_module tcp_module = {
 	.commit = tcp_module_commit,
 	.busy = tcp_queued,
 	.after_batch = tcp_after_batch,
+	.before_wait = tcp_uring_before_wait,
 	.fini = tcp_module_fini
 };

@@ -173,6 +173,48 @@ START_TEST(test_reload_drops_listener_frees_port)
 }
 END_TEST
 
+/*
+ * A reload whose file names a host (looked up on the loop, so that it
+ * ends in a later batch) and adds a listener: the new listener serves
+ * its first client at once, with nothing else to wake the loop (an
+ * accept queued on the ring after the batch's submit once waited for
+ * some other event).
+ */
+START_TEST(test_reload_by_name_adds_listener)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), added, i;
+	int64_t t0, took;
+
+	do
+		added = pt_free_port(SOCK_STREAM);
+	while (added == port);
+	pt_echo_start(&e, -1);
+	pt_start(&p, one_listener_yaml, port, e.port);
+	echo_once(port, "first");
+	pt_reload(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "  - { name: new, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: \"localhost:%d\" } ] }\n",
+	    port, added, e.port);
+	/* The loop is idle now: no timer, no client. */
+	test_sleep_ms(50);
+	for (i = 0; i < 3; i++) {
+		t0 = test_now_ms();
+		echo_once(added, "added");
+		took = test_now_ms() - t0;
+		ck_assert_msg(took < 1000, "client %d of the new listener "
+		    "served after %lld ms", i, (long long)took);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.log_text, "looking up"));
+	pt_echo_stop(&e);
+}
+END_TEST
+
 /* Reloads that keep the socket: new clients are served after each. */
 START_TEST(test_reload_keeps_accepting)
 {
@@ -321,6 +363,7 @@ main(void)
 	tcase_add_test(tc, test_limit_burst_recovers);
 	tcase_add_test(tc, test_reload_drops_listener_frees_port);
 	tcase_add_test(tc, test_reload_keeps_accepting);
+	tcase_add_test(tc, test_reload_by_name_adds_listener);
 	tcase_add_test(tc, test_connects_time_out_or_client_leaves);
 	tcase_add_test(tc, test_unix_server);
 	suite_add_tcase(s, tc);
