@@ -181,6 +181,16 @@ tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
 	}
 }
 
+void
+tcp_admit_reset(struct lstn *l, int fd, const struct mio_addr *client)
+{
+	l->keep->accepted++;
+	if (loop.stopping)
+		mio_close(fd);
+	else
+		tcp_refuse(l, fd, client, "reset");
+}
+
 int
 tcp_listen_accept(struct lsock *ls)
 {
