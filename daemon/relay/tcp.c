@@ -111,9 +111,11 @@ tcp_close_side(struct tcp_sess *t, unsigned side, int reset)
 	 * and the cancel tcp_end() or the timer just queued, may not have
 	 * reached the kernel yet, and a close(2) now would free the number
 	 * for a socket made later in this batch (the next try's, another
-	 * session's), on which the connect would then run.  The ring runs
-	 * the close after them, in the order queued (tcp_uring_close()
-	 * submits what is queued should the close itself not fit).
+	 * session's), on which the connect would then run.  The kernel
+	 * takes a ring's requests in the order queued, each resolving its
+	 * descriptor as it is taken: the connect holds its own socket by
+	 * the time the close frees the number (tcp_uring_close() submits
+	 * what is queued should the close itself not fit).
 	 */
 	if (!(t->ring || (side == 1 && t->srv_ring)) ||
 	    tcp_uring_close(t, fd) != 0)
