@@ -391,6 +391,40 @@ START_TEST(test_connect_timeout_then_next_server)
 }
 END_TEST
 
+/*
+ * A client that resets while it waits in the accept queue (the proxy
+ * stopped meanwhile): both engines take it (accept(2) returns such a
+ * socket, and the ring's accept too, whose getpeername(2) then fails)
+ * and log it as a session that ended reset; the listener serves on.
+ */
+START_TEST(test_client_reset_in_queue_logged)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	struct linger lg = { 1, 0 };
+	int port = pt_free_port(SOCK_STREAM), fd;
+
+	pt_echo_start(&e, -1);
+	pt_start(&p, one_listener_yaml, port, e.port);
+	echo_once(port, "before");
+	ck_assert(access_wait(&p, "end=", 1));
+	ck_assert_int_eq(kill(p.pid, SIGSTOP), 0);
+	fd = pt_connect(port);		/* the kernel completes it */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	close(fd);
+	test_sleep_ms(50);
+	ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
+	ck_assert_msg(access_wait(&p, "end=reset", 1), "%s",
+	    pt_read_file(p.access));
+	echo_once(port, "after");
+	ck_assert_int_eq(pt_stop(&p), 0);
+	assert_engine(&p);
+	pt_echo_stop(&e);
+}
+END_TEST
+
 /* A server on a Unix socket: the connect (through the ring on that
  * engine) and both directions. */
 START_TEST(test_unix_server)
@@ -447,6 +481,7 @@ main(void)
 	tcase_add_test(tc, test_reload_by_name_adds_listener);
 	tcase_add_test(tc, test_connects_time_out_or_client_leaves);
 	tcase_add_test(tc, test_connect_timeout_then_next_server);
+	tcase_add_test(tc, test_client_reset_in_queue_logged);
 	tcase_add_test(tc, test_unix_server);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
