@@ -3,7 +3,9 @@
  * the earliest timer (zero while a module has work left over); after
  * each wait come the events, each to the module that owns its token's
  * tag, then due timers, then the modules' after-batch work (queued
- * sessions, burial), then the generations a reload replaced.
+ * sessions, burial), then the generations a reload replaced; and just
+ * before the next wait, the modules' before-wait hooks send what is
+ * still queued (the ring's requests), whichever hook queued it.
  *
  * Signals arrive through a descriptor (a signalfd, or a self-pipe where
  * the system has none: signals.c), read in the loop like any other, so
@@ -535,6 +537,23 @@ loop_after_batch(void)
 	gen_release_retired();
 }
 
+/*
+ * Right before a wait: what the batch left queued goes out.  A module's
+ * after_batch may queue work for one that ran before it (reload_names,
+ * last, serves a reload's listeners, whose accepts go on the tcp
+ * module's ring), and a wait with it unsent would block until some
+ * other event.
+ */
+static void
+loop_before_wait(void)
+{
+	size_t i;
+
+	for (i = 0; i < LOOP_NMODULES; i++)
+		if (loop_modules[i]->before_wait != NULL)
+			loop_modules[i]->before_wait();
+}
+
 /* The loop proper, until a stop has let every session finish. */
 static int
 loop_serve(void)
@@ -543,6 +562,7 @@ loop_serve(void)
 	int n, i, timeout;
 
 	while (!loop.stopping || sess_count() > 0) {
+		loop_before_wait();
 		timeout = loop_busy() ? 0 :
 		    timer_timeout_ms(&loop.timers, timer_now_ms());
 		n = mio_poll_wait(loop.poll, events, LOOP_EVENTS, timeout);

@@ -88,6 +88,11 @@ enum loop_tag {
  *               succeeded): drop what only the previous one needed
  *  busy         work is left over from this turn: wait with timeout 0
  *  after_batch  after events and timers: queued work, then burial
+ *  before_wait  the last call before each wait, after every module's
+ *               after_batch (and before the first wait): hand out what
+ *               is still queued (the ring's requests), since a later
+ *               module's after_batch may queue work in an earlier one's
+ *               (a reload's listeners); it must queue nothing new
  *  stop         a graceful stop began (listeners are already closed)
  *  fini         the last call: free everything the module holds
  */
@@ -100,6 +105,7 @@ struct loop_module {
 	void		(*commit)(const struct conf *conf);
 	int		(*busy)(void);
 	void		(*after_batch)(void);
+	void		(*before_wait)(void);
 	void		(*stop)(void);
 	void		(*fini)(void);
 };

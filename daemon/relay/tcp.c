@@ -105,13 +105,27 @@ tcp_close_side(struct tcp_sess *t, unsigned side, int reset)
 		return;
 	if (reset)
 		(void)mio_tcp_set_linger(fd, 0);
-	/* A session on the ring closes through it: no call of its own. */
-	if (!t->ring || tcp_uring_close(t, fd) != 0)
+	/*
+	 * A session on the ring closes through it: no call of its own.  So
+	 * does a server's socket whose connect went through the ring
+	 * (srv_ring), even while the session is not on it: that connect,
+	 * and the cancel tcp_end() or the timer just queued, may not have
+	 * reached the kernel yet, and a close(2) now would free the number
+	 * for a socket made later in this batch (the next try's, another
+	 * session's), on which the connect would then run.  The kernel
+	 * takes a ring's requests in the order queued, each resolving its
+	 * descriptor as it is taken: the connect holds its own socket by
+	 * the time the close frees the number (tcp_uring_close() submits
+	 * what is queued should the close itself not fit).
+	 */
+	if (!(t->ring || (side == 1 && t->srv_ring)) ||
+	    tcp_uring_close(t, fd) != 0)
 		mio_close(fd);
 	t->fd[side] = -1;
 }
 
 #define TCP_RESET_BOTH	2	/* tcp_end(): an operator's shutdown */
+#define TCP_CANCEL_RETRY_MS	10	/* a connect's cancel the ring refused */
 
 /*
  * Ends a session at once.  reset_side is the side to reset (0 or 1),
@@ -135,10 +149,12 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 	 * (on the ring, queued is the ring's starved list, which pins). */
 	if (t->queued && t->ring == TCP_RING_OFF)
 		tcp_unqueue(t);
-	/* The ring's operations end before their sockets close. */
+	/* The ring's operations end before their sockets close.  A connect
+	 * whose cancel could not be queued runs on to the kernel's end; the
+	 * session stays pinned until its record came. */
 	if (t->ring)
 		tcp_uring_end(t);
-	tcp_uring_connect_cancel(t);
+	(void)tcp_uring_connect_cancel(t);
 	for (i = 0; i < 2; i++) {
 		tcp_close_side(t, i, reset[i]);
 		flow_release(&t->flow[i]);
@@ -608,8 +624,15 @@ tcp_timer(struct timer *tm, uint64_t now)
 	}
 	if (t->state == TCP_CONNECTING) {
 		/* A connect on the ring is cancelled before its socket
-		 * closes; the next try waits for its record. */
-		tcp_uring_connect_cancel(t);
+		 * closes; the next try waits for its record.  A cancel the
+		 * ring cannot take now is tried again shortly: the try is
+		 * not over until it is (else the next try waits for the
+		 * kernel's own SYN timeout, or takes this one's record). */
+		if (tcp_uring_connect_cancel(t) != 0) {
+			(void)timer_set(&loop.timers, tm,
+			    now + TCP_CANCEL_RETRY_MS);
+			return;
+		}
 		tcp_connect_failed(t, -ETIMEDOUT);
 		if (!t->conn_stale)
 			tcp_connect(t);

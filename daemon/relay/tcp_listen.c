@@ -181,6 +181,16 @@ tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
 	}
 }
 
+void
+tcp_admit_reset(struct lstn *l, int fd, const struct mio_addr *client)
+{
+	l->keep->accepted++;
+	if (loop.stopping)
+		mio_close(fd);
+	else
+		tcp_refuse(l, fd, client, "reset");
+}
+
 int
 tcp_listen_accept(struct lsock *ls)
 {
@@ -296,5 +306,6 @@ const struct loop_module tcp_module = {
 	.commit = tcp_module_commit,
 	.busy = tcp_queued,
 	.after_batch = tcp_after_batch,
+	.before_wait = tcp_uring_before_wait,
 	.fini = tcp_module_fini
 };

@@ -162,6 +162,8 @@ void	tcp_uring_end(struct tcp_sess *t);
 int	tcp_uring_holds(const struct flow *f);
 /* After each batch: re-arms starved receives, submits the queue. */
 void	tcp_uring_after_batch(void);
+/* Before each wait: submits what is still queued (loop.h's before_wait). */
+void	tcp_uring_before_wait(void);
 /* The loop's last turn: frees the ring, and sessions it pinned. */
 void	tcp_uring_fini(void);
 

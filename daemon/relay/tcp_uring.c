@@ -831,7 +831,8 @@ ring_rearm_starved(void)
  * After each batch: submits what the batch queued, and acts at once on
  * the records that are already there (sends that completed as they were
  * submitted; work the kernel ran as the wait returned -EINTR), a few
- * rounds, rather than a wait later for the eventfd to say so.
+ * rounds, rather than a wait later for the eventfd to say so.  What the
+ * last round's records queue goes out in tcp_uring_before_wait().
  */
 void
 tcp_uring_after_batch(void)
@@ -851,9 +852,29 @@ tcp_uring_after_batch(void)
 	}
 }
 
+/*
+ * The loop's last word before it waits: whatever was queued since the
+ * after-batch's submit goes to the kernel, or the wait would block with
+ * it unsent.  Requests are queued by later modules' after-batch work (a
+ * reload that looked up host names ends last, and serves its new
+ * listeners onto the ring; the resolver's re-arming of listeners) and
+ * by the records of tcp_uring_after_batch()'s last round.  Free when
+ * nothing is queued (no system call).
+ */
+void
+tcp_uring_before_wait(void)
+{
+	int rc;
+
+	if (ring != NULL && (rc = mio_ring_submit(ring)) < 0)
+		log_error("ring: submit: %s", mio_strerror(rc));
+}
+
 void
 tcp_uring_fini(void)
 {
+	/* For good: a late tcp_uring_ring() must not make a new one. */
+	ring_wanted = 0;
 	if (ring == NULL)
 		return;
 	mio_ring_free(ring);

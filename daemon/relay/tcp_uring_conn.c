@@ -38,8 +38,10 @@
  * where an accept on readiness costs the event's wait, the accept and
  * the accept that answers -EAGAIN.  A Unix client is only its family
  * (sess.h), as a readiness accept gives it, with no call.  A client
- * gone before it is asked (-ENOTCONN) is closed and not counted, as a
- * connection aborted in the queue is on readiness.
+ * reset before it is asked (-ENOTCONN) is one accept(2) would have
+ * returned on readiness, and whose session would have ended as a
+ * reset: it is counted as accepted and logged as end=reset, its
+ * address only its family, and closed (no server is connected for it).
  *
  * Connecting.  The server's socket is made as on readiness and its
  * connect(2) queued on the ring: it never enters the poll, and its
@@ -48,7 +50,12 @@
  * waits for the cancelled connect's record, so that a session has one
  * connect in flight at most and a record is never taken for the wrong
  * try; a session that ends meanwhile stays pinned until the record came
- * (sess.h).  The client stays in the poll while its server connects, as
+ * (sess.h).  A cancel the ring cannot take (a full queue, even after a
+ * submit) leaves the try running, and the timer tries again shortly.
+ * The socket is closed through the ring too (tcp_close_side()), behind
+ * its connect and the cancel: either may still be queued, not yet in
+ * the kernel, when the session gives the socket up, and a close(2) then
+ * would hand its number to a new socket of the same batch.  The client stays in the poll while its server connects, as
  * on readiness: a first request read then is kept and sent first, and a
  * client's reset or close ends the session as before; once connected,
  * tcp_uring_take() moves both sockets onto the ring (and should the
@@ -227,7 +234,15 @@ acc_client(struct lsock *ls, int fd)
 		client.u.sa.sa_family = AF_UNIX;
 		client.len = (uint32_t)offsetof(struct sockaddr_un, sun_path);
 	} else if (mio_peer_addr(fd, &client) != 0) {
-		mio_close(fd);
+		/* Reset while queued (-ENOTCONN): counted and logged as the
+		 * readiness engine's session for it ends, with the family
+		 * only for an address. */
+		memset(&client, 0, sizeof(client));
+		client.u.sa.sa_family = ls->bind->addr.u.sa.sa_family;
+		client.len = client.u.sa.sa_family == AF_INET6 ?
+		    (uint32_t)sizeof(struct sockaddr_in6) :
+		    (uint32_t)sizeof(struct sockaddr_in);
+		tcp_admit_reset(ls->l, fd, &client);
 		return;
 	}
 	tcp_admit(ls->l, fd, &client);
@@ -245,11 +260,15 @@ tcp_uring_accept_record(const struct mio_ring_completion *c)
 	if (!(c->flags & MIO_RING_MORE))
 		a->armed = 0;
 	if (c->result >= 0) {
-		if (ls != NULL && ls->fd >= 0)
+		if (ls != NULL && ls->fd >= 0) {
 			acc_client(ls, c->result);
-		else	/* taken as the listener closed: reset, as the
-			 * backlog of a closed listener is */
+		} else {
+			/* Taken as the listener closed: reset (SO_LINGER 0),
+			 * as the kernel resets the backlog of a closed
+			 * listener on readiness. */
+			(void)mio_tcp_set_linger(c->result, 0);
 			mio_close(c->result);
+		}
 	}
 	if (a->armed)
 		return;
@@ -262,6 +281,13 @@ tcp_uring_accept_record(const struct mio_ring_completion *c)
 	/* The multishot accept ended: on an error, the connection is
 	 * still queued, and readiness's way deals with it. */
 	if (c->result < 0 && c->result != -ECANCELED) {
+		/* At the descriptor limit, closes queued on the ring (of
+		 * sessions that ended in this batch) may hold what the
+		 * accept lacks: they go to the kernel first, so that the
+		 * accept loop takes a client readiness would have served
+		 * rather than shed it. */
+		if (c->result == -EMFILE || c->result == -ENFILE)
+			(void)mio_ring_submit(tcp_uring_ring());
 		if (!tcp_listen_accept(ls))
 			return;		/* paused */
 		if ((c->result == -EMFILE || c->result == -ENFILE) &&
@@ -309,18 +335,35 @@ tcp_uring_connect(struct tcp_sess *t, const struct mio_addr *addr)
 #endif
 }
 
-void
+int
 tcp_uring_connect_cancel(struct tcp_sess *t)
 {
 	struct mio_ring *r = tcp_uring_ring();
+	int rc;
 
-	if (!t->conn_ring)
-		return;
+	if (!t->conn_ring || r == NULL)
+		return 0;
+	/* A full queue even after libmio's own submit: once more after
+	 * ours, the kernel having taken what it could meanwhile. */
+	rc = mio_ring_cancel_token(r, tok(t, TCP_RING_OP_CONNECT),
+	    tok(t, TCP_RING_OP_CANCEL));
+	if (rc == -EBUSY && mio_ring_submit(r) >= 0)
+		rc = mio_ring_cancel_token(r, tok(t, TCP_RING_OP_CONNECT),
+		    tok(t, TCP_RING_OP_CANCEL));
+	if (rc != 0) {
+		/* Still the session's connect, in flight: the caller tries
+		 * again later, or ends the session (pinned until its
+		 * record, which is then ignored). */
+		log_warn("listener %s: ring: cancelling a connect: %s",
+		    t->s.l->conf->name, mio_strerror(rc));
+		return rc;
+	}
+	t->s.pins++;
 	t->conn_ring = 0;
+	/* Only now: the cancel's record is certain to come soon, and the
+	 * connect's record ends the wait for the next try. */
 	t->conn_stale = 1;
-	if (r != NULL && mio_ring_cancel_token(r, tok(t, TCP_RING_OP_CONNECT),
-	    tok(t, TCP_RING_OP_CANCEL)) == 0)
-		t->s.pins++;
+	return 0;
 }
 
 /* --- closing ----------------------------------------------------------- */
@@ -336,6 +379,8 @@ tcp_uring_close(struct tcp_sess *t, int fd)
 	/* Its record, like a cancel's, only unpins t. */
 	if ((rc = mio_ring_close(r, fd, tok(t, TCP_RING_OP_CANCEL))) == 0)
 		t->s.pins++;
+	else	/* the caller closes fd: what is queued on it goes first */
+		(void)mio_ring_submit(r);
 	return rc;
 }
 

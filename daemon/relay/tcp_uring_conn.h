@@ -47,15 +47,20 @@ void	tcp_uring_accept_record(const struct mio_ring_completion *c);
  * on the ring (t->fd[1] set, t->srv_ring and t->conn_ring set): 0, or
  * -errno with no socket left (-ENOTSUP: not on the ring; connect on
  * readiness).  tcp_uring_connect_cancel: the connect in flight is
- * cancelled (queued before the caller closes the socket); its record
- * still comes, and t stays pinned until it does.
+ * cancelled (queued before the caller closes the socket; then
+ * t->conn_stale is set, as the next try waits for the connect's
+ * record) and 0, or 0 when none is in flight; or -errno when the ring
+ * takes no cancel even after a submit (the connect is still in flight
+ * and t->conn_ring still set).  Its record still comes either way, and
+ * t stays pinned until it does.
  */
 int	tcp_uring_connect(struct tcp_sess *t, const struct mio_addr *addr);
-void	tcp_uring_connect_cancel(struct tcp_sess *t);
+int	tcp_uring_connect_cancel(struct tcp_sess *t);
 /*
  * Closing.  tcp_uring_close: queues close(2) of fd, a socket of t (on
  * the ring: out of the poll) on the ring, where it goes with the
- * batch's other requests: 0, or -errno (close it yourself).
+ * batch's other requests, after those queued on fd before it: 0, or
+ * -errno (close it yourself: what was queued is submitted first).
  */
 int	tcp_uring_close(struct tcp_sess *t, int fd);
 /* tcp.c: a connect's record on the ring: result 0 or -errno. */
@@ -65,6 +70,9 @@ void	tcp_connect_record(struct tcp_sess *t, int result);
  * refusal), and accepting by the system call until -EAGAIN (EMFILE's
  * shedding, pauses): 1 when the queue is empty, 0 when paused. */
 void	tcp_admit(struct lstn *l, int fd, const struct mio_addr *client);
+/* An accepted client found reset before its session began: counted,
+ * logged as end=reset, closed. */
+void	tcp_admit_reset(struct lstn *l, int fd, const struct mio_addr *client);
 int	tcp_listen_accept(struct lsock *ls);
 
 /* The loop's last turn, after tcp_uring_fini(): frees the slots. */

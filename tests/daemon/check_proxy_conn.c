@@ -28,6 +28,32 @@ count_of(const char *text, const char *word)
 	return n;
 }
 
+/* Waits (bounded) for the access log to hold n lines with `word`:
+ * whether it did. */
+static int
+access_wait(struct pt_proxy *p, const char *word, int n)
+{
+	int64_t t0 = test_now_ms();
+
+	while (count_of(pt_read_file(p->access), word) < n) {
+		if (test_now_ms() - t0 > PT_WAIT_MS)
+			return 0;
+		test_sleep_ms(5);
+	}
+	return 1;
+}
+
+/* On the -uring runs: the daemon said it relays on the ring (a run that
+ * fell back on readiness would test nothing of the ring's). */
+static void
+assert_engine(const struct pt_proxy *p)
+{
+	if (strcmp(pt_engine_name(), "uring") == 0)
+		ck_assert_msg(strstr(p->log_text,
+		    "relay engine: io_uring completions") != NULL,
+		    "not on the ring: %s", p->log_text);
+}
+
 /* A client of port that sends `tag` and gets it back. */
 static void
 echo_once(int port, const char *tag)
@@ -78,7 +104,13 @@ START_TEST(test_burst_accepted_intact)
 		close(fds[i]);
 	}
 	ck_assert_int_eq(pt_stop(&p), 0);
+	assert_engine(&p);
 	ck_assert_ptr_null(strstr(p.access_text, "end=reset"));
+	/* Each session's line names its client (getpeername(2) on the
+	 * ring's accepts): a loopback address and a port (the text kept
+	 * holds the first lines only). */
+	ck_assert_ptr_nonnull(strstr(p.access_text, "client=127.0.0.1:"));
+	ck_assert_ptr_null(strstr(p.access_text, "client=127.0.0.1:0 "));
 	pt_echo_stop(&e);
 }
 END_TEST
@@ -115,7 +147,8 @@ START_TEST(test_limit_burst_recovers)
 	}
 	for (i = 0; i < LIMIT; i++)
 		close(held[i]);
-	test_sleep_ms(100);
+	/* Served again once the held sessions ended: their lines. */
+	ck_assert(access_wait(&p, "end=", OVER + LIMIT));
 	for (i = 0; i < 3 * LIMIT; i++)
 		echo_once(port, "again");
 	ck_assert_int_eq(pt_stop(&p), 0);
@@ -158,7 +191,7 @@ START_TEST(test_reload_drops_listener_frees_port)
 	 * connection then leaves no TIME_WAIT on the port). */
 	echo_once(port, "web");
 	echo_once(gone, "gone");
-	test_sleep_ms(100);
+	ck_assert(access_wait(&p, "end=client_close", 2));
 	pt_reload(&p, one_listener_yaml, port, e.port);
 	fd = pt_connect(gone);
 	ck_assert_int_eq(fd, -ECONNREFUSED);
@@ -169,6 +202,48 @@ START_TEST(test_reload_drops_listener_frees_port)
 	pt_reload(&p, two_listeners_yaml, port, gone, e.port);
 	echo_once(gone, "back");
 	ck_assert_int_eq(pt_stop(&p), 0);
+	pt_echo_stop(&e);
+}
+END_TEST
+
+/*
+ * A reload whose file names a host (looked up on the loop, so that it
+ * ends in a later batch) and adds a listener: the new listener serves
+ * its first client at once, with nothing else to wake the loop (an
+ * accept queued on the ring after the batch's submit once waited for
+ * some other event).
+ */
+START_TEST(test_reload_by_name_adds_listener)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), added, i;
+	int64_t t0, took;
+
+	do
+		added = pt_free_port(SOCK_STREAM);
+	while (added == port);
+	pt_echo_start(&e, -1);
+	pt_start(&p, one_listener_yaml, port, e.port);
+	echo_once(port, "first");
+	pt_reload(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "  - { name: new, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u: { servers: [ { address: \"localhost:%d\" } ] }\n",
+	    port, added, e.port);
+	/* The loop is idle now: no timer, no client. */
+	test_sleep_ms(50);
+	for (i = 0; i < 3; i++) {
+		t0 = test_now_ms();
+		echo_once(added, "added");
+		took = test_now_ms() - t0;
+		ck_assert_msg(took < 1000, "client %d of the new listener "
+		    "served after %lld ms", i, (long long)took);
+	}
+	ck_assert_int_eq(pt_stop(&p), 0);
+	ck_assert_ptr_nonnull(strstr(p.log_text, "looking up"));
 	pt_echo_stop(&e);
 }
 END_TEST
@@ -268,6 +343,88 @@ START_TEST(test_connects_time_out_or_client_leaves)
 }
 END_TEST
 
+/*
+ * The first server a blackhole, the second an echo: a client whose
+ * first try times out (its connect on the ring cancelled) is served by
+ * the next try at once after the timeout, not after the kernel's own
+ * SYN timeout; every client is served.
+ */
+START_TEST(test_connect_timeout_then_next_server)
+{
+	enum { N = 4 };
+	struct pt_blackhole b;
+	struct pt_echo e;
+	struct pt_proxy p;
+	int port = pt_free_port(SOCK_STREAM), i, slow = 0;
+	int64_t t0, took;
+
+	pt_blackhole_start(&b);
+	pt_echo_start(&e, -1);
+	pt_start(&p, PT_CONF_HEAD
+	    "listeners:\n"
+	    "  - { name: web, protocol: tcp, bind: 127.0.0.1:%d, upstream: u }\n"
+	    "upstreams:\n"
+	    "  u:\n"
+	    "    servers: [ { address: 127.0.0.1:%d }, "
+	    "{ address: 127.0.0.1:%d } ]\n"
+	    "    connect: { timeout: 200ms, tries: 2 }\n",
+	    port, b.port, e.port);
+	for (i = 0; i < N; i++) {
+		t0 = test_now_ms();
+		echo_once(port, "next");
+		took = test_now_ms() - t0;
+		ck_assert_msg(took < 2000 * pt_slow(), "client %d served "
+		    "after %lld ms", i, (long long)took);
+		if (took >= 150)
+			slow++;
+	}
+	/* At least the first client's first try was the blackhole's. */
+	ck_assert_int_ge(slow, 1);
+	ck_assert_int_eq(pt_stop(&p), 0);
+	assert_engine(&p);
+	ck_assert_int_eq(count_of(p.access_text, "end=client_close"), N);
+	ck_assert_int_eq(count_of(p.access_text, "client=127.0.0.1:"), N);
+	ck_assert_ptr_null(strstr(p.access_text, "client=127.0.0.1:0 "));
+	ck_assert_ptr_null(strstr(p.access_text, "end=connect_failed"));
+	pt_echo_stop(&e);
+	pt_blackhole_stop(&b);
+}
+END_TEST
+
+/*
+ * A client that resets while it waits in the accept queue (the proxy
+ * stopped meanwhile): both engines take it (accept(2) returns such a
+ * socket, and the ring's accept too, whose getpeername(2) then fails)
+ * and log it as a session that ended reset; the listener serves on.
+ */
+START_TEST(test_client_reset_in_queue_logged)
+{
+	struct pt_echo e;
+	struct pt_proxy p;
+	struct linger lg = { 1, 0 };
+	int port = pt_free_port(SOCK_STREAM), fd;
+
+	pt_echo_start(&e, -1);
+	pt_start(&p, one_listener_yaml, port, e.port);
+	echo_once(port, "before");
+	ck_assert(access_wait(&p, "end=", 1));
+	ck_assert_int_eq(kill(p.pid, SIGSTOP), 0);
+	fd = pt_connect(port);		/* the kernel completes it */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	close(fd);
+	test_sleep_ms(50);
+	ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
+	ck_assert_msg(access_wait(&p, "end=reset", 1), "%s",
+	    pt_read_file(p.access));
+	echo_once(port, "after");
+	ck_assert_int_eq(pt_stop(&p), 0);
+	assert_engine(&p);
+	pt_echo_stop(&e);
+}
+END_TEST
+
 /* A server on a Unix socket: the connect (through the ring on that
  * engine) and both directions. */
 START_TEST(test_unix_server)
@@ -321,7 +478,10 @@ main(void)
 	tcase_add_test(tc, test_limit_burst_recovers);
 	tcase_add_test(tc, test_reload_drops_listener_frees_port);
 	tcase_add_test(tc, test_reload_keeps_accepting);
+	tcase_add_test(tc, test_reload_by_name_adds_listener);
 	tcase_add_test(tc, test_connects_time_out_or_client_leaves);
+	tcase_add_test(tc, test_connect_timeout_then_next_server);
+	tcase_add_test(tc, test_client_reset_in_queue_logged);
 	tcase_add_test(tc, test_unix_server);
 	suite_add_tcase(s, tc);
 	return tap_main(s);
