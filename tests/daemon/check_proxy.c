@@ -636,6 +636,9 @@ START_TEST(test_descriptor_exhaustion_recovers)
 	int refused = 0;
 	char buf[4];
 
+	if (!pt_fd_limit_testable("descriptor_exhaustion_recovers"))
+		return;
+
 	pt_echo_start(&a, -1);
 	/* 64 descriptors: room for about 25 sessions. */
 	start_limited_web(&p, 64, port, a.port);
@@ -675,6 +678,9 @@ START_TEST(test_no_false_pause_at_the_limit)
 	struct pt_echo a;
 	struct pt_proxy p;
 	int port, held[HOLD], i, nofile;
+
+	if (!pt_fd_limit_testable("no_false_pause_at_the_limit"))
+		return;
 
 	pt_echo_start(&a, -1);
 	for (nofile = 64; nofile <= 65; nofile++) {
