@@ -189,7 +189,8 @@ void	tcp_half_closed(struct tcp_sess *t);
  */
 struct tcp_uring_env {
 	/* Ends t as the engine decided (tcp.c's tcp_end()). */
-	void	(*end)(struct tcp_sess *t, const char *reason, int reset_side);
+	void	(*end)(struct tcp_sess *t, const char *reason,
+		    int reset_side);
 	/* A connect's record (tcp.c's tcp_connect_record()). */
 	void	(*connect_record)(struct tcp_sess *t, int result);
 	/* t, quiet, leaves the ring (tcp.c's tcp_resume_readiness()). */
@@ -199,7 +200,8 @@ struct tcp_uring_env {
 	 * (counted, logged as end=reset, closed); accepting by the system
 	 * call until -EAGAIN (EMFILE's shedding, pauses): 1 when the queue
 	 * is empty, 0 when paused. */
-	void	(*admit)(struct lstn *l, int fd, const struct mio_addr *client);
+	void	(*admit)(struct lstn *l, int fd,
+		    const struct mio_addr *client);
 	void	(*admit_reset)(struct lstn *l, int fd,
 		    const struct mio_addr *client);
 	int	(*accept)(struct lsock *ls);
