@@ -59,7 +59,10 @@
  * tcp_connect_record()), as do the listeners' accepts; PROXY headers,
  * retries, timers and ending stay here.  A session the ring finds bulk
  * comes back (tcp_resume_readiness(), from tcp_uring_bulk.c) to be
- * spliced here for the rest of its life.
+ * spliced here for the rest of its life.  The engine sits below this
+ * file: it calls tcp_end(), tcp_connect_record() and
+ * tcp_resume_readiness() through the table tcp_listen.c gives it
+ * (struct tcp_uring_env, tcp_sess.h), never by name.
  */
 #include "config.h"
 
@@ -133,7 +136,7 @@ tcp_close_side(struct tcp_sess *t, unsigned side, int reset)
  * still holds bytes for is reset either way.  The memory waits for the
  * burial.
  */
-static void
+void
 tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 {
 	int reset[2];
@@ -162,12 +165,6 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 	free(t->pp_out);
 	t->pp_out = NULL;
 	sess_finish(&t->s, reason);
-}
-
-void
-tcp_finish(struct tcp_sess *t, const struct tcp_end_why *why)
-{
-	tcp_end(t, why->reason, why->reset_side);
 }
 
 static void

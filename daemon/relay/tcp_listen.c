@@ -22,7 +22,9 @@
  * accept in place of its poll registration, from its first event at
  * start, at once when a reload serves it); every accepted client still
  * goes through tcp_admit(), and a failed accept falls back on
- * tcp_listen_accept(), this file's accept loop with all of the above.
+ * tcp_listen_accept(), this file's accept loop with all of the above,
+ * both handed to the engine at its configure (tcp_uring_calls), as the
+ * engine is below this file and names nothing of it.
  */
 #include "config.h"
 
@@ -157,7 +159,7 @@ tcp_accept_failed(struct lsock *ls, int err)
 }
 
 /* An accepted client: a session, or refused by the ACL or the limit. */
-void
+static void
 tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
 {
 	l->keep->accepted++;
@@ -181,7 +183,9 @@ tcp_admit(struct lstn *l, int fd, const struct mio_addr *client)
 	}
 }
 
-void
+/* An accepted client found reset before its session began: counted,
+ * logged as end=reset, closed. */
+static void
 tcp_admit_reset(struct lstn *l, int fd, const struct mio_addr *client)
 {
 	l->keep->accepted++;
@@ -191,7 +195,9 @@ tcp_admit_reset(struct lstn *l, int fd, const struct mio_addr *client)
 		tcp_refuse(l, fd, client, "reset");
 }
 
-int
+/* Accepts by the system call until -EAGAIN (EMFILE's shedding, pauses):
+ * 1 when the queue is empty, 0 when paused. */
+static int
 tcp_listen_accept(struct lsock *ls)
 {
 	int unix_sock = ls->bind->addr.u.sa.sa_family == AF_UNIX;
@@ -265,6 +271,20 @@ tcp_module_start(void)
 	return 0;
 }
 
+/*
+ * The completion engine's calls back into the wing (tcp_sess.h's struct
+ * tcp_uring_env says why a table): wired here, at the wing's top, which
+ * knows both tcp.c and its own accepting.
+ */
+static const struct tcp_uring_env tcp_uring_calls = {
+	.end = tcp_end,
+	.connect_record = tcp_connect_record,
+	.resume_readiness = tcp_resume_readiness,
+	.admit = tcp_admit,
+	.admit_reset = tcp_admit_reset,
+	.accept = tcp_listen_accept
+};
+
 /* process.io applies at start (service.c warns when a reload changes
  * it): the first configuration decides. */
 static void
@@ -273,7 +293,7 @@ tcp_module_commit(const struct conf *conf)
 	static int configured;
 
 	if (!configured)
-		tcp_uring_configure(conf->process.io);
+		tcp_uring_configure(conf->process.io, &tcp_uring_calls);
 	configured = 1;
 }
 

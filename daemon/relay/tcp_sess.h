@@ -15,6 +15,7 @@
 
 #define TCP_EXCLUDE_MAX		8	/* servers remembered as failed */
 
+struct lsock;
 struct lstn;
 struct pp_header;
 struct relay_pipe;
@@ -140,8 +141,25 @@ void	flow_buf_give(struct relay_buf *b);
 /* tcp_flow.c: frees the idle buffers (the loop's last turn). */
 void	flow_fini(void);
 
-/* tcp.c: ends t as flow_pump() or the completion engine decided. */
-void	tcp_finish(struct tcp_sess *t, const struct tcp_end_why *why);
+/*
+ * tcp.c: ends t at once, with reason for its access record; reset_side
+ * is the side to reset (0 or 1), or -1 for an orderly close of both (a
+ * side the proxy still holds bytes for is reset either way).  The
+ * completion engine's `end` (struct tcp_uring_env).
+ */
+void	tcp_end(struct tcp_sess *t, const char *reason, int reset_side);
+/* tcp.c: a connect's record on the ring: result 0 or -errno (the
+ * engine's `connect_record`). */
+void	tcp_connect_record(struct tcp_sess *t, int result);
+/*
+ * tcp.c: t, quiet on the ring (no operation of its flows in flight, what
+ * it held moved into its flows' relay buffers), goes on on the readiness
+ * engine: both sockets back in the poll, both flows tried at once (held
+ * bytes first), t on the run queue.  0, or -errno (then t is still the
+ * ring's, to be ended).  The engine's `resume_readiness`
+ * (tcp_uring_bulk.c says when).
+ */
+int	tcp_resume_readiness(struct tcp_sess *t);
 /* tcp_flow.c: arms the half-close deadline once a direction is shut. */
 void	tcp_half_closed(struct tcp_sess *t);
 
@@ -152,8 +170,46 @@ void	tcp_half_closed(struct tcp_sess *t);
  * the accepts and connects on the ring are tcp_uring_conn.c's
  * (tcp_uring_conn.h).
  */
-/* process.io, at start: whether to relay on the ring (and make it). */
-void	tcp_uring_configure(int io);
+/*
+ * What the completion engine calls back in the wing above it.  The wing
+ * calls down into the engine (tcp.c: a session onto the ring, its
+ * connect, its end and its sockets' closes; tcp_listen.c: its listeners,
+ * its turns), and the engine's records call back up: a session ends, a
+ * connect's record leads to tcp.c's connected or failed paths, a bulk
+ * session goes back to readiness, a client is accepted.  Those calls
+ * come through this table, given once at tcp_uring_configure() by
+ * tcp_listen.c, the wing's top (as sess.c is given tcp_kind, and rchan.c
+ * its struct rchan_env), so that tcp_uring*.c name nothing above them
+ * and the calls go one way.  Moving the session's life below the engine
+ * instead would not do: ending a session cancels its operations and
+ * closes its sockets through the ring, so the life needs the engine as
+ * much as the engine needs it.  Each is called once per session or
+ * connect at most, never per byte or per record of relayed bytes (those
+ * stay direct calls, into tcp_flow.c and tcp_uring_bulk.c below).
+ */
+struct tcp_uring_env {
+	/* Ends t as the engine decided (tcp.c's tcp_end()). */
+	void	(*end)(struct tcp_sess *t, const char *reason,
+		    int reset_side);
+	/* A connect's record (tcp.c's tcp_connect_record()). */
+	void	(*connect_record)(struct tcp_sess *t, int result);
+	/* t, quiet, leaves the ring (tcp.c's tcp_resume_readiness()). */
+	int	(*resume_readiness)(struct tcp_sess *t);
+	/* tcp_listen.c, for the accepts' records: an accepted client (a
+	 * session or a refusal); one found reset before its session began
+	 * (counted, logged as end=reset, closed); accepting by the system
+	 * call until -EAGAIN (EMFILE's shedding, pauses): 1 when the queue
+	 * is empty, 0 when paused. */
+	void	(*admit)(struct lstn *l, int fd,
+		    const struct mio_addr *client);
+	void	(*admit_reset)(struct lstn *l, int fd,
+		    const struct mio_addr *client);
+	int	(*accept)(struct lsock *ls);
+};
+
+/* process.io, at start: whether to relay on the ring (and make it);
+ * env, the wing's calls (copied). */
+void	tcp_uring_configure(int io, const struct tcp_uring_env *env);
 /* Takes t (just connected) onto the ring: 1, or 0 to relay on readiness. */
 int	tcp_uring_take(struct tcp_sess *t);
 /* t ends: cancels its operations in flight, gives its buffers back. */

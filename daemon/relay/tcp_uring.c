@@ -45,6 +45,13 @@
  * Where the ring cannot be made (no io_uring, or refused), the process
  * relays on readiness and says so once.
  *
+ * Its place: below the wing, which calls in (tcp.c, tcp_listen.c), and
+ * above tcp_uring_conn.c and tcp_uring_bulk.c; what goes back up (a
+ * session's end, a connect's record, a session leaving for readiness)
+ * goes through the table the wing gave at tcp_uring_configure() (struct
+ * tcp_uring_env, tcp_sess.h: one indirect call per session's end or
+ * connect, none per record of relayed bytes).
+ *
  * Workers.  The ring is made in the tcp module's first commit, that is
  * in the process that relays: with process.workers each worker makes
  * its own after the fork, and the supervisor (which runs no relay
@@ -109,6 +116,7 @@ static int ring_wanted;		/* process.io asks for the ring */
 static int ring_failed;		/* ...and it could not be made */
 static int ring_auto;		/* ...by process.io: auto (auto_refuses()) */
 static struct mio_ring *ring;
+static struct tcp_uring_env ring_env;	/* the wing's calls */
 static struct loop_handler ring_handler;
 /* Per buffer id: the next in its flow's chain, and its byte count. */
 static uint16_t ring_next[RING_BUFS];
@@ -171,8 +179,10 @@ auto_refuses(unsigned features)
 }
 
 void
-tcp_uring_configure(int io)
+tcp_uring_configure(int io, const struct tcp_uring_env *env)
 {
+	ring_env = *env;
+	tcp_uring_conn_configure(&ring, env);
 	/* Made now, with the poll: its descriptors are the process's
 	 * from the start, not the first session's. */
 	ring_auto = io == CONF_IO_AUTO;
@@ -233,12 +243,6 @@ ring_ready(void)
 	log_info("relay engine: io_uring completions (features %#x%s)",
 	    mio_ring_features(ring), ring_auto ? ", process.io: auto" : "");
 	return 1;
-}
-
-struct mio_ring *
-tcp_uring_ring(void)
-{
-	return ring_ready() ? ring : NULL;
 }
 
 /* Queues an operation of t's; a full queue ends t as an error. */
@@ -427,7 +431,7 @@ tcp_uring_take(struct tcp_sess *t)
 			struct tcp_end_why why = { "error", -1 };
 
 			t->ring = 1;
-			tcp_finish(t, &why);
+			ring_env.end(t, why.reason, why.reset_side);
 			return 1;
 		}
 	t->ring = 1;
@@ -437,7 +441,7 @@ tcp_uring_take(struct tcp_sess *t)
 		struct tcp_end_why why;
 
 		if (flow_kick(t, 0, &why) != 0 || flow_kick(t, 1, &why) != 0)
-			tcp_finish(t, &why);
+			ring_env.end(t, why.reason, why.reset_side);
 	}
 	return 1;
 }
@@ -568,7 +572,7 @@ ring_left(struct tcp_sess *t, struct tcp_end_why *why)
 	int rc;
 
 	if ((rc = give_held(t)) == 0)
-		rc = tcp_resume_readiness(t);
+		rc = ring_env.resume_readiness(t);
 	if (rc != 0) {
 		why->reason = rc == -ENOMEM ? "no_memory" : "error";
 		why->reset_side = -1;
@@ -752,7 +756,7 @@ ring_record(const struct mio_ring_completion *c)
 		rc = tx_record(t, op - OP_TX0, c, &why);
 		break;
 	case OP_CONNECT:
-		tcp_connect_record(t, c->result);
+		ring_env.connect_record(t, c->result);
 		return;
 	default:
 		return;
@@ -762,14 +766,14 @@ ring_record(const struct mio_ring_completion *c)
 	if (rc == 0)
 		rc = flow_kick(t, 1, &why);
 	if (rc != 0) {
-		tcp_finish(t, &why);
+		ring_env.end(t, why.reason, why.reset_side);
 		return;
 	}
 	if (t->flow[0].shut && t->flow[1].shut) {
 		why.reason = t->closed_first == 2 ? "server_close" :
 		    "client_close";
 		why.reset_side = -1;
-		tcp_finish(t, &why);
+		ring_env.end(t, why.reason, why.reset_side);
 		return;
 	}
 	if ((t->flow[0].shut || t->flow[1].shut) && t->deadline == 0)
@@ -823,7 +827,7 @@ ring_rearm_starved(void)
 		if (t->s.dead)
 			continue;
 		if (flow_kick(t, 0, &why) != 0 || flow_kick(t, 1, &why) != 0)
-			tcp_finish(t, &why);
+			ring_env.end(t, why.reason, why.reset_side);
 	}
 }
 

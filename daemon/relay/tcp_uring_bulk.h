@@ -24,13 +24,4 @@ int	tcp_uring_bulk_full(struct tcp_sess *t, unsigned i);
  * flow, not on a list by qnext (what it holds moves with it). */
 int	tcp_uring_bulk_quiet(const struct tcp_sess *t);
 
-/*
- * tcp.c: t, quiet on the ring (no operation of its flows in flight, what
- * it held moved into its flows' relay buffers), goes on on the readiness
- * engine: both sockets back in the poll, both flows tried at once (held
- * bytes first), t on the run queue.  0, or -errno (then t is still the
- * ring's, to be ended).
- */
-int	tcp_resume_readiness(struct tcp_sess *t);
-
 #endif /* MIOPROXY_RELAY_TCP_URING_BULK_H */

@@ -60,6 +60,11 @@
  * client's reset or close ends the session as before; once connected,
  * tcp_uring_take() moves both sockets onto the ring (and should the
  * session stay on readiness, tcp.c registers the server then).
+ *
+ * Its place: below tcp_uring.c, which makes the ring and dispatches the
+ * records here, and below the wing (tcp.c, tcp_listen.c), which calls in;
+ * what goes back up (an accepted client, the accept loop) goes through
+ * the table the wing gave (struct tcp_uring_env, tcp_sess.h).
  */
 #include "config.h"
 
@@ -92,6 +97,11 @@ struct acc_slot {
 };
 _Static_assert(_Alignof(struct acc_slot) >= 8, "token bits");
 
+/* The ring as tcp_uring.c holds it, and the wing's calls: both given at
+ * tcp_uring_conn_configure(). */
+static struct mio_ring *const *conn_ringp;
+static struct tcp_uring_env conn_env;
+
 static struct acc_slot *acc_slots;
 /* The token of an accept's cancel: its own record is not an accept's. */
 static struct acc_slot acc_cancel_mark;
@@ -100,6 +110,24 @@ static mio_token
 tok(const void *p, unsigned op)
 {
 	return (mio_token)(uintptr_t)p | (mio_token)op;
+}
+
+void
+tcp_uring_conn_configure(struct mio_ring *const *ring,
+    const struct tcp_uring_env *env)
+{
+	conn_ringp = ring;
+	conn_env = *env;
+}
+
+/* The ring, made if process.io asks for it; NULL: the process relays on
+ * readiness (or before the configure, or after the end).  tcp_uring.c
+ * makes it at its configure or gives up for good, so its pointer says
+ * all there is. */
+static struct mio_ring *
+conn_ring(void)
+{
+	return conn_ringp != NULL ? *conn_ringp : NULL;
 }
 
 /* --- accepting --------------------------------------------------------- */
@@ -120,7 +148,7 @@ acc_free(struct acc_slot *a)
 static int
 acc_arm(struct acc_slot *a)
 {
-	struct mio_ring *r = tcp_uring_ring();
+	struct mio_ring *r = conn_ring();
 	int rc;
 
 	if (r == NULL)
@@ -136,7 +164,7 @@ tcp_uring_listen(struct lsock *ls, int registered)
 {
 	struct acc_slot *a;
 
-	if (tcp_uring_ring() == NULL || ls->fd < 0)
+	if (conn_ring() == NULL || ls->fd < 0)
 		return 0;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return 0;
@@ -203,7 +231,7 @@ void
 tcp_uring_listen_release(struct lsock *ls)
 {
 	struct acc_slot *a = ls->state;
-	struct mio_ring *r = tcp_uring_ring();
+	struct mio_ring *r = conn_ring();
 	int rc;
 
 	ls->state = NULL;
@@ -242,10 +270,10 @@ acc_client(struct lsock *ls, int fd)
 		client.len = client.u.sa.sa_family == AF_INET6 ?
 		    (uint32_t)sizeof(struct sockaddr_in6) :
 		    (uint32_t)sizeof(struct sockaddr_in);
-		tcp_admit_reset(ls->l, fd, &client);
+		conn_env.admit_reset(ls->l, fd, &client);
 		return;
 	}
-	tcp_admit(ls->l, fd, &client);
+	conn_env.admit(ls->l, fd, &client);
 }
 
 void
@@ -287,8 +315,8 @@ tcp_uring_accept_record(const struct mio_ring_completion *c)
 		 * accept loop takes a client readiness would have served
 		 * rather than shed it. */
 		if (c->result == -EMFILE || c->result == -ENFILE)
-			(void)mio_ring_submit(tcp_uring_ring());
-		if (!tcp_listen_accept(ls))
+			(void)mio_ring_submit(conn_ring());
+		if (!conn_env.accept(ls))
 			return;		/* paused */
 		if ((c->result == -EMFILE || c->result == -ENFILE) &&
 		    mio_register(loop.poll, ls->fd, acc_poll_token(ls),
@@ -307,7 +335,7 @@ int
 tcp_uring_connect(struct tcp_sess *t, const struct mio_addr *addr)
 {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-	struct mio_ring *r = tcp_uring_ring();
+	struct mio_ring *r = conn_ring();
 	int fd;
 
 	if (r == NULL)
@@ -338,7 +366,7 @@ tcp_uring_connect(struct tcp_sess *t, const struct mio_addr *addr)
 int
 tcp_uring_connect_cancel(struct tcp_sess *t)
 {
-	struct mio_ring *r = tcp_uring_ring();
+	struct mio_ring *r = conn_ring();
 	int rc;
 
 	if (!t->conn_ring || r == NULL)
@@ -371,7 +399,7 @@ tcp_uring_connect_cancel(struct tcp_sess *t)
 int
 tcp_uring_close(struct tcp_sess *t, int fd)
 {
-	struct mio_ring *r = tcp_uring_ring();
+	struct mio_ring *r = conn_ring();
 	int rc;
 
 	if (r == NULL)

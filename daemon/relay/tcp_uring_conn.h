@@ -10,8 +10,8 @@
 #include <mio_ring.h>
 
 struct lsock;
-struct lstn;
 struct tcp_sess;
+struct tcp_uring_env;
 
 /* The low bits of a ring token that tcp_uring.c's ring_record()
  * dispatches here (its enum ring_op holds the same values). */
@@ -19,9 +19,15 @@ struct tcp_sess;
 #define TCP_RING_OP_CONNECT	5	/* a session's connect */
 #define TCP_RING_OP_ACCEPT	6	/* an accept slot's, not a session's */
 
-/* tcp_uring.c: the ring, made if process.io asks for it; NULL: the
- * process relays on readiness. */
-struct mio_ring *tcp_uring_ring(void);
+/*
+ * tcp_uring.c, at its configure: *ring is the ring to queue on, as
+ * tcp_uring.c holds it (NULL: not made yet, or the process relays on
+ * readiness, or the ring is gone); env, the wing's calls (copied) for
+ * the accepts' records.  This file sits below tcp_uring.c, which
+ * dispatches its records here.
+ */
+void	tcp_uring_conn_configure(struct mio_ring *const *ring,
+	    const struct tcp_uring_env *env);
 
 /*
  * Listeners.  A listening socket on the ring has an accept slot in
@@ -63,18 +69,6 @@ int	tcp_uring_connect_cancel(struct tcp_sess *t);
  * -errno (close it yourself: what was queued is submitted first).
  */
 int	tcp_uring_close(struct tcp_sess *t, int fd);
-/* tcp.c: a connect's record on the ring: result 0 or -errno. */
-void	tcp_connect_record(struct tcp_sess *t, int result);
-
-/* tcp_listen.c, for the records: an accepted client (a session or a
- * refusal), and accepting by the system call until -EAGAIN (EMFILE's
- * shedding, pauses): 1 when the queue is empty, 0 when paused. */
-void	tcp_admit(struct lstn *l, int fd, const struct mio_addr *client);
-/* An accepted client found reset before its session began: counted,
- * logged as end=reset, closed. */
-void	tcp_admit_reset(struct lstn *l, int fd, const struct mio_addr *client);
-int	tcp_listen_accept(struct lsock *ls);
-
 /* The loop's last turn, after tcp_uring_fini(): frees the slots. */
 void	tcp_uring_conn_fini(void);
 
