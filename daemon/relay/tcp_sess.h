@@ -214,8 +214,6 @@ void	tcp_uring_configure(int io, const struct tcp_uring_env *env);
 int	tcp_uring_take(struct tcp_sess *t);
 /* t ends: cancels its operations in flight, gives its buffers back. */
 void	tcp_uring_end(struct tcp_sess *t);
-/* Whether f holds received bytes not yet sent on. */
-int	tcp_uring_holds(const struct flow *f);
 /* After each batch: re-arms starved receives, submits the queue. */
 void	tcp_uring_after_batch(void);
 /* Before each wait: submits what is still queued (loop.h's before_wait). */

@@ -446,12 +446,6 @@ tcp_uring_take(struct tcp_sess *t)
 	return 1;
 }
 
-int
-tcp_uring_holds(const struct flow *f)
-{
-	return f->rq_n > 0;
-}
-
 void
 tcp_uring_end(struct tcp_sess *t)
 {
