@@ -287,7 +287,6 @@ START_TEST(test_connects_time_out_or_client_leaves)
 	struct pt_blackhole b;
 	struct pt_echo e;
 	struct pt_proxy p;
-	struct linger lg = { 1, 0 };
 	int port = pt_free_port(SOCK_STREAM), port2, fd, rc, base;
 	int64_t t0, took;
 
@@ -329,9 +328,7 @@ START_TEST(test_connects_time_out_or_client_leaves)
 	    pt_fds(p.pid, INT_MAX) < base + 2; test_sleep_ms(10))
 		;
 	ck_assert_int_eq(pt_fds(p.pid, INT_MAX), base + 2);
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
-	    sizeof(lg)), 0);
-	close(fd);
+	ck_assert_int_eq(pt_close_rst(fd), 0);
 	for (t0 = test_now_ms(); test_now_ms() - t0 < 3000 &&
 	    pt_fds(p.pid, INT_MAX) > base; test_sleep_ms(10))
 		;
@@ -401,7 +398,6 @@ START_TEST(test_client_reset_in_queue_logged)
 {
 	struct pt_echo e;
 	struct pt_proxy p;
-	struct linger lg = { 1, 0 };
 	int port = pt_free_port(SOCK_STREAM), fd;
 
 	pt_echo_start(&e, -1);
@@ -411,9 +407,7 @@ START_TEST(test_client_reset_in_queue_logged)
 	ck_assert_int_eq(kill(p.pid, SIGSTOP), 0);
 	fd = pt_connect(port);		/* the kernel completes it */
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
-	    sizeof(lg)), 0);
-	close(fd);
+	ck_assert_int_eq(pt_close_rst(fd), 0);
 	test_sleep_ms(50);
 	ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
 	ck_assert_msg(access_wait(&p, "end=reset", 1), "%s",
