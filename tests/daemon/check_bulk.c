@@ -17,32 +17,26 @@
 #include "../common.h"
 #include "proxytest.h"
 
-#define BULK_CONF							\
-	"version: 1\n"							\
-	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n" \
+/* A TCP listener on 127.0.0.1:%d with an idle timeout of %s and the
+ * `limits` lines given (none: the defaults), to 127.0.0.1:%d. */
+#define BULK_CONF_WITH(limits)						\
+	PT_CONF_HEAD							\
 	"listeners:\n"							\
 	"  - name: bulk\n"						\
 	"    protocol: tcp\n"						\
 	"    bind: 127.0.0.1:%d\n"					\
 	"    upstream: u\n"						\
 	"    timeouts: { idle: %s, half_close: 60s }\n"			\
+	limits								\
 	"upstreams:\n"							\
 	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
 
-/* The same with a buffer_size below a ring buffer's 32 KiB: what a flow
- * holds when it leaves the ring may exceed it. */
+#define BULK_CONF	BULK_CONF_WITH("")
+
+/* A buffer_size below a ring buffer's 32 KiB: what a flow holds when it
+ * leaves the ring may exceed it. */
 #define BULK_CONF_SMALL_BUF						\
-	"version: 1\n"							\
-	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n" \
-	"listeners:\n"							\
-	"  - name: bulk\n"						\
-	"    protocol: tcp\n"						\
-	"    bind: 127.0.0.1:%d\n"					\
-	"    upstream: u\n"						\
-	"    timeouts: { idle: %s, half_close: 60s }\n"			\
-	"    limits: { buffer_size: 4k }\n"				\
-	"upstreams:\n"							\
-	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+	BULK_CONF_WITH("    limits: { buffer_size: 4k }\n")
 
 #define LEAVES	"bulk: the session leaves the ring to splice"
 

@@ -10,11 +10,6 @@
 #include "../common.h"
 #include "proxytest.h"
 
-/* A configuration with one TCP listener forwarding to `servers`. */
-#define PT_CONF_HEAD							\
-	"version: 1\n"							\
-	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n"
-
 /*
  * Sends `len` bytes and reads the echo back at the same time (poll), so
  * neither side's buffers can deadlock the exchange.

@@ -11,10 +11,6 @@
 #include "../common.h"
 #include "proxytest.h"
 
-#define PT_CONF_HEAD							\
-	"version: 1\n"							\
-	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n"
-
 /* Occurrences of `word` in text. */
 static int
 count_of(const char *text, const char *word)

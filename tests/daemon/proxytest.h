@@ -53,6 +53,12 @@ pt_slow(void)
 
 #define PT_WAIT_MS	(5000 * pt_slow())
 
+/* A configuration's first lines: debug logging, and the access log as
+ * text in the file ACCESS_LOG names (see pt_format()). */
+#define PT_CONF_HEAD							\
+	"version: 1\n"							\
+	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n"
+
 static inline int
 pt_port_bindable(int type, int port)
 {
