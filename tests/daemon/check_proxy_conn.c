@@ -11,19 +11,6 @@
 #include "../common.h"
 #include "proxytest.h"
 
-/* Occurrences of `word` in text. */
-static int
-count_of(const char *text, const char *word)
-{
-	int n = 0;
-
-	while ((text = strstr(text, word)) != NULL) {
-		n++;
-		text += strlen(word);
-	}
-	return n;
-}
-
 /* Waits (bounded) for the access log to hold n lines with `word`:
  * whether it did. */
 static int
@@ -31,7 +18,7 @@ access_wait(struct pt_proxy *p, const char *word, int n)
 {
 	int64_t t0 = test_now_ms();
 
-	while (count_of(pt_read_file(p->access), word) < n) {
+	while (pt_count(pt_read_file(p->access), word) < n) {
 		if (test_now_ms() - t0 > PT_WAIT_MS)
 			return 0;
 		test_sleep_ms(5);
@@ -148,7 +135,7 @@ START_TEST(test_limit_burst_recovers)
 	for (i = 0; i < 3 * LIMIT; i++)
 		echo_once(port, "again");
 	ck_assert_int_eq(pt_stop(&p), 0);
-	ck_assert_int_eq(count_of(p.access_text, "end=limit"), OVER);
+	ck_assert_int_eq(pt_count(p.access_text, "end=limit"), OVER);
 	pt_echo_stop(&e);
 }
 END_TEST
@@ -375,8 +362,8 @@ START_TEST(test_connect_timeout_then_next_server)
 	ck_assert_int_ge(slow, 1);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	assert_engine(&p);
-	ck_assert_int_eq(count_of(p.access_text, "end=client_close"), N);
-	ck_assert_int_eq(count_of(p.access_text, "client=127.0.0.1:"), N);
+	ck_assert_int_eq(pt_count(p.access_text, "end=client_close"), N);
+	ck_assert_int_eq(pt_count(p.access_text, "client=127.0.0.1:"), N);
 	ck_assert_ptr_null(strstr(p.access_text, "client=127.0.0.1:0 "));
 	ck_assert_ptr_null(strstr(p.access_text, "end=connect_failed"));
 	pt_echo_stop(&e);

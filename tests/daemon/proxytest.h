@@ -336,6 +336,19 @@ pt_echo_each_way(int fd, size_t total, unsigned seed)
 	ck_assert_msg(sum_in == sum_out, "checksums differ");
 }
 
+/* How many times `word` occurs in text (a log, an answer...). */
+static inline int
+pt_count(const char *text, const char *word)
+{
+	int n = 0;
+
+	while ((text = strstr(text, word)) != NULL) {
+		n++;
+		text += strlen(word);
+	}
+	return n;
+}
+
 /* --- the proxy under test -------------------------------------------- */
 
 struct pt_proxy {
