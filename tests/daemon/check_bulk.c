@@ -17,32 +17,26 @@
 #include "../common.h"
 #include "proxytest.h"
 
-#define BULK_CONF							\
-	"version: 1\n"							\
-	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n" \
+/* A TCP listener on 127.0.0.1:%d with an idle timeout of %s and the
+ * `limits` lines given (none: the defaults), to 127.0.0.1:%d. */
+#define BULK_CONF_WITH(limits)						\
+	PT_CONF_HEAD							\
 	"listeners:\n"							\
 	"  - name: bulk\n"						\
 	"    protocol: tcp\n"						\
 	"    bind: 127.0.0.1:%d\n"					\
 	"    upstream: u\n"						\
 	"    timeouts: { idle: %s, half_close: 60s }\n"			\
+	limits								\
 	"upstreams:\n"							\
 	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
 
-/* The same with a buffer_size below a ring buffer's 32 KiB: what a flow
- * holds when it leaves the ring may exceed it. */
+#define BULK_CONF	BULK_CONF_WITH("")
+
+/* A buffer_size below a ring buffer's 32 KiB: what a flow holds when it
+ * leaves the ring may exceed it. */
 #define BULK_CONF_SMALL_BUF						\
-	"version: 1\n"							\
-	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n" \
-	"listeners:\n"							\
-	"  - name: bulk\n"						\
-	"    protocol: tcp\n"						\
-	"    bind: 127.0.0.1:%d\n"					\
-	"    upstream: u\n"						\
-	"    timeouts: { idle: %s, half_close: 60s }\n"			\
-	"    limits: { buffer_size: 4k }\n"				\
-	"upstreams:\n"							\
-	"  u: { servers: [ { address: 127.0.0.1:%d } ] }\n"
+	BULK_CONF_WITH("    limits: { buffer_size: 4k }\n")
 
 #define LEAVES	"bulk: the session leaves the ring to splice"
 
@@ -69,28 +63,6 @@ assert_stayed_on_ring(const struct pt_proxy *p)
 {
 	ck_assert_msg(strstr(p->log_text, LEAVES) == NULL,
 	    "a session that moved no bulk left the ring");
-}
-
-/* A 64-bit FNV-1a, chunk by chunk. */
-static uint64_t
-fnv_more(uint64_t h, const unsigned char *p, size_t n)
-{
-	while (n-- > 0)
-		h = (h ^ *p++) * 1099511628211ull;
-	return h;
-}
-
-#define FNV_START	14695981039346656037ull
-
-static void
-fill_random(unsigned char *buf, size_t len, unsigned seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		seed = seed * 1103515245u + 12345u;
-		buf[i] = (unsigned char)(seed >> 16);
-	}
 }
 
 /* The proxy's connection to the test's server, accepted within bounds. */
@@ -137,56 +109,6 @@ small_exchanges(int client, int server, int n, size_t size)
 		pt_recv_all(client, got, size);
 		ck_assert_int_eq(memcmp(req, got, size), 0);
 	}
-}
-
-/*
- * total bytes each way at once through an echo on fd, generated and
- * checked in chunks: the checksum of what came back is that of what
- * went.
- */
-static void
-echo_each_way(int fd, size_t total, unsigned seed)
-{
-	enum { CHUNK = 65536 };
-	static unsigned char out[CHUNK], in[CHUNK];
-	uint64_t sum_out = FNV_START, sum_in = FNV_START;
-	size_t sent = 0, got = 0, off = CHUNK;
-
-	while (got < total) {
-		struct pollfd pfd = { fd, POLLIN |
-		    (sent < total ? POLLOUT : 0), 0 };
-		ssize_t n;
-
-		ck_assert_int_gt(poll(&pfd, 1, PT_WAIT_MS), 0);
-		if ((pfd.revents & POLLOUT) && sent < total) {
-			if (off == CHUNK) {
-				fill_random(out, CHUNK, seed++);
-				off = 0;
-			}
-			n = send(fd, out + off, total - sent < CHUNK - off ?
-			    total - sent : CHUNK - off,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n > 0) {
-				sum_out = fnv_more(sum_out, out + off,
-				    (size_t)n);
-				off += (size_t)n;
-				sent += (size_t)n;
-			}
-		}
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = recv(fd, in, total - got < CHUNK ? total - got :
-			    CHUNK, MSG_DONTWAIT);
-			ck_assert_msg(n > 0 || (n < 0 && errno == EAGAIN),
-			    "recv after %zu bytes: %s", got, n == 0 ?
-			    "end of stream" : strerror(errno));
-			if (n > 0) {
-				sum_in = fnv_more(sum_in, in, (size_t)n);
-				got += (size_t)n;
-			}
-		}
-	}
-	ck_assert_uint_eq(sent, total);
-	ck_assert_msg(sum_in == sum_out, "checksums differ");
 }
 
 /*
@@ -299,14 +221,13 @@ START_TEST(test_small_then_100mb_then_small)
 	fd = pt_connect(port);
 	ck_assert_int_ge(fd, 0);
 	echo_small(fd, 20);
-	echo_each_way(fd, total, 11);
+	pt_echo_each_way(fd, total, 11);
 	echo_small(fd, 20);
 	close(fd);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	snprintf(want, sizeof(want), "bytes_in=%zu bytes_out=%zu",
 	    total + 4000, total + 4000);
-	ck_assert_msg(strstr(p.access_text, want) != NULL, "%s: %s", want,
-	    p.access_text);
+	pt_assert_logged(&p, want);
 	assert_left_ring(&p);
 	pt_echo_stop(&e);
 }
@@ -326,8 +247,7 @@ START_TEST(test_small_stays_on_ring)
 	ck_assert_int_eq(pt_recv_eof(s), 0);
 	close(s);
 	ck_assert_int_eq(pt_stop(&p), 0);
-	ck_assert_ptr_nonnull(strstr(p.access_text,
-	    "bytes_in=60000 bytes_out=60000"));
+	pt_assert_logged(&p, "bytes_in=60000 bytes_out=60000");
 	assert_stayed_on_ring(&p);
 	close(lfd);
 }
@@ -346,12 +266,11 @@ START_TEST(test_no_splice_stays_on_ring)
 	fd = pt_connect(port);
 	ck_assert_int_ge(fd, 0);
 	echo_small(fd, 5);
-	echo_each_way(fd, (size_t)8 << 20, 21);
+	pt_echo_each_way(fd, (size_t)8 << 20, 21);
 	echo_small(fd, 5);
 	close(fd);
 	ck_assert_int_eq(pt_stop(&p), 0);
-	ck_assert_ptr_nonnull(strstr(p.access_text,
-	    "bytes_in=8389608 bytes_out=8389608"));
+	pt_assert_logged(&p, "bytes_in=8389608 bytes_out=8389608");
 	assert_stayed_on_ring(&p);
 	pt_echo_stop(&e);
 }
@@ -370,7 +289,7 @@ START_TEST(test_half_close_slow_reader_after_leaving)
 	struct pt_proxy p;
 	int port = pt_free_port(SOCK_STREAM), bport = pt_free_port(SOCK_STREAM);
 	int lfd = pt_listen(bport, 8), c, s, k;
-	uint64_t sum = FNV_START, sum_want = FNV_START;
+	uint64_t sum = PT_FNV_START, sum_want = PT_FNV_START;
 	size_t n = 0;
 	ssize_t r;
 
@@ -378,7 +297,7 @@ START_TEST(test_half_close_slow_reader_after_leaving)
 	session(port, lfd, &c, &s);
 	small_exchanges(c, s, 3, 100);
 	/* Up: 4 MB, then the client's FIN, all read by the server. */
-	fill_random(want, CHUNK, 1);
+	pt_fill_random(want, CHUNK, 1);
 	for (k = 0; k < UP / CHUNK; k++) {
 		pt_send_all(c, want, CHUNK);
 		pt_recv_all(s, buf, CHUNK);
@@ -398,13 +317,13 @@ START_TEST(test_half_close_slow_reader_after_leaving)
 
 			ck_assert_int_gt(poll(pfd, 2, PT_WAIT_MS), 0);
 			if (pfd[0].revents & POLLOUT) {
-				fill_random(want, CHUNK,
+				pt_fill_random(want, CHUNK,
 				    (unsigned)(100 + sent / CHUNK));
 				r = send(s, want + sent % CHUNK,
 				    CHUNK - sent % CHUNK,
 				    MSG_NOSIGNAL | MSG_DONTWAIT);
 				if (r > 0) {
-					sum_want = fnv_more(sum_want,
+					sum_want = pt_fnv_more(sum_want,
 					    want + sent % CHUNK, (size_t)r);
 					sent += (size_t)r;
 				}
@@ -419,7 +338,7 @@ START_TEST(test_half_close_slow_reader_after_leaving)
 				    n, r == 0 ? "end of stream" :
 				    strerror(errno));
 				if (r > 0) {
-					sum = fnv_more(sum, buf, (size_t)r);
+					sum = pt_fnv_more(sum, buf, (size_t)r);
 					n += (size_t)r;
 				}
 			}
@@ -430,9 +349,8 @@ START_TEST(test_half_close_slow_reader_after_leaving)
 	ck_assert_int_eq(pt_recv_eof(c), 0);
 	close(c);
 	ck_assert_int_eq(pt_stop(&p), 0);
-	ck_assert_ptr_nonnull(strstr(p.access_text, "end=client_close"));
-	ck_assert_ptr_nonnull(strstr(p.access_text,
-	    "bytes_in=4194604 bytes_out=16777516"));
+	pt_assert_logged(&p, "end=client_close");
+	pt_assert_logged(&p, "bytes_in=4194604 bytes_out=16777516");
 	assert_left_ring(&p);
 	close(lfd);
 }
@@ -513,9 +431,8 @@ START_TEST(test_leaving_with_a_stuck_send)
 	ck_assert_int_eq(pt_stop(&p), 0);
 	snprintf(want, sizeof(want), "bytes_in=%d bytes_out=%zu", UP,
 	    down.sent);
-	ck_assert_msg(strstr(p.access_text, want) != NULL, "%s: %s", want,
-	    p.access_text);
-	ck_assert_ptr_nonnull(strstr(p.access_text, "end=client_close"));
+	pt_assert_logged(&p, want);
+	pt_assert_logged(&p, "end=client_close");
 	assert_left_ring(&p);
 	close(lfd);
 }
@@ -607,16 +524,6 @@ START_TEST(test_fin_while_leaving)
 }
 END_TEST
 
-static void
-close_rst(int fd)
-{
-	struct linger l = { 1, 0 };
-
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &l,
-	    sizeof(l)), 0);
-	close(fd);
-}
-
 /*
  * The server sends 8 MB to a client with a small window that does not
  * read: the session leaves the ring's receive at once (a full buffer)
@@ -639,7 +546,7 @@ START_TEST(test_reset_while_draining)
 	c = pt_small_window(port);
 	s = accept_within(lfd);
 	setsockopt(s, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	fill_random(buf, CHUNK, 5);
+	pt_fill_random(buf, CHUNK, 5);
 	/* Send until stuck: the proxy holds what the client does not take. */
 	t0 = test_now_ms();
 	while (sent < LEN && test_now_ms() - t0 < 1000 * pt_slow()) {
@@ -654,7 +561,7 @@ START_TEST(test_reset_while_draining)
 		/* The client resets: the server's next read says so. */
 		struct pollfd pfd = { s, POLLIN, 0 };
 
-		close_rst(c);
+		ck_assert_int_eq(pt_close_rst(c), 0);
 		ck_assert_int_gt(poll(&pfd, 1, PT_WAIT_MS), 0);
 		r = recv(s, buf, sizeof(buf), 0);
 		ck_assert_msg(r < 0 && (errno == ECONNRESET ||
@@ -668,7 +575,7 @@ START_TEST(test_reset_while_draining)
 		size_t n = 0;
 		struct timeval tv = { PT_WAIT_MS / 1000, 0 };
 
-		close_rst(s);
+		ck_assert_int_eq(pt_close_rst(s), 0);
 		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		while ((r = recv(c, buf, sizeof(buf), 0)) > 0)
 			n += (size_t)r;
@@ -679,31 +586,13 @@ START_TEST(test_reset_while_draining)
 		close(c);
 	}
 	ck_assert_int_eq(pt_stop(&p), 0);
-	ck_assert_msg(strstr(p.access_text, "end=reset") != NULL, "%s",
-	    p.access_text);
+	pt_assert_logged(&p, "end=reset");
 	/* On the ring the session left it first (a full receive), its
 	 * send to the client cancelled, not waited for. */
 	assert_left_ring(&p);
 	close(lfd);
 }
 END_TEST
-
-static long
-rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 /*
  * 8 clients that never read, each behind a server that sends as long as
@@ -732,7 +621,7 @@ START_TEST(test_never_reading_clients_bounded)
 		s[i] = accept_within(lfd);
 		(void)fcntl(s[i], F_SETFL, O_NONBLOCK);
 	}
-	base = rss_kb(p.pid);
+	base = pt_rss_kb(p.pid);
 	ck_assert_int_gt(base, 0);
 	t0 = test_now_ms();
 	while (test_now_ms() - t0 < 600 * pt_slow()) {
@@ -749,7 +638,7 @@ START_TEST(test_never_reading_clients_bounded)
 		if (!moved)
 			test_sleep_ms(20);
 	}
-	rss = rss_kb(p.pid);
+	rss = pt_rss_kb(p.pid);
 	fprintf(stderr, "bulk: %d clients never read: %llu bytes sent, "
 	    "rss %ld -> %ld kB\n", N, (unsigned long long)total, base, rss);
 	ck_assert_uint_gt(total, (uint64_t)N * (256 << 10));
@@ -771,7 +660,7 @@ START_TEST(test_never_reading_clients_bounded)
 		close(s[i]);
 	}
 	ck_assert_int_eq(pt_stop(&p), 0);
-	ck_assert_ptr_nonnull(strstr(p.access_text, "end=idle_timeout"));
+	pt_assert_logged(&p, "end=idle_timeout");
 	close(lfd);
 }
 END_TEST
@@ -796,7 +685,7 @@ START_TEST(test_idle_timeout_after_leaving)
 	snprintf(idle, sizeof(idle), "%dms", 1000 * pt_slow());
 	pt_start(&p, BULK_CONF, port, idle, bport);
 	session(port, lfd, &c, &s);
-	fill_random(want, CHUNK, 3);
+	pt_fill_random(want, CHUNK, 3);
 	for (k = 0; k < LEN / CHUNK; k++) {
 		pt_send_all(c, want, CHUNK);
 		pt_recv_all(s, buf, CHUNK);
@@ -812,9 +701,8 @@ START_TEST(test_idle_timeout_after_leaving)
 	close(c);
 	close(s);
 	ck_assert_int_eq(pt_stop(&p), 0);
-	ck_assert_ptr_nonnull(strstr(p.access_text, "end=idle_timeout"));
-	ck_assert_ptr_nonnull(strstr(p.access_text,
-	    "bytes_in=2097152 bytes_out=2097152"));
+	pt_assert_logged(&p, "end=idle_timeout");
+	pt_assert_logged(&p, "bytes_in=2097152 bytes_out=2097152");
 	assert_left_ring(&p);
 	close(lfd);
 }

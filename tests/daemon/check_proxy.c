@@ -10,22 +10,6 @@
 #include "../common.h"
 #include "proxytest.h"
 
-/* A configuration with one TCP listener forwarding to `servers`. */
-#define PT_CONF_HEAD							\
-	"version: 1\n"							\
-	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n"
-
-static void
-fill_random(unsigned char *buf, size_t len, unsigned seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		seed = seed * 1103515245u + 12345u;
-		buf[i] = (unsigned char)(seed >> 16);
-	}
-}
-
 /*
  * Sends `len` bytes and reads the echo back at the same time (poll), so
  * neither side's buffers can deadlock the exchange.
@@ -80,7 +64,7 @@ START_TEST(test_bulk_both_directions)
 	    "upstreams:\n"
 	    "  u: { servers: [ { address: 127.0.0.1:%d } ] }\n",
 	    port, e.port);
-	fill_random(out, LEN, 42);
+	pt_fill_random(out, LEN, 42);
 	fd = pt_connect(port);
 	ck_assert_int_ge(fd, 0);
 	/* 4 MiB each way: client to server, and the echo back. */
@@ -721,7 +705,7 @@ START_TEST(test_idle_proxy_keeps_no_pipe)
 	struct pt_proxy p;
 	int port = pt_free_port(SOCK_STREAM), fd[CONNS], i, r, before;
 
-	fill_random(out, sizeof(out), 7);
+	pt_fill_random(out, sizeof(out), 7);
 	pt_echo_start(&a, -1);
 	pt_start_limited(&p, 128, PT_CONF_HEAD
 	    "listeners:\n"
@@ -753,7 +737,6 @@ START_TEST(test_notify_protocol_and_reset)
 {
 	struct pt_echo a;
 	struct pt_proxy p;
-	struct linger lg = { 1, 0 };
 	int port = pt_free_port(SOCK_STREAM), fd;
 	char buf[4];
 
@@ -769,8 +752,7 @@ START_TEST(test_notify_protocol_and_reset)
 	fd = pt_connect(port);
 	pt_send_all(fd, "rst!", 4);
 	pt_recv_all(fd, buf, 4);
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
+	(void)pt_close_rst(fd);
 	test_sleep_ms(100);
 	ck_assert_int_eq(kill(p.pid, SIGTERM), 0);
 	ck_assert(pt_wait_notify(&p, "STOPPING=1", PT_WAIT_MS));
@@ -1156,7 +1138,7 @@ START_TEST(test_urgent_byte_does_not_stall)
 	fd = pt_connect(port);
 	ck_assert_int_ge(fd, 0);
 	/* Bulk first: with splicing on, the flows splice from here. */
-	fill_random(out, BULK, 7);
+	pt_fill_random(out, BULK, 7);
 	exchange(fd, out, in, BULK);
 	ck_assert_int_eq(memcmp(out, in, BULK), 0);
 	/* "hello", an urgent '!', "world": one segment. */
@@ -1180,7 +1162,7 @@ START_TEST(test_urgent_byte_does_not_stall)
 }
 END_TEST
 
-/* A server that sends `len` bytes of fill_random(seed 9) and closes. */
+/* A server that sends `len` bytes of pt_fill_random(seed 9) and closes. */
 struct blob_server {
 	int		port;
 	int		lfd;
@@ -1197,7 +1179,7 @@ blob_main(void *arg)
 	size_t sent = 0;
 	int fd;
 
-	fill_random(data, b->len, 9);
+	pt_fill_random(data, b->len, 9);
 	if (poll(&pfd, 1, PT_WAIT_MS) == 1 &&
 	    (fd = accept(b->lfd, NULL, NULL)) >= 0) {
 		while (sent < b->len) {
@@ -1282,7 +1264,7 @@ START_TEST(test_slow_reader_is_not_idle)
 		    n, LEN, r == 0 ? "end of stream" : strerror(errno));
 		n += (size_t)r;
 	}
-	fill_random(want, LEN, 9);
+	pt_fill_random(want, LEN, 9);
 	ck_assert_int_eq(memcmp(want, got, LEN), 0);
 	ck_assert_int_eq(pt_recv_eof(fd), 0);
 	close(fd);
@@ -1329,29 +1311,14 @@ END_TEST
 
 /* --- the completion engine's floor (issue 17), on both engines --- */
 
-/* A 64-bit FNV-1a over a stream, chunk by chunk. */
-static uint64_t
-fnv_more(uint64_t h, const unsigned char *p, size_t n)
-{
-	while (n-- > 0)
-		h = (h ^ *p++) * 1099511628211ull;
-	return h;
-}
-
 /*
  * 100 MB each way at once through an echo server, generated and checked
  * in chunks: the checksum of what came back equals that of what went.
  */
 START_TEST(test_100mb_each_way_checksums)
 {
-	enum { CHUNK = 65536 };
-	const size_t total = (size_t)100 << 20;
-	static unsigned char out[CHUNK], in[CHUNK];
 	struct pt_echo e;
 	struct pt_proxy p;
-	uint64_t sum_out = 14695981039346656037ull, sum_in = sum_out;
-	size_t sent = 0, got = 0, off = CHUNK;
-	unsigned seed = 7;
 	int port = pt_free_port(SOCK_STREAM), fd;
 
 	pt_echo_start(&e, -1);
@@ -1363,38 +1330,7 @@ START_TEST(test_100mb_each_way_checksums)
 	    port, e.port);
 	fd = pt_connect(port);
 	ck_assert_int_ge(fd, 0);
-	while (got < total) {
-		struct pollfd pfd = { fd, POLLIN |
-		    (sent < total ? POLLOUT : 0), 0 };
-		ssize_t n;
-
-		ck_assert_int_gt(poll(&pfd, 1, PT_WAIT_MS), 0);
-		if ((pfd.revents & POLLOUT) && sent < total) {
-			if (off == CHUNK) {
-				fill_random(out, CHUNK, seed++);
-				off = 0;
-			}
-			n = send(fd, out + off, CHUNK - off,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n > 0) {
-				sum_out = fnv_more(sum_out, out + off,
-				    (size_t)n);
-				off += (size_t)n;
-				sent += (size_t)n;
-			}
-		}
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = recv(fd, in, CHUNK, MSG_DONTWAIT);
-			ck_assert_msg(n > 0 || (n < 0 && errno == EAGAIN),
-			    "recv after %zu bytes", got);
-			if (n > 0) {
-				sum_in = fnv_more(sum_in, in, (size_t)n);
-				got += (size_t)n;
-			}
-		}
-	}
-	ck_assert_uint_eq(sent, total);
-	ck_assert_msg(sum_in == sum_out, "checksums differ");
+	pt_echo_each_way(fd, (size_t)100 << 20, 7);
 	close(fd);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	/* Both directions counted whole in the access log. */

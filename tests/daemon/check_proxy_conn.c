@@ -11,23 +11,6 @@
 #include "../common.h"
 #include "proxytest.h"
 
-#define PT_CONF_HEAD							\
-	"version: 1\n"							\
-	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n"
-
-/* Occurrences of `word` in text. */
-static int
-count_of(const char *text, const char *word)
-{
-	int n = 0;
-
-	while ((text = strstr(text, word)) != NULL) {
-		n++;
-		text += strlen(word);
-	}
-	return n;
-}
-
 /* Waits (bounded) for the access log to hold n lines with `word`:
  * whether it did. */
 static int
@@ -35,7 +18,7 @@ access_wait(struct pt_proxy *p, const char *word, int n)
 {
 	int64_t t0 = test_now_ms();
 
-	while (count_of(pt_read_file(p->access), word) < n) {
+	while (pt_count(pt_read_file(p->access), word) < n) {
 		if (test_now_ms() - t0 > PT_WAIT_MS)
 			return 0;
 		test_sleep_ms(5);
@@ -152,7 +135,7 @@ START_TEST(test_limit_burst_recovers)
 	for (i = 0; i < 3 * LIMIT; i++)
 		echo_once(port, "again");
 	ck_assert_int_eq(pt_stop(&p), 0);
-	ck_assert_int_eq(count_of(p.access_text, "end=limit"), OVER);
+	ck_assert_int_eq(pt_count(p.access_text, "end=limit"), OVER);
 	pt_echo_stop(&e);
 }
 END_TEST
@@ -287,7 +270,6 @@ START_TEST(test_connects_time_out_or_client_leaves)
 	struct pt_blackhole b;
 	struct pt_echo e;
 	struct pt_proxy p;
-	struct linger lg = { 1, 0 };
 	int port = pt_free_port(SOCK_STREAM), port2, fd, rc, base;
 	int64_t t0, took;
 
@@ -329,9 +311,7 @@ START_TEST(test_connects_time_out_or_client_leaves)
 	    pt_fds(p.pid, INT_MAX) < base + 2; test_sleep_ms(10))
 		;
 	ck_assert_int_eq(pt_fds(p.pid, INT_MAX), base + 2);
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
-	    sizeof(lg)), 0);
-	close(fd);
+	ck_assert_int_eq(pt_close_rst(fd), 0);
 	for (t0 = test_now_ms(); test_now_ms() - t0 < 3000 &&
 	    pt_fds(p.pid, INT_MAX) > base; test_sleep_ms(10))
 		;
@@ -382,8 +362,8 @@ START_TEST(test_connect_timeout_then_next_server)
 	ck_assert_int_ge(slow, 1);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	assert_engine(&p);
-	ck_assert_int_eq(count_of(p.access_text, "end=client_close"), N);
-	ck_assert_int_eq(count_of(p.access_text, "client=127.0.0.1:"), N);
+	ck_assert_int_eq(pt_count(p.access_text, "end=client_close"), N);
+	ck_assert_int_eq(pt_count(p.access_text, "client=127.0.0.1:"), N);
 	ck_assert_ptr_null(strstr(p.access_text, "client=127.0.0.1:0 "));
 	ck_assert_ptr_null(strstr(p.access_text, "end=connect_failed"));
 	pt_echo_stop(&e);
@@ -401,7 +381,6 @@ START_TEST(test_client_reset_in_queue_logged)
 {
 	struct pt_echo e;
 	struct pt_proxy p;
-	struct linger lg = { 1, 0 };
 	int port = pt_free_port(SOCK_STREAM), fd;
 
 	pt_echo_start(&e, -1);
@@ -411,9 +390,7 @@ START_TEST(test_client_reset_in_queue_logged)
 	ck_assert_int_eq(kill(p.pid, SIGSTOP), 0);
 	fd = pt_connect(port);		/* the kernel completes it */
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
-	    sizeof(lg)), 0);
-	close(fd);
+	ck_assert_int_eq(pt_close_rst(fd), 0);
 	test_sleep_ms(50);
 	ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
 	ck_assert_msg(access_wait(&p, "end=reset", 1), "%s",

@@ -587,19 +587,6 @@ START_TEST(test_unreachable_after_reload_shrinks_upstream)
 }
 END_TEST
 
-/* How many times `needle` occurs in `hay`. */
-static int
-count_of(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle)) != NULL) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
-}
-
 /*
  * The last session of a listener a reload removed ends in the middle of
  * a batch (its server went away): the socket closes with it, and the
@@ -647,7 +634,7 @@ START_TEST(test_drained_socket_takes_no_session_mid_batch)
 	close(c);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	/* One session on the removed listener, ended by its server. */
-	ck_assert_int_eq(count_of(p.access_text, "\"listener\":\"gone\""),
+	ck_assert_int_eq(pt_count(p.access_text, "\"listener\":\"gone\""),
 	    1);
 	ck_assert_ptr_nonnull(strstr(p.access_text,
 	    "\"end\":\"server_unreachable\""));
@@ -693,8 +680,8 @@ START_TEST(test_max_sessions_across_reloads)
 		close(c[i]);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	/* Four clients, room for two: the first two were evicted. */
-	ck_assert_int_eq(count_of(p.access_text, "\"end\":\"evicted\""), 2);
-	ck_assert_int_eq(count_of(p.access_text, "\"end\":\"shutdown\""), 2);
+	ck_assert_int_eq(pt_count(p.access_text, "\"end\":\"evicted\""), 2);
+	ck_assert_int_eq(pt_count(p.access_text, "\"end\":\"shutdown\""), 2);
 	pt_uecho_stop(&e);
 }
 END_TEST

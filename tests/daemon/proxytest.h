@@ -53,6 +53,12 @@ pt_slow(void)
 
 #define PT_WAIT_MS	(5000 * pt_slow())
 
+/* A configuration's first lines: debug logging, and the access log as
+ * text in the file ACCESS_LOG names (see pt_format()). */
+#define PT_CONF_HEAD							\
+	"version: 1\n"							\
+	"logging: { level: debug, access: { target: ACCESS_LOG, format: text } }\n"
+
 static inline int
 pt_port_bindable(int type, int port)
 {
@@ -120,6 +126,24 @@ pt_fds(pid_t pid, int limit)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* The resident set of process pid in kB, from /proc; -1 when it is gone. */
+static inline long
+pt_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
 }
 
 /* A blocking TCP connection to 127.0.0.1:port with 5 s I/O timeouts. */
@@ -220,6 +244,109 @@ pt_recv_eof(int fd)
 	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
 		;
 	return n == 0 ? 0 : -errno;
+}
+
+/*
+ * Closes fd with a reset (SO_LINGER 0) rather than a FIN; setsockopt's
+ * result, for a caller on the test's thread to assert.
+ */
+static inline int
+pt_close_rst(int fd)
+{
+	struct linger lg = { 1, 0 };
+	int rc = setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+
+	close(fd);
+	return rc;
+}
+
+/* --- bulk data, generated and checked by the test ------------------- */
+
+/* len bytes of a pseudo-random stream that seed names. */
+static inline void
+pt_fill_random(unsigned char *buf, size_t len, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (unsigned char)(seed >> 16);
+	}
+}
+
+/* A 64-bit FNV-1a over a stream, chunk by chunk from PT_FNV_START. */
+#define PT_FNV_START	14695981039346656037ull
+
+static inline uint64_t
+pt_fnv_more(uint64_t h, const unsigned char *p, size_t n)
+{
+	while (n-- > 0)
+		h = (h ^ *p++) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * total bytes each way at once through an echo on fd (poll, so neither
+ * side's buffers can deadlock the exchange), generated from seed and
+ * checked in chunks: the checksum of what came back is that of what
+ * went.
+ */
+static inline void
+pt_echo_each_way(int fd, size_t total, unsigned seed)
+{
+	enum { CHUNK = 65536 };
+	static unsigned char out[CHUNK], in[CHUNK];
+	uint64_t sum_out = PT_FNV_START, sum_in = PT_FNV_START;
+	size_t sent = 0, got = 0, off = CHUNK;
+
+	while (got < total) {
+		struct pollfd pfd = { fd, POLLIN |
+		    (sent < total ? POLLOUT : 0), 0 };
+		ssize_t n;
+
+		ck_assert_int_gt(poll(&pfd, 1, PT_WAIT_MS), 0);
+		if ((pfd.revents & POLLOUT) && sent < total) {
+			if (off == CHUNK) {
+				pt_fill_random(out, CHUNK, seed++);
+				off = 0;
+			}
+			n = send(fd, out + off, total - sent < CHUNK - off ?
+			    total - sent : CHUNK - off,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0) {
+				sum_out = pt_fnv_more(sum_out, out + off,
+				    (size_t)n);
+				off += (size_t)n;
+				sent += (size_t)n;
+			}
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(fd, in, total - got < CHUNK ? total - got :
+			    CHUNK, MSG_DONTWAIT);
+			ck_assert_msg(n > 0 || (n < 0 && errno == EAGAIN),
+			    "recv after %zu bytes: %s", got, n == 0 ?
+			    "end of stream" : strerror(errno));
+			if (n > 0) {
+				sum_in = pt_fnv_more(sum_in, in, (size_t)n);
+				got += (size_t)n;
+			}
+		}
+	}
+	ck_assert_uint_eq(sent, total);
+	ck_assert_msg(sum_in == sum_out, "checksums differ");
+}
+
+/* How many times `word` occurs in text (a log, an answer...). */
+static inline int
+pt_count(const char *text, const char *word)
+{
+	int n = 0;
+
+	while ((text = strstr(text, word)) != NULL) {
+		n++;
+		text += strlen(word);
+	}
+	return n;
 }
 
 /* --- the proxy under test -------------------------------------------- */
@@ -612,6 +739,14 @@ pt_stop(struct pt_proxy *p)
 	unlink(path);
 	rmdir(p->dir);
 	return status;
+}
+
+/* The access log that pt_stop() kept holds `text`; it is shown if not. */
+static inline void
+pt_assert_logged(const struct pt_proxy *p, const char *text)
+{
+	ck_assert_msg(strstr(p->access_text, text) != NULL, "%s: %s", text,
+	    p->access_text);
 }
 
 /* --- backends -------------------------------------------------------- */

@@ -102,7 +102,7 @@ client_reset_at_once(struct storm *st)
 	for (i = 0; i < R; i++) {
 		fd = pt_connect(st->port[L_ECHO]);
 		ck_assert_int_ge(fd, 0);
-		ft_close_rst(fd);
+		(void)pt_close_rst(fd);
 	}
 }
 
@@ -116,7 +116,7 @@ client_reset_in_connect(struct storm *st)
 	connect_all(st->port[L_BLACKHOLE], fd);
 	test_sleep_ms(50);
 	for (i = 0; i < R; i++)
-		ft_close_rst(fd[i]);
+		(void)pt_close_rst(fd[i]);
 }
 
 /* Phase 3: reset mid-transfer, bytes in flight both ways; what came back
@@ -150,7 +150,7 @@ client_reset_mid_transfer(struct storm *st)
 		}
 		ck_assert_int_ge(got, BACK);
 		st->checked += got;
-		ft_close_rst(fd[i]);
+		(void)pt_close_rst(fd[i]);
 	}
 	free(buf);
 }
@@ -180,7 +180,7 @@ client_reset_in_half_close(struct storm *st)
 		}
 		ck_assert_int_ge(got, 16384);
 		st->checked += got;
-		ft_close_rst(fd[i]);
+		(void)pt_close_rst(fd[i]);
 	}
 }
 

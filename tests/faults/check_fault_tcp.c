@@ -242,7 +242,7 @@ START_TEST(test_backend_never_reads)
 	}
 	total = send_until_stuck(fd, N, 300);
 	checked += control(pb, 4);
-	rss = ft_rss_kb(p.pid);
+	rss = pt_rss_kb(p.pid);
 	bound = stuck_bound_kb(&b, N, BUF);
 	fprintf(stderr, "faults: backend never reads (splice %s): %d "
 	    "sessions stuck after %llu bytes, rss %ld kB, bound %ld kB\n",
@@ -252,7 +252,7 @@ START_TEST(test_backend_never_reads)
 	 * (the proxy reads nothing more): those end at the idle timeout. */
 	for (i = 0; i < N; i++)
 		if (i % 2)
-			ft_close_rst(fd[i]);
+			(void)pt_close_rst(fd[i]);
 		else
 			close(fd[i]);
 	ft_settled(&p, &b, 6000, ft_rss_tolerance_kb(BUF),
@@ -289,7 +289,7 @@ START_TEST(test_clients_never_read)
 		fd[i] = pt_small_window(pa);
 	test_sleep_ms(1500);
 	checked += control(pb, 5);
-	rss = ft_rss_kb(p.pid);
+	rss = pt_rss_kb(p.pid);
 	bound = stuck_bound_kb(&b, N, BUF);
 	fprintf(stderr, "faults: clients never read (splice %s): %d "
 	    "sessions, rss %ld kB, bound %ld kB\n", _i ? "off" : "on", N, rss,
@@ -307,7 +307,7 @@ START_TEST(test_clients_never_read)
 		}
 		ck_assert_int_ge(off, READ);
 		checked += off;
-		ft_close_rst(fd[i]);
+		(void)pt_close_rst(fd[i]);
 	}
 	ft_settled(&p, &b, 5000, ft_rss_tolerance_kb(BUF),
 	    "clients never read", checked);

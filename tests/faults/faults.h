@@ -62,23 +62,6 @@ ft_fds(pid_t pid)
 	return pt_fds(pid, INT_MAX);
 }
 
-static inline long
-ft_rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* utime + stime, in milliseconds. */
 static inline long
 ft_cpu_ms(pid_t pid)
@@ -120,7 +103,7 @@ ft_baseline(const struct pt_proxy *p, struct ft_base *b)
 {
 	test_sleep_ms(200);
 	b->fds = ft_fds(p->pid);
-	b->rss_kb = ft_rss_kb(p->pid);
+	b->rss_kb = pt_rss_kb(p->pid);
 	ck_assert_int_gt(b->fds, 0);
 	ck_assert_int_gt(b->rss_kb, 0);
 }
@@ -139,7 +122,7 @@ ft_settled(const struct pt_proxy *p, const struct ft_base *b, int ms,
 
 	while ((fds = ft_fds(p->pid)) != b->fds && test_now_ms() < end)
 		test_sleep_ms(50);
-	rss = ft_rss_kb(p->pid);
+	rss = pt_rss_kb(p->pid);
 	fprintf(stderr, "faults: %s: fds %d -> %d, rss %ld -> %ld kB "
 	    "(tolerance %ld kB), bytes checked %llu\n", name, b->fds, fds,
 	    b->rss_kb, rss, tol_kb, bytes);
@@ -240,16 +223,6 @@ struct ft_srv {
 	volatile int	 conns;		/* open now */
 	struct ft_conn	**c;
 };
-
-/* Closes with a reset (SO_LINGER 0) rather than a FIN. */
-static inline void
-ft_close_rst(int fd)
-{
-	struct linger lg = { 1, 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
-}
 
 /* Sends from the stream as far as the socket takes it: -1 on error. */
 static inline int
@@ -357,7 +330,7 @@ ft_srv_accept(struct ft_srv *s)
 		s->accepted++;
 		if (s->mode == FT_RESET || (c = calloc(1, sizeof(*c))) ==
 		    NULL) {
-			ft_close_rst(fd);
+			(void)pt_close_rst(fd);
 			continue;
 		}
 		c->fd = fd;
@@ -403,7 +376,7 @@ ft_srv_main(void *arg)
 			if (r > 0)
 				continue;
 			if (r < 0)
-				ft_close_rst(c->fd);
+				(void)pt_close_rst(c->fd);
 			else {
 				shutdown(c->fd, SHUT_WR);
 				close(c->fd);

@@ -19,14 +19,7 @@
 static int
 hc_log_count(struct pt_proxy *p, const char *needle)
 {
-	const char *s = pt_read_file(p->log);
-	int n = 0;
-
-	while ((s = strstr(s, needle)) != NULL) {
-		n++;
-		s += strlen(needle);
-	}
-	return n;
+	return pt_count(pt_read_file(p->log), needle);
 }
 
 /* Waits until the log holds `needle`; fails the test after ms. */

@@ -165,18 +165,6 @@ pp_wait_access(const char *needle)
 	}
 }
 
-static int
-pp_count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle)) != NULL) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
-}
-
 #define V1_IN	"PROXY TCP4 192.0.2.7 198.51.100.9 5555 80\r\n"
 
 START_TEST(test_v1_in_v1_out)
@@ -200,7 +188,7 @@ START_TEST(test_v1_in_v1_out)
 	 * bytes are not the client's. */
 	pp_wait_access("bytes_in=2 ");
 	snprintf(want, sizeof(want), "client=192.0.2.7:5555 peer=127.0.0.1:");
-	ck_assert_int_eq(pp_count(pt_read_file(env.p.access), want), 2);
+	ck_assert_int_eq(pt_count(pt_read_file(env.p.access), want), 2);
 	ck_assert_ptr_nonnull(strstr(pt_read_file(env.p.access),
 	    "bytes_in=5 bytes_out="));
 	pp_end();
@@ -394,7 +382,7 @@ START_TEST(test_bad_headers)
 	pp_wait_access("end=proxy_protocol_timeout");
 	pp_wait_access("end=proxy_protocol_version");
 	pp_wait_access("end=proxy_protocol_truncated");
-	ck_assert_int_eq(pp_count(pt_read_file(env.p.access),
+	ck_assert_int_eq(pt_count(pt_read_file(env.p.access),
 	    "end=proxy_protocol_malformed"), 4);
 	ck_assert_int_eq(pp_rejected("proxy_protocol"), 7);
 	ck_assert_int_eq(env.echo.accepted, 0);
@@ -413,10 +401,10 @@ START_TEST(test_bad_headers)
 	pp_wait_access("end=proxy_protocol_oversized");
 	pp_end();
 	/* Logged once per cause, however many came. */
-	ck_assert_int_eq(pp_count(env.p.log_text, "a malformed header"), 1);
-	ck_assert_int_eq(pp_count(env.p.log_text, "cut short"), 1);
-	ck_assert_int_eq(pp_count(env.p.log_text, "within the timeout"), 1);
-	ck_assert_int_eq(pp_count(env.p.log_text, "over max_header"), 1);
+	ck_assert_int_eq(pt_count(env.p.log_text, "a malformed header"), 1);
+	ck_assert_int_eq(pt_count(env.p.log_text, "cut short"), 1);
+	ck_assert_int_eq(pt_count(env.p.log_text, "within the timeout"), 1);
+	ck_assert_int_eq(pt_count(env.p.log_text, "over max_header"), 1);
 }
 END_TEST
 

@@ -19,18 +19,6 @@
 #define PPU_REJECTED	\
 	"mioproxy_listener_rejected_total{listener=\"pp\",reason=\"proxy_protocol\"}"
 
-static int
-count_of(const char *text, const char *what)
-{
-	int n = 0;
-
-	while ((text = strstr(text, what)) != NULL) {
-		n++;
-		text += strlen(what);
-	}
-	return n;
-}
-
 /* The proxy's value of a series, from its stats endpoint. */
 static long long
 ppu_metric(int stats, const char *series)
@@ -190,8 +178,8 @@ START_TEST(test_accept_drops_counted)
 	close(u);
 	close(srv);
 	ck_assert_int_eq(pt_stop(&p), 0);
-	ck_assert_int_eq(count_of(p.log_text, "sender not trusted"), 1);
-	ck_assert_int_eq(count_of(p.log_text, "127.0.0.4"), 1);
+	ck_assert_int_eq(pt_count(p.log_text, "sender not trusted"), 1);
+	ck_assert_int_eq(pt_count(p.log_text, "127.0.0.4"), 1);
 	ck_assert_ptr_nonnull(strstr(p.log_text, "stream transport"));
 	ck_assert_ptr_nonnull(strstr(p.log_text, "over max_header"));
 	ck_assert_ptr_nonnull(strstr(p.log_text, "v1 header"));

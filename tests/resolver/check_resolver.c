@@ -1013,14 +1013,7 @@ rt_finish(int fd)
 static int
 rt_log_count(struct pt_proxy *p, const char *text)
 {
-	const char *s = pt_read_file(p->log);
-	int n = 0;
-
-	while ((s = strstr(s, text)) != NULL) {
-		n++;
-		s += strlen(text);
-	}
-	return n;
+	return pt_count(pt_read_file(p->log), text);
 }
 
 /* Waits until `text` is in the proxy's log n times; 1 when it is. */
