@@ -557,9 +557,14 @@ tcp_resume_readiness(struct tcp_sess *t)
 	/* A late registration reports the sockets' present readiness on
 	 * epoll; tried at once all the same, as a fresh session's are. */
 	if ((rc = mio_register(loop.poll, t->fd[0],
-	    LOOP_TOKEN(t, LOOP_TAG_TCP_CLIENT), loop.tcp_interest)) != 0 ||
+	    LOOP_TOKEN(t, LOOP_TAG_TCP_CLIENT), loop.tcp_interest)) == 0 &&
 	    (rc = mio_register(loop.poll, t->fd[1],
-	    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), loop.tcp_interest)) != 0) {
+	    LOOP_TOKEN(t, LOOP_TAG_TCP_SERVER), loop.tcp_interest)) != 0)
+		/* The session ends on the ring, which closes its sockets
+		 * without mio_close(): none may stay in the poll (poll(2)'s
+		 * table would keep it after the close). */
+		(void)mio_deregister(loop.poll, t->fd[0]);
+	if (rc != 0) {
 		log_warn("listener %s: register: %s", t->s.l->conf->name,
 		    mio_strerror(rc));
 		return rc;
