@@ -270,7 +270,7 @@ START_TEST(test_connects_time_out_or_client_leaves)
 	struct pt_blackhole b;
 	struct pt_echo e;
 	struct pt_proxy p;
-	int port = pt_free_port(SOCK_STREAM), port2, fd, rc, base;
+	int port = pt_free_port(SOCK_STREAM), port2, fd, rc, base, held;
 	int64_t t0, took;
 
 	do
@@ -303,6 +303,9 @@ START_TEST(test_connects_time_out_or_client_leaves)
 	 * session ends (its two sockets close) long before the timeout.
 	 * (One that sent bytes first is not read again until its server
 	 * connects, on either engine: the flow holds one buffer.) */
+	/* Counted as at least the session's two sockets, then those two
+	 * gone: libkqueue (the kqueue backend on Linux) makes descriptors
+	 * of its own for new registrations, and keeps some. */
 	test_sleep_ms(100);
 	base = pt_fds(p.pid, INT_MAX);
 	fd = pt_connect(port2);
@@ -310,12 +313,14 @@ START_TEST(test_connects_time_out_or_client_leaves)
 	for (t0 = test_now_ms(); test_now_ms() - t0 < 3000 &&
 	    pt_fds(p.pid, INT_MAX) < base + 2; test_sleep_ms(10))
 		;
-	ck_assert_int_eq(pt_fds(p.pid, INT_MAX), base + 2);
+	test_sleep_ms(50);
+	held = pt_fds(p.pid, INT_MAX);
+	ck_assert_int_ge(held, base + 2);
 	ck_assert_int_eq(pt_close_rst(fd), 0);
 	for (t0 = test_now_ms(); test_now_ms() - t0 < 3000 &&
-	    pt_fds(p.pid, INT_MAX) > base; test_sleep_ms(10))
+	    pt_fds(p.pid, INT_MAX) > held - 2; test_sleep_ms(10))
 		;
-	ck_assert_int_eq(pt_fds(p.pid, INT_MAX), base);
+	ck_assert_int_le(pt_fds(p.pid, INT_MAX), held - 2);
 	ck_assert_int_eq(pt_stop(&p), 0);
 	ck_assert_ptr_nonnull(strstr(p.access_text, "end=connect_failed"));
 	pt_echo_stop(&e);
