@@ -203,6 +203,20 @@ probe_result(struct mio_ring *r, struct io_uring_sqe *e, int *res)
 	return 0;
 }
 
+/* Runs the probe request e; -ENOTSUP where the kernel refuses its flags
+ * (-EINVAL), 0 for any other answer. */
+static int
+probe_try(struct mio_ring *r, struct io_uring_sqe *e)
+{
+	int res = 0, rc;
+
+	if (e == NULL)
+		return -EBUSY;
+	if ((rc = probe_result(r, e, &res)) < 0)
+		return rc;
+	return res == -EINVAL ? -ENOTSUP : 0;
+}
+
 static int
 probe_flags(struct mio_ring *r)
 {
@@ -214,38 +228,32 @@ probe_flags(struct mio_ring *r)
 	};
 	struct io_uring_sqe *e;
 	size_t i;
-	int res, rc;
+	int rc;
 
 	for (i = 0; i < sizeof(cancels) / sizeof(cancels[0]); i++) {
-		if ((e = probe_sqe(r, IORING_OP_ASYNC_CANCEL)) == NULL)
-			return -EBUSY;
-		e->cancel_flags = cancels[i];
-		if (!(cancels[i] & IORING_ASYNC_CANCEL_FD))
-			e->fd = -1;
-		e->addr = PROBE_CANCEL_UD;
-		if ((rc = probe_result(r, e, &res)) < 0)
+		if ((e = probe_sqe(r, IORING_OP_ASYNC_CANCEL)) != NULL) {
+			e->cancel_flags = cancels[i];
+			if (!(cancels[i] & IORING_ASYNC_CANCEL_FD))
+				e->fd = -1;
+			e->addr = PROBE_CANCEL_UD;
+		}
+		if ((rc = probe_try(r, e)) != 0)
 			return rc;
-		if (res == -EINVAL)
-			return -ENOTSUP;
 	}
 	/* Multishot accept. */
-	if ((e = probe_sqe(r, IORING_OP_ACCEPT)) == NULL)
-		return -EBUSY;
-	e->ioprio = IORING_ACCEPT_MULTISHOT;
-	e->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
-	if ((rc = probe_result(r, e, &res)) < 0)
+	if ((e = probe_sqe(r, IORING_OP_ACCEPT)) != NULL) {
+		e->ioprio = IORING_ACCEPT_MULTISHOT;
+		e->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+	}
+	if ((rc = probe_try(r, e)) != 0)
 		return rc;
-	if (res == -EINVAL)
-		return -ENOTSUP;
 	/* Multishot receive into a buffer group. */
-	if ((e = probe_sqe(r, IORING_OP_RECV)) == NULL)
-		return -EBUSY;
-	e->ioprio = IORING_RECV_MULTISHOT;
-	e->flags = IOSQE_BUFFER_SELECT;
-	if ((rc = probe_result(r, e, &res)) < 0)
+	if ((e = probe_sqe(r, IORING_OP_RECV)) != NULL) {
+		e->ioprio = IORING_RECV_MULTISHOT;
+		e->flags = IOSQE_BUFFER_SELECT;
+	}
+	if ((rc = probe_try(r, e)) != 0)
 		return rc;
-	if (res == -EINVAL)
-		return -ENOTSUP;
 	r->features |= MIO_RING_F_ACCEPT_MULTI | MIO_RING_F_RECV_MULTI |
 	    MIO_RING_F_CANCEL_FD;
 	return 0;
