@@ -90,7 +90,6 @@ static struct tcp_sess *tcp_runq;
 static void tcp_timer(struct timer *tm, uint64_t now);
 static void tcp_pump(struct tcp_sess *t);
 static void tcp_go(struct tcp_sess *t, const struct pp_header *h);
-static void tcp_unqueue(struct tcp_sess *t);
 
 /* --- ending ----------------------------------------------------------- */
 
@@ -148,10 +147,6 @@ tcp_end(struct tcp_sess *t, const char *reason, int reset_side)
 	for (i = 0; i < 2; i++)
 		reset[i] = reset_side == (int)i ||
 		    reset_side == TCP_RESET_BOTH || flow_holds(&t->flow[1 - i]);
-	/* Off the run queue: the burial must not free it from under it
-	 * (on the ring, queued is the ring's starved list, which pins). */
-	if (t->queued && t->ring == TCP_RING_OFF)
-		tcp_unqueue(t);
 	/* The ring's operations end before their sockets close.  A connect
 	 * whose cancel could not be queued runs on to the kernel's end; the
 	 * session stays pinned until its record came. */
@@ -488,30 +483,6 @@ tcp_enqueue(struct tcp_sess *t)
 	t->queued = 1;
 	t->qnext = tcp_runq;
 	tcp_runq = t;
-}
-
-/*
- * Takes t, ending, off the run queue.  A session can be queued after
- * tcp_run_queue() ran in a batch (one leaving the ring in
- * tcp_uring_after_batch()), and sess_bury() frees the dead after the
- * batch: so a dead session is never left on the queue, whatever ended
- * it when.  Unlinking at the end, rather than pinning every queued
- * session, costs a walk of the queue only for a session that ends while
- * queued (rare: most end waiting for an event) and leaves the burial,
- * and the last turn's, as they are.
- */
-static void
-tcp_unqueue(struct tcp_sess *t)
-{
-	struct tcp_sess **at;
-
-	for (at = &tcp_runq; *at != NULL; at = &(*at)->qnext)
-		if (*at == t) {
-			*at = t->qnext;
-			t->qnext = NULL;
-			t->queued = 0;
-			return;
-		}
 }
 
 /* Moves t's flows, and ends or queues t as that came out. */

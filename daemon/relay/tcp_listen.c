@@ -297,11 +297,18 @@ tcp_module_commit(const struct conf *conf)
 	configured = 1;
 }
 
+/*
+ * The ring's records first: a session they hand back to readiness (a
+ * bulk one, tcp_resume_readiness()) joins the run queue and is moved in
+ * this batch.  So nothing joins the queue after it ran, and every
+ * session on it is alive or was seen dead by the run before the burial
+ * that frees it (sess_bury(), after every module's after_batch).
+ */
 static void
 tcp_after_batch(void)
 {
-	tcp_run_queue();
 	tcp_uring_after_batch();
+	tcp_run_queue();
 }
 
 static void
