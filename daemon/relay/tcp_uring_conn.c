@@ -55,9 +55,10 @@
  * The socket is closed through the ring too (tcp_close_side()), behind
  * its connect and the cancel: either may still be queued, not yet in
  * the kernel, when the session gives the socket up, and a close(2) then
- * would hand its number to a new socket of the same batch.  The client stays in the poll while its server connects, as
- * on readiness: a first request read then is kept and sent first, and a
- * client's reset or close ends the session as before; once connected,
+ * would hand its number to a new socket of the same batch.  The client
+ * stays in the poll while its server connects, as on readiness: a first
+ * request read then is kept and sent first, and a client's reset or
+ * close ends the session as before; once connected,
  * tcp_uring_take() moves both sockets onto the ring (and should the
  * session stay on readiness, tcp.c registers the server then).
  *
